@@ -1,0 +1,106 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from collections_app.models import (
+    AuditLog,
+    Borrower,
+    BorrowerAddress,
+    BorrowerPhone,
+    Branch,
+    Case,
+    CaseEvent,
+    DelinquentAccount,
+    Team,
+    User,
+)
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ("username", "get_full_name", "role", "team", "is_active")
+    list_filter = ("role", "team", "is_active")
+    fieldsets = (*BaseUserAdmin.fieldsets, (_("Doorstep"), {"fields": ("role", "team", "region")}))
+    add_fieldsets = (*BaseUserAdmin.add_fieldsets, (_("Doorstep"), {"fields": ("role", "team", "region")}))
+
+
+@admin.register(Branch)
+class BranchAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "region", "timezone")
+    search_fields = ("code", "name", "region")
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ("name", "branch", "supervisor")
+    list_filter = ("branch",)
+    list_select_related = ("branch", "supervisor")
+
+
+class PhoneInline(admin.TabularInline):
+    model = BorrowerPhone
+    extra = 0
+
+
+class AddressInline(admin.TabularInline):
+    model = BorrowerAddress
+    extra = 0
+
+
+@admin.register(Borrower)
+class BorrowerAdmin(admin.ModelAdmin):
+    list_display = ("name", "national_id_masked", "employer")
+    search_fields = ("name",)
+    readonly_fields = ("national_id_masked",)
+    inlines = [PhoneInline, AddressInline]
+
+    @admin.display(description=_("national ID"))
+    def national_id_masked(self, obj):
+        return obj.national_id_masked
+
+
+@admin.register(DelinquentAccount)
+class DelinquentAccountAdmin(admin.ModelAdmin):
+    list_display = ("account_no", "borrower", "branch", "product", "overdue_amount", "overdue_since")
+    list_filter = ("branch", "product")
+    search_fields = ("account_no", "borrower__name")
+    list_select_related = ("borrower", "branch")
+    raw_id_fields = ("borrower",)
+
+
+class CaseEventInline(admin.TabularInline):
+    model = CaseEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ("created_at", "actor", "kind", "from_stage", "to_stage", "payload")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Case)
+class CaseAdmin(admin.ModelAdmin):
+    list_display = ("id", "account", "stage", "team", "assigned_collector", "next_action_due")
+    list_filter = ("stage", "team")
+    search_fields = ("account__account_no", "account__borrower__name")
+    list_select_related = ("account", "team__branch", "assigned_collector")
+    raw_id_fields = ("account",)
+    # The stage changes only through the workflow service, never by editing here.
+    readonly_fields = ("stage", "stage_changed_at", "closed_at", "close_reason")
+    inlines = [CaseEventInline]
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "actor", "action", "object_type", "object_id", "ip_address")
+    list_filter = ("action", "object_type")
+    search_fields = ("object_id", "actor__username")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

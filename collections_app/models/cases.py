@@ -1,0 +1,319 @@
+import datetime as dt
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from collections_app import pii
+from collections_app.aging import AgingBucket, LoanClass, bucket_for, class_for, days_past_due, local_today
+from collections_app.models.org import Branch, Team
+
+MONEY = {"max_digits": 16, "decimal_places": 2}
+
+__all__ = ["AgingBucket", "LoanClass"]
+
+
+class Product(models.TextChoices):
+    PERSONAL_CONSUMER = "personal_consumer", _("Personal consumer loan")
+    PERSONAL_BUSINESS = "personal_business", _("Personal business loan")
+    MORTGAGE = "mortgage", _("Mortgage")
+    AUTO = "auto", _("Auto loan")
+    CREDIT_CARD = "credit_card", _("Credit card")
+    SME = "sme", _("Small business loan")
+
+
+class Stage(models.TextChoices):
+    SCREENING = "screening", _("Screening")
+    PREPARATION = "preparation", _("Preparation")
+    VISIT = "visit", _("Visit")
+    NEGOTIATION = "negotiation", _("Negotiation")
+    FOLLOW_UP = "follow_up", _("Follow-up")
+    CLOSED = "closed", _("Closed")
+
+
+class CloseReason(models.TextChoices):
+    CURED = "cured", _("Cured / paid")
+    SETTLED = "settled", _("Settled")
+    WRITTEN_OFF = "written_off", _("Written off")
+    LEGAL = "legal", _("Escalated to legal")
+
+
+class Borrower(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    # The clear ID number never reaches the database: only its ciphertext and a keyed
+    # hash for exact lookup (see collections_app.pii).
+    national_id_encrypted = models.TextField(_("national ID (encrypted)"), blank=True, editable=False)
+    national_id_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    employer = models.CharField(_("employer"), max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("borrower")
+        verbose_name_plural = _("borrowers")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def national_id(self) -> str:
+        return pii.decrypt(self.national_id_encrypted)
+
+    def set_national_id(self, value: str) -> None:
+        value = pii.normalise_national_id(value)
+        self.national_id_encrypted = pii.encrypt(value)
+        self.national_id_hash = pii.lookup_hash(value)
+
+    @property
+    def national_id_masked(self) -> str:
+        return pii.mask_national_id(self.national_id)
+
+
+class BorrowerPhone(models.Model):
+    class Label(models.TextChoices):
+        MOBILE = "mobile", _("Mobile")
+        HOME = "home", _("Home")
+        WORK = "work", _("Work")
+        RELATIVE = "relative", _("Relative")
+
+    borrower = models.ForeignKey(Borrower, on_delete=models.CASCADE, related_name="phones")
+    number = models.CharField(_("number"), max_length=32)
+    label = models.CharField(_("label"), max_length=20, choices=Label.choices, default=Label.MOBILE)
+    is_primary = models.BooleanField(_("primary"), default=False)
+
+    class Meta:
+        ordering = ["-is_primary", "id"]
+        verbose_name = _("phone")
+        verbose_name_plural = _("phones")
+
+    def __str__(self) -> str:
+        return self.masked
+
+    @property
+    def masked(self) -> str:
+        return pii.mask_phone(self.number)
+
+
+class BorrowerAddress(models.Model):
+    class Label(models.TextChoices):
+        HOME = "home", _("Home")
+        WORK = "work", _("Work")
+        OTHER = "other", _("Other")
+
+    borrower = models.ForeignKey(Borrower, on_delete=models.CASCADE, related_name="addresses")
+    label = models.CharField(_("label"), max_length=20, choices=Label.choices, default=Label.HOME)
+    text = models.CharField(_("address"), max_length=300)
+    lat = models.DecimalField(
+        _("latitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(-90)), MaxValueValidator(Decimal(90))],
+    )
+    lng = models.DecimalField(
+        _("longitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(-180)), MaxValueValidator(Decimal(180))],
+    )
+    is_primary = models.BooleanField(_("primary"), default=False)
+
+    class Meta:
+        ordering = ["-is_primary", "id"]
+        verbose_name = _("address")
+        verbose_name_plural = _("addresses")
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def has_position(self) -> bool:
+        return self.lat is not None and self.lng is not None
+
+
+class DelinquentAccountQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "DelinquentAccountQuerySet":
+        """The one rule for which accounts a user may read."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.sees_everything:
+            return self
+        if user.is_supervisor:
+            return self.filter(branch__teams__supervisor=user).distinct()
+        if user.is_collector:
+            return self.filter(cases__assigned_collector=user).distinct()
+        return self.none()
+
+
+class DelinquentAccount(models.Model):
+    account_no = models.CharField(_("account number"), max_length=40, unique=True)
+    borrower = models.ForeignKey(Borrower, on_delete=models.PROTECT, related_name="accounts")
+    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="accounts", verbose_name=_("branch"))
+    product = models.CharField(_("product"), max_length=30, choices=Product.choices)
+    principal = models.DecimalField(_("principal"), default=Decimal("0.00"), **MONEY)
+    outstanding_balance = models.DecimalField(_("outstanding balance"), **MONEY)
+    overdue_amount = models.DecimalField(_("overdue amount"), **MONEY)
+    overdue_since = models.DateField(_("overdue since"), null=True, blank=True)
+    last_payment_date = models.DateField(_("last payment date"), null=True, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = DelinquentAccountQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["overdue_since", "-overdue_amount", "id"]
+        indexes = [
+            models.Index(fields=["branch", "overdue_since"], name="account_branch_since_idx"),
+            models.Index(fields=["overdue_since", "overdue_amount"], name="account_since_amount_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(outstanding_balance__gte=0) & Q(overdue_amount__gte=0) & Q(principal__gte=0),
+                name="account_amounts_not_negative",
+            ),
+        ]
+        verbose_name = _("delinquent account")
+        verbose_name_plural = _("delinquent accounts")
+
+    def __str__(self) -> str:
+        return self.account_no
+
+    def dpd(self, as_of: dt.date | None = None) -> int:
+        return days_past_due(self.overdue_since, self.overdue_amount, as_of or local_today())
+
+    def aging_bucket(self, as_of: dt.date | None = None) -> str:
+        return bucket_for(self.dpd(as_of))
+
+    def loan_class(self, as_of: dt.date | None = None) -> str:
+        return class_for(self.dpd(as_of))
+
+    def get_aging_bucket_display(self) -> str:
+        return AgingBucket(self.aging_bucket()).label
+
+    def get_loan_class_display(self) -> str:
+        return LoanClass(self.loan_class()).label
+
+
+class CaseQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "CaseQuerySet":
+        """The one rule for which cases a user may read: collector own, supervisor own team, manager all."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.sees_everything:
+            return self
+        if user.is_supervisor:
+            return self.filter(team__supervisor=user)
+        if user.is_collector:
+            return self.filter(assigned_collector=user)
+        return self.none()
+
+    def open(self) -> "CaseQuerySet":
+        return self.exclude(stage=Stage.CLOSED)
+
+
+class Case(models.Model):
+    account = models.ForeignKey(DelinquentAccount, on_delete=models.PROTECT, related_name="cases")
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="cases", verbose_name=_("team"))
+    # Only collections_app.services.cases.case_transition writes this column.
+    stage = models.CharField(_("stage"), max_length=20, choices=Stage.choices, default=Stage.SCREENING)
+    assigned_collector = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_cases",
+        verbose_name=_("collector"),
+    )
+    priority_score = models.DecimalField(_("priority"), max_digits=12, decimal_places=2, default=Decimal("0"))
+    priority_parts = models.JSONField(_("priority parts"), default=dict, blank=True)
+    overdue_amount_at_open = models.DecimalField(_("overdue amount at opening"), **MONEY)
+    opened_at = models.DateTimeField(_("opened"), auto_now_add=True)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("opened by")
+    )
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    close_reason = models.CharField(_("close reason"), max_length=20, choices=CloseReason.choices, blank=True)
+    next_action = models.CharField(_("next action"), max_length=200, blank=True)
+    next_action_due = models.DateTimeField(_("next action due"), null=True, blank=True)
+    cured_candidate = models.BooleanField(_("cured candidate"), default=False)
+    stage_changed_at = models.DateTimeField(_("in stage since"), auto_now_add=True)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["next_action_due", "id"]
+        constraints = [
+            # One open case per account: a second "open case" click races to this index.
+            models.UniqueConstraint(
+                fields=["account"], condition=~Q(stage="closed"), name="case_one_open_case_per_account"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["assigned_collector", "stage", "next_action_due"], name="case_collector_queue_idx"),
+            models.Index(fields=["team", "stage"], name="case_team_stage_idx"),
+        ]
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.account.account_no}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("case-detail", args=[self.pk])
+
+    @property
+    def is_open(self) -> bool:
+        return self.stage != Stage.CLOSED
+
+
+class CaseEvent(models.Model):
+    class Kind(models.TextChoices):
+        OPENED = "opened", _("Case opened")
+        ASSIGNED = "assigned", _("Assigned")
+        REASSIGNED = "reassigned", _("Reassigned")
+        TRANSITION = "transition", _("Stage changed")
+        CONTACT_ATTEMPT = "contact_attempt", _("Contact attempt")
+        PREPARATION = "preparation", _("Preparation updated")
+        VISIT = "visit", _("Visit logged")
+        PROMISE = "promise", _("Promise to pay")
+        PLAN = "plan", _("Repayment plan")
+        PAYMENT = "payment", _("Payment")
+        FOLLOW_UP = "follow_up", _("Follow-up")
+        ACCOUNT_UPDATED = "account_updated", _("Account updated")
+        NOTE = "note", _("Note")
+        REFUSED = "refused", _("Action refused")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # No `choices=` on purpose: other apps add kinds without a migration here.
+    kind = models.CharField(_("kind"), max_length=40)
+    from_stage = models.CharField(_("from stage"), max_length=20, choices=Stage.choices, blank=True)
+    to_stage = models.CharField(_("to stage"), max_length=20, choices=Stage.choices, blank=True)
+    payload = models.JSONField(_("details"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["case", "-created_at"], name="event_case_time_idx")]
+        verbose_name = _("case event")
+        verbose_name_plural = _("case events")
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.kind}"
+
+    def get_kind_display(self) -> str:
+        try:
+            return str(self.Kind(self.kind).label)
+        except ValueError:
+            return self.kind

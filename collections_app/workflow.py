@@ -1,0 +1,103 @@
+"""The case state machine: the explicit table of allowed stage changes and who may fire each.
+
+Only ``collections_app.services.cases.case_transition`` changes a case's stage, and only
+along this table. ``SYSTEM`` is the follow-up engine (no human actor).
+"""
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+from collections_app.models import CloseReason, Role, Stage
+
+SYSTEM = "system"
+COLLECTOR = Role.COLLECTOR.value
+SUPERVISOR = Role.SUPERVISOR.value
+OPEN_STAGES = [s for s in Stage.values if s != Stage.CLOSED]
+
+
+@dataclass(frozen=True)
+class Transition:
+    source: str
+    target: str
+    roles: frozenset
+    label: str
+    # For transitions into CLOSED: the close reasons this transition allows.
+    close_reasons: frozenset = frozenset()
+
+
+def _t(source, target, roles, label, close_reasons=()):
+    return Transition(source, target, frozenset(roles), label, frozenset(close_reasons))
+
+
+_FIELD = (COLLECTOR, SUPERVISOR)
+_FIELD_AND_ENGINE = (COLLECTOR, SUPERVISOR, SYSTEM)
+
+TRANSITIONS: tuple[Transition, ...] = (
+    _t(Stage.SCREENING, Stage.PREPARATION, _FIELD, _("Start preparation")),
+    _t(Stage.PREPARATION, Stage.VISIT, _FIELD, _("Ready to visit")),
+    _t(Stage.PREPARATION, Stage.SCREENING, (SUPERVISOR,), _("Return to screening")),
+    _t(Stage.VISIT, Stage.PREPARATION, _FIELD_AND_ENGINE, _("Plan a revisit")),
+    _t(Stage.VISIT, Stage.NEGOTIATION, _FIELD_AND_ENGINE, _("Negotiate a plan")),
+    _t(Stage.NEGOTIATION, Stage.FOLLOW_UP, _FIELD_AND_ENGINE, _("Start follow-up")),
+    _t(Stage.NEGOTIATION, Stage.VISIT, _FIELD, _("Back to visit")),
+    _t(Stage.FOLLOW_UP, Stage.VISIT, _FIELD_AND_ENGINE, _("Revisit")),
+    _t(Stage.FOLLOW_UP, Stage.NEGOTIATION, _FIELD_AND_ENGINE, _("Renegotiate")),
+    _t(Stage.CLOSED, Stage.PREPARATION, (SUPERVISOR,), _("Reopen")),
+    # Closing: paid or settled may be recorded by the field or the engine; a write-off
+    # or a legal escalation is a supervisor's decision.
+    *(
+        _t(stage, Stage.CLOSED, _FIELD_AND_ENGINE, _("Close"), (CloseReason.CURED, CloseReason.SETTLED))
+        for stage in OPEN_STAGES
+    ),
+    *(
+        _t(stage, Stage.CLOSED, (SUPERVISOR,), _("Close"), (CloseReason.WRITTEN_OFF, CloseReason.LEGAL))
+        for stage in OPEN_STAGES
+    ),
+)
+
+
+def actor_role(case, actor) -> str | None:
+    """The role the actor plays on this case, or None when they may not act on it."""
+    if actor is None:
+        return SYSTEM
+    if not actor.is_authenticated or not actor.is_active:
+        return None
+    if actor.role == Role.ADMIN or actor.is_superuser:
+        return SUPERVISOR
+    if actor.is_supervisor and case.team.supervisor_id == actor.pk:
+        return SUPERVISOR
+    if actor.is_collector and case.assigned_collector_id == actor.pk:
+        return COLLECTOR
+    return None
+
+
+def allowed_transitions(case, actor) -> list[Transition]:
+    role = actor_role(case, actor)
+    if role is None:
+        return []
+    return [t for t in TRANSITIONS if t.source == case.stage and role in t.roles]
+
+
+def find_transition(case, actor, target: str, close_reason: str = "") -> Transition | None:
+    for transition in allowed_transitions(case, actor):
+        if transition.target != target:
+            continue
+        if target == Stage.CLOSED and close_reason not in transition.close_reasons:
+            continue
+        return transition
+    return None
+
+
+def transition_targets(case, actor) -> list[dict]:
+    """Buttons for the case page: one per target stage (and close reason) the actor may fire."""
+    buttons = []
+    for transition in allowed_transitions(case, actor):
+        if transition.target == Stage.CLOSED:
+            buttons.extend(
+                {"target": transition.target, "close_reason": reason, "label": CloseReason(reason).label}
+                for reason in sorted(transition.close_reasons)
+            )
+        else:
+            buttons.append({"target": transition.target, "close_reason": "", "label": transition.label})
+    return buttons

@@ -1,0 +1,127 @@
+"""The fixed cast: two teams in two branches, a collector and a supervisor in each, a manager."""
+
+import os
+import socket
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+import pytest
+from django.conf import settings
+
+from collections_app.models import Role, Stage
+from collections_app.services.cases import case_assign, case_open
+from tests.factories import AccountFactory, BranchFactory, TeamFactory, UserFactory
+
+IN_CI = bool(os.environ.get("CI"))
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # PBKDF2's deliberate slowness costs seconds per test for the cast's nine users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@dataclass
+class Cast:
+    branch_a: object
+    branch_b: object
+    team_x: object
+    team_y: object
+    collector_a: object
+    collector_a2: object
+    collector_b: object
+    supervisor_x: object
+    supervisor_y: object
+    manager: object
+    admin: object
+
+
+@pytest.fixture
+def cast(db) -> Cast:
+    branch_a = BranchFactory(code="SZ01", name="Suzhou", region="苏州")
+    branch_b = BranchFactory(code="WX01", name="Wuxi", region="无锡")
+    supervisor_x = UserFactory(username="supervisor_x", role=Role.SUPERVISOR)
+    supervisor_y = UserFactory(username="supervisor_y", role=Role.SUPERVISOR)
+    team_x = TeamFactory(branch=branch_a, name="X", supervisor=supervisor_x)
+    team_y = TeamFactory(branch=branch_b, name="Y", supervisor=supervisor_y)
+    for supervisor, team in ((supervisor_x, team_x), (supervisor_y, team_y)):
+        supervisor.team = team
+        supervisor.save(update_fields=["team"])
+    return Cast(
+        branch_a=branch_a,
+        branch_b=branch_b,
+        team_x=team_x,
+        team_y=team_y,
+        collector_a=UserFactory(username="collector_a", role=Role.COLLECTOR, team=team_x, region="苏州"),
+        collector_a2=UserFactory(username="collector_a2", role=Role.COLLECTOR, team=team_x, region="苏州"),
+        collector_b=UserFactory(username="collector_b", role=Role.COLLECTOR, team=team_y, region="无锡"),
+        supervisor_x=supervisor_x,
+        supervisor_y=supervisor_y,
+        manager=UserFactory(username="manager", role=Role.MANAGER),
+        admin=UserFactory(username="admin", role=Role.ADMIN, is_staff=True, is_superuser=True),
+    )
+
+
+@pytest.fixture
+def case_a(cast):
+    """An open case of team X assigned to collector A, in screening."""
+    account = AccountFactory(branch=cast.branch_a)
+    case = case_open(account=account, actor=cast.supervisor_x, team=cast.team_x)
+    return case_assign(case=case, collector=cast.collector_a, actor=cast.supervisor_x)
+
+
+@pytest.fixture
+def case_in_stage(case_a, cast):
+    """Factory: collector A's case walked along the happy path to ``stage``."""
+    from collections_app.services.cases import case_transition
+
+    path = [Stage.PREPARATION, Stage.VISIT, Stage.NEGOTIATION, Stage.FOLLOW_UP]
+
+    def make(stage):
+        for target in path:
+            if case_a.stage == stage:
+                break
+            case_transition(case=case_a, target=target, actor=cast.collector_a)
+        assert case_a.stage == stage
+        return case_a
+
+    return make
+
+
+def _reachable(url: str, default_port: int) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or default_port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def _require(service: str, available: bool) -> None:
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"{service} is required in CI but is not configured or not reachable.")
+    pytest.skip(f"{service} not available locally")
+
+
+@pytest.fixture
+def require_postgres(db):
+    from django.db import connection
+
+    _require("PostgreSQL", connection.vendor == "postgresql")
+
+
+@pytest.fixture
+def redis_url():
+    url = settings.REDIS_URL or ""
+    _require("Redis", bool(url) and _reachable(url, 6379))
+    return url
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "postgres" in item.keywords:
+            item.fixturenames.append("require_postgres")
+        if "redis" in item.keywords:
+            item.fixturenames.append("redis_url")
