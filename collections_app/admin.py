@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from collections_app.models import (
+    AccountBucketSnapshot,
     AuditLog,
     Borrower,
     BorrowerAddress,
@@ -11,6 +12,9 @@ from collections_app.models import (
     Case,
     CaseEvent,
     DelinquentAccount,
+    ImportJob,
+    Notification,
+    RulePack,
     Team,
     User,
 )
@@ -104,3 +108,28 @@ class AuditLogAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(RulePack)
+class RulePackAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "quiet_start", "quiet_end", "max_unanswered_attempts", "retention_years")
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "recipient", "kind", "message", "read_at")
+    list_filter = ("kind",)
+    list_select_related = ("recipient",)
+
+
+@admin.register(AccountBucketSnapshot)
+class AccountBucketSnapshotAdmin(admin.ModelAdmin):
+    list_display = ("as_of", "account", "bucket", "dpd", "overdue_amount")
+    list_filter = ("as_of", "bucket")
+    raw_id_fields = ("account",)
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "filename", "status", "total_rows", "error_count", "created_by")
+    list_filter = ("status",)

@@ -1,12 +1,34 @@
+from functools import cache
+
 from django.conf import settings
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from collections_app.models import Role
 
-# (url name, label, icon, roles that see it). Apps add entries here as their pages arrive.
+C, S, M, A = Role.COLLECTOR, Role.SUPERVISOR, Role.MANAGER, Role.ADMIN
+
+# (url name, label, icon, roles that see it), in menu order.
 NAV_ITEMS = [
-    ("home", _("Home"), "house", {Role.COLLECTOR, Role.SUPERVISOR, Role.MANAGER, Role.ADMIN}),
+    ("home", _("Home"), "house", {C, S, M, A}),
+    ("today", _("Today"), "signpost-split", {C}),
+    ("case-list", _("Cases"), "folder2-open", {C, S, M, A}),
+    ("screening", _("Screening"), "funnel", {S, M, A}),
+    ("workload", _("Workload"), "people", {S, M, A}),
+    ("dashboard", _("Dashboard"), "graph-up", {S, M, A}),
+    ("import-list", _("Imports"), "upload", {S, A}),
+    ("notification-list", _("Notifications"), "bell", {C, S, M, A}),
+    ("audit-log", _("Audit"), "journal-text", {M, A}),
 ]
+
+
+@cache
+def _resolvable(url_name: str) -> bool:
+    try:
+        reverse(url_name)
+    except NoReverseMatch:
+        return False
+    return True
 
 
 def navigation(request):
@@ -15,6 +37,8 @@ def navigation(request):
         return {"brand": settings.DOORSTEP_BRAND, "nav_items": []}
     role = Role.ADMIN if user.is_superuser else user.role
     items = [
-        {"url_name": name, "label": label, "icon": icon} for name, label, icon, roles in NAV_ITEMS if role in roles
+        {"url_name": name, "label": label, "icon": icon}
+        for name, label, icon, roles in NAV_ITEMS
+        if role in roles and _resolvable(name)
     ]
     return {"brand": settings.DOORSTEP_BRAND, "nav_items": items}

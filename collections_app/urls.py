@@ -1,16 +1,24 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.urls import path
+from django.urls import include, path
 from django.views.i18n import set_language
 
-from collections_app import views
+from collections_app.views import home
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("healthz/", views.healthz, name="healthz"),
+    path("", home.home, name="home"),
+    path("healthz/", home.healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    path("", include("collections_app.urls_screening")),
+    path("", include("collections_app.urls_cases")),
+    path("", include("collections_app.urls_imports")),
+    path("", include("collections_app.urls_audit")),
+    path("", include("visits.urls")),
+    path("", include("repayment.urls")),
+    path("", include("collections_app.dashboard.urls")),
+    path("api/v1/", include("collections_app.api.urls")),
     path("admin/", admin.site.urls),
 ]

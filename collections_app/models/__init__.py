@@ -13,8 +13,10 @@ from collections_app.models.cases import (
     Stage,
 )
 from collections_app.models.org import Branch, Role, Team, User
+from collections_app.models.rules import AccountBucketSnapshot, ImportJob, Notification, RulePack
 
 __all__ = [
+    "AccountBucketSnapshot",
     "AgingBucket",
     "AuditLog",
     "Borrower",
@@ -25,9 +27,12 @@ __all__ = [
     "CaseEvent",
     "CloseReason",
     "DelinquentAccount",
+    "ImportJob",
     "LoanClass",
+    "Notification",
     "Product",
     "Role",
+    "RulePack",
     "Stage",
     "Team",
     "User",

@@ -164,6 +164,13 @@ class DelinquentAccount(models.Model):
     overdue_since = models.DateField(_("overdue since"), null=True, blank=True)
     last_payment_date = models.DateField(_("last payment date"), null=True, blank=True)
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    # Screening support, kept current by services: whether an open case exists, broken
+    # promises so far, the last successful contact, and the time-independent sort key
+    # (collections_app.priority: score minus the DPD weight times today's day number).
+    has_open_case = models.BooleanField(_("has an open case"), default=False)
+    broken_promises = models.PositiveIntegerField(_("broken promises"), default=0)
+    last_contact_at = models.DateTimeField(_("last successful contact"), null=True, blank=True)
+    screening_key = models.DecimalField(max_digits=14, decimal_places=4, default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -174,6 +181,13 @@ class DelinquentAccount(models.Model):
         indexes = [
             models.Index(fields=["branch", "overdue_since"], name="account_branch_since_idx"),
             models.Index(fields=["overdue_since", "overdue_amount"], name="account_since_amount_idx"),
+            # The screening list: accounts without an open case, best first, keyset-paginated.
+            models.Index(
+                models.F("screening_key").desc(),
+                models.F("id").desc(),
+                condition=Q(has_open_case=False, overdue_amount__gt=0),
+                name="account_screening_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -43,6 +43,8 @@ def case_open(*, account: DelinquentAccount, actor: User, team: Team | None = No
             )
     except IntegrityError as exc:
         raise TransitionNotAllowed(_("Account %(no)s already has an open case.") % {"no": account.account_no}) from exc
+    DelinquentAccount.objects.filter(pk=account.pk).update(has_open_case=True)
+    account.has_open_case = True
     case_event_add(
         case=case, actor=actor, kind=CaseEvent.Kind.OPENED, to_stage=Stage.SCREENING, payload={"priority": str(score)}
     )
@@ -105,7 +107,7 @@ def case_transition(
             _("A case in %(source)s cannot move to %(target)s by you.")
             % {"source": Stage(case.stage).label, "target": Stage(target).label}
         )
-    if case.stage == Stage.SCREENING and case.assigned_collector_id is None:
+    if target == Stage.PREPARATION and case.assigned_collector_id is None:
         raise TransitionNotAllowed(_("Assign a collector before preparation starts."))
     now = timezone.now()
     changes = {"stage": target, "stage_changed_at": now}
@@ -123,6 +125,8 @@ def case_transition(
         raise StaleObject()
     for field, value in changes.items():
         setattr(case, field, value)
+    if target == Stage.CLOSED or source == Stage.CLOSED:
+        DelinquentAccount.objects.filter(pk=case.account_id).update(has_open_case=target != Stage.CLOSED)
     event_payload = {**(payload or {}), **({"note": note} if note else {})}
     if close_reason:
         event_payload["close_reason"] = close_reason

@@ -144,3 +144,20 @@ def test_reopen_refused_while_the_account_has_another_open_case(cast):
         case_transition(case=closed, target=Stage.PREPARATION, actor=cast.supervisor_x)
     closed.refresh_from_db()
     assert closed.stage == Stage.CLOSED
+
+
+def test_open_case_flag_follows_open_close_and_reopen(cast):
+    account = AccountFactory(branch=cast.branch_a)
+    case = case_open(account=account, actor=cast.supervisor_x, team=cast.team_x)
+    account.refresh_from_db()
+    assert account.has_open_case
+    case_transition(case=case, target=Stage.CLOSED, actor=cast.supervisor_x, close_reason=CloseReason.WRITTEN_OFF)
+    account.refresh_from_db()
+    assert not account.has_open_case
+    with pytest.raises(TransitionNotAllowed, match="Assign a collector"):
+        case_transition(case=case, target=Stage.PREPARATION, actor=cast.supervisor_x)
+    Case.objects.filter(pk=case.pk).update(assigned_collector=cast.collector_a)
+    case.assigned_collector = cast.collector_a
+    case_transition(case=case, target=Stage.PREPARATION, actor=cast.supervisor_x)
+    account.refresh_from_db()
+    assert account.has_open_case

@@ -4,7 +4,8 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from collections_app import health, selectors
+from collections_app import health
+from collections_app.selectors import home as selectors
 
 
 @require_GET

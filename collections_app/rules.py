@@ -1,0 +1,70 @@
+"""Compliance rule packs: checks every scheduling, visit and contact service makes.
+
+A refusal is recorded (a ``refused`` case event + audit row, counted on the dashboard) and then
+raised as ``RuleRefused`` naming the rule. Call the checks *before* the service's own atomic
+block, so the refusal record is not rolled back with the refused write.
+"""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from collections_app.exceptions import RuleRefused
+from collections_app.models import Case, CaseEvent, RulePack
+from collections_app.services.audit import audit_log
+
+QUIET_HOURS = "quiet_hours"
+ATTEMPT_CAP = "attempt_cap"
+THIRD_PARTY = "third_party"
+
+
+def active_pack() -> RulePack:
+    pack = RulePack.objects.filter(code=settings.DOORSTEP_RULE_PACK).first()
+    return pack or RulePack(code="CN", name="China (default)")
+
+
+def borrower_timezone(case: Case) -> ZoneInfo:
+    """Rules apply in the borrower's local time: the time zone of the account's branch."""
+    return ZoneInfo(case.account.branch.timezone or settings.TIME_ZONE)
+
+
+def in_quiet_hours(when: dt.datetime, tz: ZoneInfo, pack: RulePack) -> bool:
+    local = timezone.localtime(when, tz).time()
+    start, end = pack.quiet_start, pack.quiet_end
+    if start <= end:
+        return start <= local < end
+    return local >= start or local < end
+
+
+def record_refusal(*, case: Case, actor, rule: str, message: str, action: str) -> None:
+    with transaction.atomic():
+        CaseEvent.objects.create(
+            case=case,
+            actor=actor,
+            kind=CaseEvent.Kind.REFUSED,
+            payload={"rule": rule, "action": action, "message": str(message)},
+        )
+        audit_log(actor=actor, action="compliance.refused", obj=case, changes={"rule": rule, "action": action})
+
+
+def check_quiet_hours(*, case: Case, actor, when: dt.datetime, consent: bool, action: str) -> None:
+    """Refuse a contact or visit inside the pack's quiet hours unless the borrower consented."""
+    pack = active_pack()
+    tz = borrower_timezone(case)
+    if consent or not in_quiet_hours(when, tz, pack):
+        return
+    message = _(
+        "Refused by the quiet-hours rule (%(pack)s): no visits or contact between %(start)s and %(end)s "
+        "in the borrower's local time (%(tz)s) unless the borrower has consented."
+    ) % {
+        "pack": pack.code,
+        "start": pack.quiet_start.strftime("%H:%M"),
+        "end": pack.quiet_end.strftime("%H:%M"),
+        "tz": tz.key,
+    }
+    record_refusal(case=case, actor=actor, rule=QUIET_HOURS, message=message, action=action)
+    raise RuleRefused(message, rule=QUIET_HOURS)

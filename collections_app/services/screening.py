@@ -1,0 +1,1 @@
+"""Screening: priority scoring, opening cases, assignment and auto-assign."""
