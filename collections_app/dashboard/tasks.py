@@ -1,0 +1,20 @@
+"""Dashboard tasks: the nightly bucket snapshot (scheduled in ``CELERY_BEAT_SCHEDULE``)."""
+
+import datetime as dt
+import logging
+
+from celery import shared_task
+
+from collections_app.aging import local_today
+from collections_app.dashboard.services import bucket_snapshot_take
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="collections_app.dashboard.tasks.snapshot_buckets", acks_late=True)
+def snapshot_buckets(as_of: str | None = None) -> int:
+    """Snapshot every account's bucket for ``as_of`` (ISO date; default today). Idempotent per day."""
+    day = dt.date.fromisoformat(as_of) if as_of else local_today()
+    added = bucket_snapshot_take(as_of=day)
+    logger.info("bucket snapshot %s: %s rows added", day.isoformat(), added)
+    return added
