@@ -1,1 +1,9 @@
-urlpatterns: list = []
+from django.urls import path
+
+from collections_app.views import cases
+
+urlpatterns = [
+    path("cases/", cases.case_list, name="case-list"),
+    path("cases/<int:pk>/", cases.case_detail, name="case-detail"),
+    path("cases/<int:pk>/transition/", cases.case_transition, name="case-transition"),
+]

@@ -1,0 +1,69 @@
+"""The case pages: "my cases", the case page, and stage changes from it."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from collections_app.exceptions import DoorstepError
+from collections_app.forms_cases import CaseFilterForm, CaseTransitionForm
+from collections_app.models import Stage
+from collections_app.selectors import cases as selectors
+from collections_app.workflow import actor_role, transition_targets
+from visits.forms import ContactAttemptForm
+from visits.services import case_move
+from visits.views import case_for_action
+
+
+@require_GET
+def case_list(request):
+    filters = CaseFilterForm(request.GET or None)
+    stage = filters.cleaned_data["stage"] if filters.is_valid() else ""
+    page = Paginator(selectors.case_list(request.user, stage=stage), selectors.CASE_LIST_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    cases = list(page.object_list)
+    promises_due = selectors.promises_due_counts([c.pk for c in cases])
+    for case in cases:
+        case.promises_due = promises_due.get(case.pk, 0)
+    context = {"filters": filters, "page": page, "cases": cases, "stage": stage, "read_only": request.user.is_manager}
+    return render(request, "collections_app/case_list.html", context)
+
+
+@require_GET
+def case_detail(request, pk: int):
+    user = request.user
+    case = selectors.case_for_user(user, pk)
+    can_act = actor_role(case, user) is not None
+    buttons = transition_targets(case, user)
+    context = {
+        "case": case,
+        "can_act": can_act,
+        "moves": [b for b in buttons if b["target"] != Stage.CLOSED],
+        "close_reasons": [b for b in buttons if b["target"] == Stage.CLOSED],
+        "contact_form": ContactAttemptForm(case=case) if can_act and case.is_open else None,
+        **selectors.case_page(user, case),
+    }
+    return render(request, "collections_app/case_detail.html", context)
+
+
+@require_POST
+def case_transition(request, pk: int):
+    case = case_for_action(request, pk)
+    form = CaseTransitionForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(case)
+    data = form.cleaned_data
+    try:
+        case_move(
+            case=case, target=data["target"], actor=request.user, close_reason=data["close_reason"], note=data["note"]
+        )
+    except DoorstepError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The case is now in %(stage)s.") % {"stage": case.get_stage_display()})
+    return redirect(case)

@@ -1,0 +1,305 @@
+"""Input shape and validation for contact attempts, visit preparation and visit logs."""
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import HTML, Div, Field, Fieldset, Layout
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from collections_app.models import Case
+from visits import photos as photo_rules
+from visits.models import ContactAttempt, Party, Visit, VisitPlan
+from visits.services import DEBT_FIELDS, DEBT_OUTCOMES
+
+CLOCK_SKEW = dt.timedelta(minutes=2)
+LOCAL_INPUT = "%Y-%m-%dT%H:%M"
+FORMAT_TYPES = list(photo_rules.FORMATS.values())
+
+
+def _datetime_input(**attrs) -> forms.DateTimeInput:
+    return forms.DateTimeInput(attrs={"type": "datetime-local", **attrs}, format=LOCAL_INPUT)
+
+
+def _money_field(label) -> forms.DecimalField:
+    return forms.DecimalField(
+        label=label,
+        required=False,
+        min_value=Decimal(0),
+        max_digits=16,
+        decimal_places=2,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+
+
+def _not_in_future(value: dt.datetime | None, message) -> None:
+    if value is not None and value > timezone.now() + CLOCK_SKEW:
+        raise ValidationError(message, code="future")
+
+
+def _helper() -> FormHelper:
+    helper = FormHelper()
+    helper.form_tag = False
+    helper.disable_csrf = True
+    return helper
+
+
+class ContactAttemptForm(forms.Form):
+    channel = forms.ChoiceField(label=_("Channel"), choices=ContactAttempt.Channel.choices)
+    party = forms.ChoiceField(label=_("Who"), choices=Party.choices)
+    phone = forms.ModelChoiceField(
+        label=_("Number"), queryset=None, required=False, empty_label=_("— another number —")
+    )
+    other_number = forms.CharField(
+        label=_("Other number"),
+        max_length=32,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+    )
+    result = forms.ChoiceField(label=_("Result"), choices=ContactAttempt.Result.choices)
+    attempted_at = forms.DateTimeField(
+        label=_("Time"), required=False, widget=_datetime_input(), help_text=_("Leave empty for now.")
+    )
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, case: Case, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.case = case
+        phones = case.account.borrower.phones.all()
+        self.fields["phone"].queryset = phones
+        self.fields["phone"].label_from_instance = lambda p: f"{p.masked} ({p.get_label_display()})"
+        self.fields["phone"].initial = next((p.pk for p in phones if p.is_primary), None)
+        self.helper = _helper()
+
+    def clean_attempted_at(self):
+        value = self.cleaned_data.get("attempted_at")
+        _not_in_future(value, _("The attempt's time is in the future."))
+        return value
+
+    def clean(self):
+        data = super().clean()
+        phone, other = data.get("phone"), (data.get("other_number") or "").strip()
+        data["phone_number"] = other or (phone.number if phone else "")
+        if (
+            data.get("channel") in (ContactAttempt.Channel.CALL, ContactAttempt.Channel.SMS)
+            and not data["phone_number"]
+        ):
+            self.add_error("phone", _("Choose the number used, or type another one."))
+        return data
+
+
+class VisitPlanForm(forms.ModelForm):
+    class Meta:
+        model = VisitPlan
+        fields = [
+            "contact_verified",
+            "overdue_reason",
+            "history_reviewed",
+            "talking_points",
+            "planned_at",
+            "address",
+            "consent_outside_hours",
+        ]
+        widgets = {
+            "overdue_reason": forms.Textarea(attrs={"rows": 2}),
+            "talking_points": forms.Textarea(attrs={"rows": 3}),
+            "planned_at": _datetime_input(),
+        }
+
+    def __init__(self, *args, case: Case, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.case = case
+        self.fields["address"].queryset = case.account.borrower.addresses.all()
+        self.fields["address"].empty_label = None
+        self.fields["address"].required = True
+        self.fields["planned_at"].required = True
+        self.fields["consent_outside_hours"].help_text = _(
+            "Tick only when the borrower asked for or agreed to a visit in the quiet hours; it is recorded."
+        )
+        self.helper = _helper()
+        self.helper.layout = Layout(
+            Fieldset(
+                _("Checklist"),
+                "contact_verified",
+                "history_reviewed",
+                "overdue_reason",
+                "talking_points",
+            ),
+            Fieldset(_("Visit"), "planned_at", "address", "consent_outside_hours"),
+        )
+
+    def clean_planned_at(self):
+        value = self.cleaned_data.get("planned_at")
+        if value is not None and "planned_at" in self.changed_data and value < timezone.now() - CLOCK_SKEW:
+            raise ValidationError(_("The planned visit time is in the past."), code="past")
+        return value
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultiplePhotoField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ",".join(t for t, _e in FORMAT_TYPES)}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if not data:
+            return []
+        files = data if isinstance(data, list | tuple) else [data]
+        return [super(MultiplePhotoField, self).clean(f, initial) for f in files]
+
+
+class VisitForm(forms.Form):
+    idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
+    geo_status = forms.ChoiceField(
+        choices=Visit.GeoStatus.choices, initial=Visit.GeoStatus.UNAVAILABLE, widget=forms.HiddenInput
+    )
+    lat = forms.DecimalField(
+        required=False, min_value=-90, max_value=90, max_digits=9, decimal_places=6, widget=forms.HiddenInput
+    )
+    lng = forms.DecimalField(
+        required=False, min_value=-180, max_value=180, max_digits=9, decimal_places=6, widget=forms.HiddenInput
+    )
+    accuracy_m = forms.DecimalField(
+        required=False, min_value=0, max_digits=9, decimal_places=1, widget=forms.HiddenInput
+    )
+    checked_in_at = forms.DateTimeField(label=_("Check-in"), widget=_datetime_input())
+    identity_confirmed = forms.BooleanField(
+        label=_("I stated my name, my employer and the purpose of the visit"),
+        error_messages={"required": _("Confirm that you stated your identity and the purpose of the visit.")},
+    )
+    met = forms.ChoiceField(label=_("Who was met"), choices=Party.choices, widget=forms.RadioSelect)
+    monthly_income = _money_field(_("Monthly income"))
+    monthly_expenses = _money_field(_("Monthly expenses"))
+    other_debt_payments = _money_field(_("Other monthly debt payments"))
+    overdue_reason = forms.ChoiceField(
+        label=_("Overdue reason"), choices=[("", "—"), *Visit.OverdueReason.choices], required=False
+    )
+    overdue_reason_text = forms.CharField(
+        label=_("Overdue reason, in words"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    attitude = forms.ChoiceField(label=_("Attitude"), choices=[("", "—"), *Visit.Attitude.choices], required=False)
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=[("", "—"), *Visit.Outcome.choices])
+    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    photos = MultiplePhotoField(label=_("Photo evidence"), required=False)
+    checked_out_at = forms.DateTimeField(
+        label=_("Check-out"), required=False, widget=_datetime_input(), help_text=_("Leave empty for now.")
+    )
+
+    def __init__(self, *args, case: Case, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.case = case
+        if not self.is_bound:
+            self.initial.setdefault("idempotency_key", uuid.uuid4())
+            self.initial.setdefault("checked_in_at", timezone.localtime().replace(second=0, microsecond=0))
+        max_mb = photo_rules.max_bytes() / (1024 * 1024)
+        self.fields["photos"].help_text = _("JPEG, PNG or WebP, at most %(mb)s MB each.") % {"mb": f"{max_mb:g}"}
+        self.helper = _helper()
+        self.helper.layout = Layout(
+            "idempotency_key",
+            "geo_status",
+            "lat",
+            "lng",
+            "accuracy_m",
+            Fieldset(
+                _("Check-in"),
+                HTML(
+                    '<button type="button" class="btn btn-outline-primary w-100 mb-2 js-checkin">'
+                    '<i class="bi bi-geo-alt" aria-hidden="true"></i> '
+                    + str(_("Check in here (records your position)"))
+                    + '</button><p class="small text-body-secondary js-geo-message" aria-live="polite"></p>'
+                ),
+                "checked_in_at",
+                Field("identity_confirmed", wrapper_class="border rounded py-2 pe-2 ps-5 bg-warning-subtle"),
+            ),
+            "met",
+            Div(
+                HTML(
+                    '<div class="alert alert-warning small js-third-party-rule d-none" role="note">'
+                    + str(
+                        _(
+                            "Only a third party was met: do not disclose the debt. You may ask for contact details "
+                            "or leave a message to call back; stop if asked. No debt details are recorded."
+                        )
+                    )
+                    + "</div>"
+                ),
+            ),
+            Div(
+                Fieldset(
+                    _("Financial situation"),
+                    "monthly_income",
+                    "monthly_expenses",
+                    "other_debt_payments",
+                    "overdue_reason",
+                    "overdue_reason_text",
+                ),
+                css_class="js-debt-fields",
+            ),
+            Fieldset(_("Outcome"), "attitude", "outcome", "notes", "photos", "checked_out_at"),
+        )
+
+    def clean_checked_in_at(self):
+        value = self.cleaned_data.get("checked_in_at")
+        _not_in_future(value, _("The check-in time is in the future."))
+        return value
+
+    def clean_checked_out_at(self):
+        value = self.cleaned_data.get("checked_out_at")
+        _not_in_future(value, _("The check-out time is in the future."))
+        return value
+
+    def clean_photos(self):
+        files = self.cleaned_data.get("photos") or []
+        errors = []
+        for upload in files:
+            try:
+                photo_rules.inspect_photo(upload)
+            except ValidationError as exc:
+                errors.extend(exc.messages)
+        if errors:
+            raise ValidationError(errors)
+        return files
+
+    def clean(self):
+        data = super().clean()
+        checked_in = data.get("checked_in_at")
+        if checked_in is not None and not self.has_error("checked_out_at"):
+            checked_out = data.get("checked_out_at") or max(timezone.now(), checked_in)
+            if checked_out < checked_in:
+                self.add_error("checked_out_at", _("Check-out must be after check-in."))
+            data["checked_out_at"] = checked_out
+        if data.get("geo_status") == Visit.GeoStatus.OK and (data.get("lat") is None or data.get("lng") is None):
+            self.add_error("geo_status", _("The position is incomplete; check in again."))
+        if data.get("met") == Party.THIRD_PARTY:
+            for field in DEBT_FIELDS:
+                if data.get(field) not in (None, ""):
+                    self.add_error(field, _("Not recorded when only a third party was met."))
+            if data.get("outcome") in DEBT_OUTCOMES:
+                self.add_error("outcome", _("A plan or a promise is made with the borrower, not a third party."))
+        return data
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        fields = (
+            "checked_in_at",
+            "checked_out_at",
+            "identity_confirmed",
+            "met",
+            "outcome",
+            "lat",
+            "lng",
+            "accuracy_m",
+            "geo_status",
+            *DEBT_FIELDS,
+            "attitude",
+            "notes",
+            "photos",
+        )
+        return {"idempotency_key": data["idempotency_key"], **{f: data.get(f) for f in fields}}

@@ -1,0 +1,61 @@
+"""Reads for the field work, always scoped through ``Case.objects.visible_to``."""
+
+from django.db.models import Prefetch, QuerySet
+
+from collections_app.models import Case, User
+from visits.models import ContactAttempt, Visit, VisitPhoto, VisitPlan
+
+FINANCIAL_FIELDS = ("monthly_income", "monthly_expenses", "other_debt_payments")
+
+
+def latest_financials(case: Case) -> dict | None:
+    """The borrower's financial situation from the latest visit that recorded any of it.
+
+    Keys: ``monthly_income``, ``monthly_expenses``, ``other_debt_payments`` (Decimal or None),
+    ``visit_id``, ``visited_at``. None when no visit recorded any figure.
+    """
+    row = (
+        Visit.objects.filter(case=case)
+        .exclude(monthly_income__isnull=True, monthly_expenses__isnull=True, other_debt_payments__isnull=True)
+        .order_by("-checked_in_at", "-id")
+        .values("id", "checked_in_at", *FINANCIAL_FIELDS)
+        .first()
+    )
+    if row is None:
+        return None
+    return {
+        **{field: row[field] for field in FINANCIAL_FIELDS},
+        "visit_id": row["id"],
+        "visited_at": row["checked_in_at"],
+    }
+
+
+def case_visits(case: Case) -> QuerySet[Visit]:
+    return (
+        Visit.objects.filter(case=case)
+        .select_related("collector")
+        .prefetch_related(Prefetch("photos", queryset=VisitPhoto.objects.order_by("id")))
+        .order_by("-checked_in_at", "-id")
+    )
+
+
+def case_contact_attempts(case: Case, limit: int = 50) -> QuerySet[ContactAttempt]:
+    return ContactAttempt.objects.filter(case=case).select_related("actor").order_by("-attempted_at", "-id")[:limit]
+
+
+def case_visit_plan(case: Case) -> VisitPlan | None:
+    return VisitPlan.objects.filter(case=case).select_related("address").first()
+
+
+def visit_for_user(user: User, pk: int) -> Visit:
+    """A visit whose case the user may see (``Visit.DoesNotExist`` otherwise)."""
+    return (
+        Visit.objects.filter(case__in=Case.objects.visible_to(user))
+        .select_related("case__account__borrower", "case__team", "collector")
+        .prefetch_related("photos")
+        .get(pk=pk)
+    )
+
+
+def photo_for_user(user: User, pk: int) -> VisitPhoto:
+    return VisitPhoto.objects.filter(visit__case__in=Case.objects.visible_to(user)).select_related("visit").get(pk=pk)

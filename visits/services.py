@@ -1,0 +1,356 @@
+"""Writes for the field work on a case: contact attempts, visit preparation, visit logs, stage moves.
+
+Rule-pack checks run before each write's atomic block so a refusal's record is kept.
+"""
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from collections_app import pii
+from collections_app.exceptions import DoorstepError, NotPermitted, TransitionNotAllowed
+from collections_app.models import BorrowerAddress, Case, CaseEvent, DelinquentAccount, Stage, User
+from collections_app.rules import check_quiet_hours
+from collections_app.services.audit import audit_changes, audit_log
+from collections_app.services.cases import case_event_add, case_transition
+from collections_app.workflow import actor_role
+from visits import photos as photo_rules
+from visits.models import ContactAttempt, Party, Visit, VisitPhoto, VisitPlan
+from visits.rules import check_attempt_cap, check_ready_to_visit
+
+# What a visit's outcome does to the case (README, "Visit outcome → stage").
+OUTCOME_TARGETS: dict[str, str | None] = {
+    Visit.Outcome.AGREED_PLAN: Stage.NEGOTIATION,
+    Visit.Outcome.PROMISED: Stage.NEGOTIATION,
+    Visit.Outcome.REFUSED: Stage.PREPARATION,
+    Visit.Outcome.NOT_HOME: Stage.PREPARATION,
+    Visit.Outcome.MOVED: Stage.PREPARATION,
+    Visit.Outcome.WRONG_ADDRESS: Stage.PREPARATION,
+    Visit.Outcome.OTHER: None,
+}
+REVISIT_AFTER = dt.timedelta(days=1)
+DEBT_FIELDS = ("monthly_income", "monthly_expenses", "other_debt_payments", "overdue_reason", "overdue_reason_text")
+# Outcomes that can only come from talking about the debt, which a third party must never hear.
+DEBT_OUTCOMES = (Visit.Outcome.AGREED_PLAN, Visit.Outcome.PROMISED)
+
+
+class VisitRefused(DoorstepError):
+    default_message = _("The visit could not be recorded.")
+
+
+def _require_actor(case: Case, actor: User) -> None:
+    if actor_role(case, actor) is None:
+        raise NotPermitted(_("Only the case's collector or the team's supervisor can do this."))
+
+
+def _set_next_action(case: Case, text: str, due: dt.datetime | None) -> None:
+    Case.objects.filter(pk=case.pk).update(next_action=text[:200], next_action_due=due)
+    case.next_action, case.next_action_due = text[:200], due
+
+
+def _record_contact(case: Case, when: dt.datetime) -> None:
+    """A successful contact with the borrower: feeds the screening score's no-contact term."""
+    DelinquentAccount.objects.filter(pk=case.account_id).update(last_contact_at=when)
+    case.account.last_contact_at = when
+    try:
+        from collections_app.services.screening import account_refresh_screening_key
+    except ImportError:  # the screening slice provides it; nothing to refresh without it
+        return
+    account_refresh_screening_key(account=case.account)
+
+
+# --- contact attempts ----------------------------------------------------------------------------
+
+
+def contact_attempt_log(
+    *,
+    case: Case,
+    actor: User,
+    channel: str,
+    party: str,
+    phone_number: str,
+    result: str,
+    note: str = "",
+    attempted_at: dt.datetime | None = None,
+) -> ContactAttempt:
+    """Record a call, SMS or message to the borrower or their contacts, after the rule pack allows it."""
+    _require_actor(case, actor)
+    if not case.is_open:
+        raise TransitionNotAllowed(_("Contact attempts cannot be logged on a closed case."))
+    now = timezone.now()
+    attempted_at = attempted_at or now
+    if attempted_at > now + dt.timedelta(minutes=2):
+        raise DoorstepError(_("The attempt's time is in the future."))
+    phone_number = phone_number.strip()
+    check_quiet_hours(case=case, actor=actor, when=attempted_at, consent=False, action="contact")
+    check_attempt_cap(case=case, actor=actor, channel=channel, phone_number=phone_number, when=attempted_at)
+    return _contact_attempt_create(
+        case=case,
+        actor=actor,
+        channel=channel,
+        party=party,
+        phone_number=phone_number,
+        result=result,
+        note=note,
+        attempted_at=attempted_at,
+    )
+
+
+@transaction.atomic
+def _contact_attempt_create(*, case: Case, actor: User, **fields) -> ContactAttempt:
+    attempt = ContactAttempt.objects.create(case=case, actor=actor, **fields)
+    masked = pii.mask_phone(attempt.phone_number)
+    case_event_add(
+        case=case,
+        actor=actor,
+        kind=CaseEvent.Kind.CONTACT_ATTEMPT,
+        payload={
+            "attempt": attempt.pk,
+            "channel": attempt.channel,
+            "party": attempt.party,
+            "result": attempt.result,
+            "phone": masked,
+        },
+    )
+    audit_log(
+        actor=actor,
+        action="contact_attempt.log",
+        obj=attempt,
+        changes={"case": case.pk, "channel": attempt.channel, "result": attempt.result, "phone": masked},
+    )
+    if attempt.is_successful:
+        _record_contact(case, attempt.attempted_at)
+    return attempt
+
+
+# --- preparation -------------------------------------------------------------------------------------
+
+PLAN_FIELDS = (
+    "contact_verified",
+    "overdue_reason",
+    "history_reviewed",
+    "talking_points",
+    "planned_at",
+    "address",
+    "consent_outside_hours",
+)
+
+
+def visit_plan_save(
+    *,
+    case: Case,
+    actor: User,
+    contact_verified: bool,
+    overdue_reason: str,
+    history_reviewed: bool,
+    talking_points: str,
+    planned_at: dt.datetime | None,
+    address: BorrowerAddress | None,
+    consent_outside_hours: bool,
+) -> VisitPlan:
+    """Save the case's current visit preparation; a planned time becomes the case's next action."""
+    _require_actor(case, actor)
+    if case.stage not in (Stage.PREPARATION, Stage.VISIT):
+        raise TransitionNotAllowed(_("A visit is prepared while the case is in preparation or visit."))
+    if address is not None and address.borrower_id != case.account.borrower_id:
+        raise NotPermitted(_("The visit address must be one of the borrower's addresses."))
+    if planned_at is not None:
+        check_quiet_hours(case=case, actor=actor, when=planned_at, consent=consent_outside_hours, action="schedule")
+    values = {
+        "contact_verified": contact_verified,
+        "overdue_reason": overdue_reason.strip(),
+        "history_reviewed": history_reviewed,
+        "talking_points": talking_points.strip(),
+        "planned_at": planned_at,
+        "address": address,
+        "consent_outside_hours": consent_outside_hours,
+    }
+    return _visit_plan_write(case=case, actor=actor, values=values)
+
+
+@transaction.atomic
+def _visit_plan_write(*, case: Case, actor: User, values: dict) -> VisitPlan:
+    plan, created = VisitPlan.objects.select_for_update().get_or_create(case=case, defaults={"updated_by": actor})
+    before = {} if created else {f: getattr(plan, f) for f in PLAN_FIELDS}
+    for field, value in values.items():
+        setattr(plan, field, value)
+    plan.updated_by = actor
+    plan.save()
+    after = {f: getattr(plan, f) for f in PLAN_FIELDS}
+    if plan.planned_at is not None:
+        place = plan.address.text if plan.address else _("the borrower's address")
+        _set_next_action(case, _("Visit at %(place)s") % {"place": place}, plan.planned_at)
+    case_event_add(
+        case=case,
+        actor=actor,
+        kind=CaseEvent.Kind.PREPARATION,
+        payload={
+            "planned_at": plan.planned_at.isoformat() if plan.planned_at else "",
+            "checklist_complete": plan.checklist_complete,
+            "consent_outside_hours": plan.consent_outside_hours,
+        },
+    )
+    audit_log(actor=actor, action="visit_plan.save", obj=plan, changes=audit_changes(before, after))
+    return plan
+
+
+# --- stage moves from the case page -----------------------------------------------------------------
+
+
+def case_move(*, case: Case, target: str, actor: User, close_reason: str = "", note: str = "") -> Case:
+    """``case_transition`` plus the field-work guards (preparation → visit needs a ready plan)."""
+    if case.stage == Stage.PREPARATION and target == Stage.VISIT:
+        check_ready_to_visit(case=case)
+    return case_transition(case=case, target=target, actor=actor, close_reason=close_reason, note=note.strip())
+
+
+# --- visits ---------------------------------------------------------------------------------------------
+
+
+def visit_log(
+    *,
+    case: Case,
+    actor: User,
+    idempotency_key: uuid.UUID,
+    checked_in_at: dt.datetime,
+    checked_out_at: dt.datetime | None,
+    identity_confirmed: bool,
+    met: str,
+    outcome: str,
+    lat: Decimal | None = None,
+    lng: Decimal | None = None,
+    accuracy_m: Decimal | None = None,
+    geo_status: str = Visit.GeoStatus.UNAVAILABLE,
+    monthly_income: Decimal | None = None,
+    monthly_expenses: Decimal | None = None,
+    other_debt_payments: Decimal | None = None,
+    overdue_reason: str = "",
+    overdue_reason_text: str = "",
+    attitude: str = "",
+    notes: str = "",
+    photos: Iterable = (),
+) -> tuple[Visit, bool]:
+    """Record a visit and move the case by its outcome. Returns ``(visit, created)``.
+
+    The same ``idempotency_key`` twice (a double tap, an offline resend) returns the first visit
+    and creates nothing.
+    """
+    existing = Visit.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        if existing.case_id != case.pk:
+            raise VisitRefused(_("This form was already used for another case; reload the page."))
+        return existing, False
+    _require_actor(case, actor)
+    if case.stage != Stage.VISIT:
+        raise TransitionNotAllowed(
+            _("Visits are logged while the case is in the visit stage (it is in %(stage)s).")
+            % {"stage": Stage(case.stage).label}
+        )
+    if not identity_confirmed:
+        raise VisitRefused(_("Confirm that you stated your identity and the purpose of the visit."))
+    now = timezone.now()
+    if checked_in_at > now + dt.timedelta(minutes=2):
+        raise VisitRefused(_("The check-in time is in the future."))
+    if checked_out_at is not None and checked_out_at < checked_in_at:
+        raise VisitRefused(_("The check-out time is before the check-in time."))
+    debt = {
+        "monthly_income": monthly_income,
+        "monthly_expenses": monthly_expenses,
+        "other_debt_payments": other_debt_payments,
+        "overdue_reason": overdue_reason,
+        "overdue_reason_text": overdue_reason_text.strip(),
+    }
+    if met == Party.THIRD_PARTY and (any(v not in (None, "") for v in debt.values()) or outcome in DEBT_OUTCOMES):
+        raise VisitRefused(_("With only a third party met, no debt details or payment outcome are recorded."))
+    plan = VisitPlan.objects.filter(case=case).first()
+    consent = bool(plan and plan.consent_outside_hours)
+    check_quiet_hours(case=case, actor=actor, when=checked_in_at, consent=consent, action="visit")
+    photos = list(photos)
+    infos = [photo_rules.inspect_photo(photo) for photo in photos]
+    fields = {
+        "checked_in_at": checked_in_at,
+        "checked_out_at": checked_out_at,
+        "identity_confirmed": True,
+        "met": met,
+        "outcome": outcome,
+        "lat": lat,
+        "lng": lng,
+        "accuracy_m": accuracy_m,
+        "geo_status": geo_status,
+        "attitude": attitude,
+        "notes": notes.strip(),
+        **debt,
+    }
+    if geo_status != Visit.GeoStatus.OK:
+        fields.update(lat=None, lng=None, accuracy_m=None)
+    try:
+        return _visit_create(
+            case=case, actor=actor, key=idempotency_key, fields=fields, photos=list(zip(photos, infos, strict=True))
+        ), True
+    except IntegrityError:
+        # A concurrent submit of the same form won the unique key.
+        existing = Visit.objects.filter(idempotency_key=idempotency_key, case=case).first()
+        if existing is None:
+            raise
+        return existing, False
+
+
+@transaction.atomic
+def _visit_create(*, case: Case, actor: User, key: uuid.UUID, fields: dict, photos) -> Visit:
+    visit = Visit.objects.create(case=case, collector=actor, idempotency_key=key, **fields)
+    for upload, info in photos:
+        photo = VisitPhoto(
+            visit=visit,
+            content_type=info.content_type,
+            size=upload.size,
+            width=info.width,
+            height=info.height,
+            sha256=photo_rules.sha256_of(upload),
+        )
+        photo.file.save(f"photo.{info.extension}", upload, save=False)
+        photo.save()
+    case_event_add(
+        case=case,
+        actor=actor,
+        kind=CaseEvent.Kind.VISIT,
+        payload={"visit": visit.pk, "outcome": visit.outcome, "met": visit.met, "photos": visit.photos.count()},
+    )
+    audit_log(
+        actor=actor,
+        action="visit.log",
+        obj=visit,
+        changes={
+            "case": case.pk,
+            "outcome": visit.outcome,
+            "met": visit.met,
+            "geo_status": visit.geo_status,
+            "photos": [p.sha256 for p in visit.photos.all()],
+        },
+    )
+    if visit.met == Party.BORROWER:
+        _record_contact(case, visit.checked_in_at)
+    _apply_outcome(case=case, actor=actor, visit=visit)
+    return visit
+
+
+def _apply_outcome(*, case: Case, actor: User, visit: Visit) -> None:
+    target = OUTCOME_TARGETS.get(visit.outcome)
+    payload = {"visit": visit.pk, "outcome": visit.outcome}
+    now = timezone.now()
+    if target == Stage.NEGOTIATION:
+        case_transition(case=case, target=target, actor=actor, payload=payload)
+        _set_next_action(case, _("Negotiate a repayment plan"), now)
+    elif target == Stage.PREPARATION:
+        case_transition(case=case, target=target, actor=actor, payload=payload)
+        # The old plan's time has passed: a revisit needs a new one before the case may go out again.
+        VisitPlan.objects.filter(case=case).update(planned_at=None)
+        _set_next_action(
+            case, _("Plan a revisit (%(outcome)s)") % {"outcome": visit.get_outcome_display()}, now + REVISIT_AFTER
+        )
+    else:
+        _set_next_action(case, _("Decide the next step after the visit"), now)
