@@ -1,0 +1,197 @@
+"""Import jobs: create (upload), run (Celery task or command), enqueue. Every run leaves one audit row."""
+
+import datetime as dt
+import logging
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from collections_app.aging import local_today
+from collections_app.exceptions import NotPermitted
+from collections_app.importer import rows as R
+from collections_app.importer.reader import FileFormatError, TableFile
+from collections_app.importer.report import ReportWriter
+from collections_app.importer.upsert import ImportContext, upsert_chunk
+from collections_app.models import Branch, DelinquentAccount, ImportJob, Role, User
+from collections_app.services.audit import audit_log
+
+logger = logging.getLogger(__name__)
+CHUNK_SIZE = 5000
+# Uploads up to this size import during the request; larger ones go to the Celery worker.
+INLINE_MAX_BYTES = 512 * 1024
+
+
+def may_import(user) -> bool:
+    return user.is_authenticated and (user.is_supervisor or user.role == Role.ADMIN or user.is_superuser)
+
+
+def may_create_branches(user) -> bool:
+    return user is None or user.role == Role.ADMIN or user.is_superuser
+
+
+def inline_max_bytes() -> int:
+    return getattr(settings, "DOORSTEP_IMPORT_INLINE_MAX_BYTES", INLINE_MAX_BYTES)
+
+
+@transaction.atomic
+def import_job_create(*, actor: User, upload, as_of: dt.date | None = None, create_branches: bool = False) -> ImportJob:
+    """Store an uploaded file as a queued import job (run it with ``import_job_run`` or the task)."""
+    if not may_import(actor):
+        raise NotPermitted(_("Only supervisors and administrators can import accounts."))
+    if create_branches and not may_create_branches(actor):
+        raise NotPermitted(_("Only administrators can create branches during an import."))
+    job = ImportJob(
+        created_by=actor, filename=Path(upload.name).name[:255], as_of=as_of, create_branches=create_branches
+    )
+    job.file.save(f"{timezone.now():%Y%m%d%H%M%S}-{job.filename}", upload, save=False)
+    job.save()
+    audit_log(actor=actor, action="import.upload", obj=job, changes={"filename": job.filename, "size": upload.size})
+    return job
+
+
+def import_job_claim(job_id: int) -> bool:
+    """Compare-and-set queued → running, so of two deliveries of the same job only one runs it."""
+    return bool(
+        ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
+            status=ImportJob.Status.RUNNING, started_at=timezone.now()
+        )
+    )
+
+
+def import_job_run(*, job_id: int, path: str | Path | None = None) -> ImportJob | None:
+    """Run a queued job to the end; None when another worker already claimed it."""
+    if not import_job_claim(job_id):
+        return None
+    job = ImportJob.objects.select_related("created_by").get(pk=job_id)
+    report = ReportWriter()
+    try:
+        _run(job, Path(path) if path else Path(job.file.path), report)
+    except FileFormatError as exc:
+        job.status, job.message = ImportJob.Status.FAILED, str(exc.message)
+    except Exception:
+        logger.exception("import job %s failed", job.pk)
+        job.status, job.message = ImportJob.Status.FAILED, _("The import stopped on an unexpected error.")
+    else:
+        job.status = ImportJob.Status.DONE
+    finally:
+        job.finished_at = timezone.now()
+        report.save_to(job)
+        report.close()
+        job.save()
+    audit_log(
+        actor=job.created_by,
+        action="import.run",
+        obj=job,
+        changes={
+            "status": job.status,
+            "rows": job.total_rows,
+            "created": job.created_count,
+            "updated": job.updated_count,
+            "unchanged": job.unchanged_count,
+            "errors": job.error_count,
+        },
+    )
+    return job
+
+
+def import_file(
+    *, path: str | Path, actor: User | None = None, as_of: dt.date | None = None, create_branches: bool = False
+) -> ImportJob:
+    """The command's path: record a job for a file on disk and run it now."""
+    job = ImportJob.objects.create(
+        created_by=actor, filename=Path(path).name[:255], as_of=as_of, create_branches=create_branches
+    )
+    return import_job_run(job_id=job.pk, path=path)
+
+
+def _context(job: ImportJob, report: ReportWriter) -> ImportContext:
+    actor = job.created_by
+    allowed = None
+    if actor is not None and not (actor.role == Role.ADMIN or actor.is_superuser):
+        allowed = set(Branch.objects.filter(teams__supervisor=actor).values_list("id", flat=True))
+    return ImportContext(
+        job_id=job.pk,
+        actor=actor,
+        create_branches=job.create_branches and may_create_branches(actor),
+        report=report,
+        branches=dict(Branch.objects.values_list("code", "id")),
+        allowed_branch_ids=allowed,
+    )
+
+
+def _check_header(table: TableFile, report: ReportWriter) -> None:
+    missing = [c for c in R.REQUIRED_COLUMNS if c not in table.header]
+    for column in missing:
+        report.add(1, column, "", R.MISSING_COLUMN)
+    if missing:
+        raise FileFormatError(_("Required columns missing: %(columns)s.") % {"columns": ", ".join(missing)})
+    duplicated = sorted({c for c in table.header if c and table.header.count(c) > 1})
+    if duplicated:
+        raise FileFormatError(_("Columns named twice: %(columns)s.") % {"columns": ", ".join(duplicated)})
+    for column in table.header:
+        if column not in R.COLUMNS:
+            report.add(1, column, "", R.UNKNOWN_COLUMN)
+
+
+def _run(job: ImportJob, path: Path, report: ReportWriter) -> None:
+    table = TableFile(path)
+    _check_header(table, report)
+    unknown = [c for c in table.header if c and c not in R.COLUMNS]
+    if unknown:
+        job.message = _("Ignored unknown columns: %(columns)s.") % {"columns": ", ".join(unknown)}
+    job.total_rows = table.total_rows
+    ImportJob.objects.filter(pk=job.pk).update(total_rows=job.total_rows, message=job.message)
+    ctx = _context(job, report)
+    as_of = job.as_of or local_today()
+    started = timezone.now()
+    try:
+        _process(job, ctx, table, as_of)
+    finally:
+        # One set-based refresh of every account this run wrote (bulk_create stamps updated_at).
+        _refresh_screening(started)
+
+
+def _process(job: ImportJob, ctx: ImportContext, table: TableFile, as_of: dt.date) -> None:
+    first_seen: dict[str, int] = {}
+    chunk: list = []
+    processed = 0
+    for number, cells in table.rows():
+        processed += 1
+        row = R.validate_row(number, cells, as_of=as_of)
+        if isinstance(row, list):
+            ctx.fail(number, row)
+        elif row.account_no in first_seen:
+            ctx.fail(
+                number, [R.RowError("account_no", row.account_no, R.DUPLICATE % {"row": first_seen[row.account_no]})]
+            )
+        else:
+            first_seen[row.account_no] = number
+            chunk.append(row)
+        if len(chunk) >= CHUNK_SIZE:
+            _flush(job, ctx, chunk, processed)
+            chunk = []
+    _flush(job, ctx, chunk, processed)
+
+
+def _flush(job: ImportJob, ctx: ImportContext, chunk: list, processed: int) -> None:
+    if chunk:
+        upsert_chunk(ctx, chunk, actor_id=job.created_by_id)
+    counts = ctx.counts
+    job.processed_rows, job.error_count = processed, counts.failed
+    job.created_count, job.updated_count, job.unchanged_count = counts.created, counts.updated, counts.unchanged
+    ImportJob.objects.filter(pk=job.pk).update(
+        processed_rows=processed,
+        created_count=counts.created,
+        updated_count=counts.updated,
+        unchanged_count=counts.unchanged,
+        error_count=counts.failed,
+    )
+
+
+def _refresh_screening(since) -> None:
+    from collections_app.services.screening import accounts_refresh_screening_keys
+
+    accounts_refresh_screening_keys(DelinquentAccount.objects.filter(updated_at__gte=since))
