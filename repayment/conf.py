@@ -1,0 +1,55 @@
+"""Repayment settings, read when used (never at import) with the defaults documented in the README."""
+
+from decimal import Decimal
+
+from django.conf import settings
+
+
+def grace_days() -> int:
+    return int(getattr(settings, "REPAYMENT_GRACE_DAYS", 3))
+
+
+def waiver_approval_percent() -> Decimal:
+    """A waiver above this share of the plan's base amount needs a supervisor's approval."""
+    return Decimal(str(getattr(settings, "REPAYMENT_WAIVER_APPROVAL_PERCENT", "10")))
+
+
+def term_approval_months() -> int:
+    """A plan whose term is longer than this many months needs a supervisor's approval."""
+    return int(getattr(settings, "REPAYMENT_TERM_APPROVAL_MONTHS", 12))
+
+
+def broken_promises_alert() -> int:
+    """The supervisor is alerted when an account reaches this many broken promises (and at each one after)."""
+    return int(getattr(settings, "REPAYMENT_BROKEN_PROMISES_ALERT", 2))
+
+
+def reminder_lead_days() -> int:
+    return int(getattr(settings, "REPAYMENT_REMINDER_LEAD_DAYS", 2))
+
+
+def care_revisit_days() -> int:
+    return int(getattr(settings, "REPAYMENT_CARE_REVISIT_DAYS", 30))
+
+
+def max_term_months() -> int:
+    """The longest term the affordability helper suggests."""
+    return int(getattr(settings, "REPAYMENT_MAX_TERM_MONTHS", 36))
+
+
+def affordability_share() -> Decimal:
+    """Share of the disposable income (income - expenses - other debt payments) a plan may take."""
+    return Decimal(str(getattr(settings, "REPAYMENT_AFFORDABILITY_SHARE", "0.5")))
+
+
+def sweep_batch() -> int:
+    return int(getattr(settings, "REPAYMENT_SWEEP_BATCH", 500))
+
+
+def test_pause_seconds() -> float:
+    """Test-only: pause inside an evaluation (before commit) so a test can kill the worker there."""
+    return float(getattr(settings, "REPAYMENT_TEST_PAUSE_SECONDS", 0) or 0)
+
+
+def test_pause_marker() -> str:
+    return str(getattr(settings, "REPAYMENT_TEST_PAUSE_MARKER", "") or "")

@@ -1,0 +1,114 @@
+"""Repayment reads, always scoped through ``Case.objects.visible_to(user)``."""
+
+from decimal import Decimal
+
+from django.db.models import Prefetch, QuerySet, Sum
+from django.shortcuts import get_object_or_404
+
+from collections_app.models import Case, Notification, User
+from collections_app.workflow import COLLECTOR, SUPERVISOR, actor_role
+from repayment.models import ZERO, Instalment, Payment, PromiseToPay, RepaymentPlan
+
+PANEL_ROWS = 10
+
+
+def case_for_user(user: User, case_id: int) -> Case:
+    cases = Case.objects.visible_to(user).select_related(
+        "account__borrower", "account__branch", "team__supervisor", "assigned_collector"
+    )
+    return get_object_or_404(cases, pk=case_id)
+
+
+def plan_for_user(user: User, plan_id: int) -> RepaymentPlan:
+    plans = (
+        RepaymentPlan.objects.filter(case__in=Case.objects.visible_to(user))
+        .select_related(
+            "case__account__borrower",
+            "case__account__branch",
+            "case__team__supervisor",
+            "case__assigned_collector",
+            "created_by",
+            "decided_by",
+        )
+        .prefetch_related("instalments")
+    )
+    return get_object_or_404(plans, pk=plan_id)
+
+
+def promise_for_user(user: User, promise_id: int) -> PromiseToPay:
+    promises = PromiseToPay.objects.filter(case__in=Case.objects.visible_to(user)).select_related(
+        "case__account", "case__team"
+    )
+    return get_object_or_404(promises, pk=promise_id)
+
+
+def payment_for_user(user: User, payment_id: int) -> Payment:
+    payments = (
+        Payment.objects.filter(case__in=Case.objects.visible_to(user))
+        .select_related("case__account__borrower", "case__account__branch", "recorded_by")
+        .prefetch_related("allocations__promise", "allocations__instalment__plan")
+    )
+    return get_object_or_404(payments, pk=payment_id)
+
+
+def case_panel(case: Case, user: User | None = None) -> dict:
+    """Promises, plans (with their next instalment) and payments of a case, in a fixed number of queries."""
+    promises = list(case.promises.order_by("-due_date", "-id")[:PANEL_ROWS])
+    plans = list(
+        case.plans.order_by("-created_at", "-id").prefetch_related(
+            Prefetch("instalments", queryset=Instalment.objects.order_by("seq"))
+        )[:PANEL_ROWS]
+    )
+    for plan in plans:
+        rows = list(plan.instalments.all())
+        plan.paid_total = sum((row.paid_amount for row in rows), ZERO)
+        plan.next_instalment = next((row for row in rows if row.status == Instalment.Status.PENDING), None)
+    payments = list(case.payments.order_by("-paid_on", "-id")[:PANEL_ROWS])
+    totals = case.payments.aggregate(paid=Sum("amount"), held=Sum("held_amount"))
+    role = actor_role(case, user) if user is not None else None
+    return {
+        "promises": promises,
+        "plans": plans,
+        "payments": payments,
+        "paid_total": totals["paid"] or ZERO,
+        "held_total": totals["held"] or ZERO,
+        "can_act": role in (COLLECTOR, SUPERVISOR) and case.is_open,
+    }
+
+
+def can_decide(plan: RepaymentPlan, user: User) -> bool:
+    """The team's supervisor (or an admin) who did not propose the plan (maker-checker)."""
+    return (
+        plan.status == RepaymentPlan.Status.PENDING_APPROVAL
+        and actor_role(plan.case, user) == SUPERVISOR
+        and plan.created_by_id != user.pk
+    )
+
+
+def plans_awaiting_approval(user: User) -> QuerySet[RepaymentPlan]:
+    return (
+        RepaymentPlan.objects.filter(
+            case__in=Case.objects.visible_to(user), status=RepaymentPlan.Status.PENDING_APPROVAL
+        )
+        .exclude(created_by=user)
+        .select_related("case__account__borrower", "created_by")
+        .order_by("created_at", "id")
+    )
+
+
+def notifications_for(user: User) -> QuerySet[Notification]:
+    return Notification.objects.filter(recipient=user).select_related("case").order_by("-created_at", "-id")
+
+
+def unread_count(user: User) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def outstanding_obligations(case: Case) -> Decimal:
+    pending_promises = case.promises.filter(status=PromiseToPay.Status.PENDING).aggregate(
+        a=Sum("amount"), p=Sum("paid_amount")
+    )
+    instalments = Instalment.objects.filter(
+        plan__case=case, plan__status=RepaymentPlan.Status.ACTIVE, status=Instalment.Status.PENDING
+    ).aggregate(a=Sum("amount"), p=Sum("paid_amount"))
+    return sum(((row["a"] or ZERO) - (row["p"] or ZERO) for row in (pending_promises, instalments)), ZERO)

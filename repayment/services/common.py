@@ -1,0 +1,118 @@
+"""Helpers shared by the repayment services: permissions, local due times, check scheduling,
+moving the case along, notifications and the broken-promise bookkeeping."""
+
+import datetime as dt
+import logging
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from collections_app.exceptions import NotPermitted, TransitionNotAllowed
+from collections_app.models import Case, DelinquentAccount, Notification, Stage
+from collections_app.services.cases import case_transition
+from collections_app.workflow import COLLECTOR, SUPERVISOR, actor_role
+from repayment import conf
+from repayment.models import FollowUpCheck
+
+logger = logging.getLogger(__name__)
+
+NEGOTIABLE_STAGES = (Stage.VISIT, Stage.NEGOTIATION, Stage.FOLLOW_UP)
+REMINDER_HOUR = 9
+
+
+def require_field_actor(case: Case, actor) -> str:
+    """The case's collector or its team's supervisor (or an admin) may negotiate and record payments."""
+    role = actor_role(case, actor)
+    if role not in (COLLECTOR, SUPERVISOR):
+        raise NotPermitted(_("Only the case's collector or the team's supervisor can do this."))
+    return role
+
+
+def require_negotiable(case: Case) -> None:
+    if case.stage not in NEGOTIABLE_STAGES:
+        raise TransitionNotAllowed(
+            _("Promises and plans are agreed at the visit, negotiation or follow-up stage; this case is in %(stage)s.")
+            % {"stage": Stage(case.stage).label}
+        )
+
+
+def case_tz(case: Case) -> ZoneInfo:
+    """Due dates are the borrower's local days: the time zone of the account's branch."""
+    return ZoneInfo(case.account.branch.timezone or settings.TIME_ZONE)
+
+
+def deadline_at(case: Case, due_date: dt.date, grace_days: int) -> dt.datetime:
+    """The end of the last grace day (local midnight after it): paid by then is kept."""
+    day = due_date + dt.timedelta(days=grace_days + 1)
+    return dt.datetime.combine(day, dt.time(0, 0), tzinfo=case_tz(case))
+
+
+def reminder_at(case: Case, due_date: dt.date) -> dt.datetime:
+    day = due_date - dt.timedelta(days=conf.reminder_lead_days())
+    return dt.datetime.combine(day, dt.time(REMINDER_HOUR, 0), tzinfo=case_tz(case))
+
+
+def schedule_check(*, kind: str, case: Case, due_at: dt.datetime, key: str, promise=None, instalment=None):
+    """Idempotent: the same key schedules one row however often it is called."""
+    check, _created = FollowUpCheck.objects.get_or_create(
+        dedupe_key=key,
+        defaults={"kind": kind, "case": case, "due_at": due_at, "promise": promise, "instalment": instalment},
+    )
+    return check
+
+
+def cancel_checks(*, result: str, except_pk: int | None = None, **lookups) -> int:
+    checks = FollowUpCheck.objects.filter(status=FollowUpCheck.Status.PENDING, **lookups).exclude(pk=except_pk)
+    return checks.update(status=FollowUpCheck.Status.CANCELLED, result=result)
+
+
+def move_to_follow_up(*, case: Case, actor) -> None:
+    """An agreed promise or an active plan puts the case in follow-up (walking visit → negotiation first)."""
+    if case.stage == Stage.VISIT:
+        case_transition(case=case, target=Stage.NEGOTIATION, actor=actor)
+    if case.stage == Stage.NEGOTIATION:
+        case_transition(case=case, target=Stage.FOLLOW_UP, actor=actor)
+
+
+def notify(*, recipient, case: Case | None, kind: str, message: str, dedupe_key: str) -> Notification | None:
+    """Create a notification once per ``dedupe_key`` (a re-run or a redelivered task creates nothing)."""
+    if recipient is None or Notification.objects.filter(dedupe_key=dedupe_key).exists():
+        return None
+    try:
+        with transaction.atomic():
+            return Notification.objects.create(
+                recipient=recipient, case=case, kind=kind, message=message[:500], dedupe_key=dedupe_key
+            )
+    except IntegrityError:
+        return None
+
+
+def refresh_screening_key(account: DelinquentAccount) -> None:
+    try:
+        from collections_app.services.screening import account_refresh_screening_key
+    except ImportError:  # written by the screening work; absent in older trees
+        logger.info("account_refresh_screening_key is not available; screening key not refreshed")
+        return
+    account_refresh_screening_key(account=account)
+
+
+def record_broken_promise(*, case: Case, source_key: str) -> int:
+    """Count a broken promise or defaulted plan on the account; alert the supervisor at the threshold."""
+    DelinquentAccount.objects.filter(pk=case.account_id).update(broken_promises=F("broken_promises") + 1)
+    account = DelinquentAccount.objects.get(pk=case.account_id)
+    refresh_screening_key(account)
+    count = account.broken_promises
+    supervisor = case.team.supervisor
+    if count >= conf.broken_promises_alert() and supervisor is not None:
+        notify(
+            recipient=supervisor,
+            case=case,
+            kind="broken_promises",
+            message=_("Account %(no)s (case #%(case)s) has %(count)s broken promises.")
+            % {"no": account.account_no, "case": case.pk, "count": count},
+            dedupe_key=f"broken-promises:{account.pk}:{count}",
+        )
+    return count
