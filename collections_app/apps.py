@@ -5,3 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class CollectionsConfig(AppConfig):
     name = "collections_app"
     verbose_name = _("Collections")
+
+    def ready(self) -> None:
+        # Connect the login-time and lockout signal receivers at start-up.
+        from collections_app import security  # noqa: F401

@@ -70,7 +70,7 @@ def bucket_snapshot_take(*, as_of: dt.date) -> int:
         for column in ("as_of", "account_id", "branch_id", "overdue_amount", "dpd", "bucket")
     )
     insert = (
-        f"INSERT INTO {table} ({columns}) "  # noqa: S608 -- table and columns come from model metadata
+        f"INSERT INTO {table} ({columns}) "  # noqa: S608  # nosec B608 -- names from model metadata
         f"SELECT %s, src.* FROM ({sql}) AS src WHERE 1 = 1 "
         "ON CONFLICT (account_id, as_of) DO NOTHING"
     )

@@ -16,6 +16,7 @@ _MASKED_FIELDS = {"national_id": pii.mask_national_id, "number": pii.mask_phone,
 
 
 def _jsonable(value):
+    """JSON-safe and PII-free: free text is scrubbed, nested lists and dicts included."""
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, models.Model):
@@ -24,7 +25,20 @@ def _jsonable(value):
         return value.isoformat()
     if isinstance(value, str):
         return pii.scrub(value)
+    if isinstance(value, dict):
+        return {key: _masked(key, item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
     return value
+
+
+def _masked(field: str, value):
+    mask = _MASKED_FIELDS.get(field)
+    if mask is None:
+        return _jsonable(value)
+    if isinstance(value, list | tuple):
+        return [mask(str(item or "")) for item in value]
+    return mask(str(value or ""))
 
 
 def audit_changes(before: dict, after: dict) -> dict:
@@ -47,6 +61,6 @@ def audit_log(*, actor, action: str, obj=None, changes: dict | None = None, obje
         action=action,
         object_type=object_type or (obj._meta.label_lower if obj is not None else ""),
         object_id=str(obj.pk) if obj is not None else "",
-        changes={k: _jsonable(v) if not isinstance(v, list | dict) else v for k, v in (changes or {}).items()},
+        changes=_jsonable(changes or {}),
         ip_address=current_ip.get(),
     )

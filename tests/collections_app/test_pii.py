@@ -29,3 +29,21 @@ def test_national_id_is_encrypted_at_rest_and_found_by_keyed_hash():
     assert borrower.national_id == "110101199003071234"
     assert borrower.national_id_masked == "1101**********1234"
     assert type(borrower).objects.filter(national_id_hash=pii.lookup_hash("110101199003071234")).get() == borrower
+
+
+def test_audit_rows_never_store_clear_ids_or_phones(cast):
+    from collections_app.services.audit import audit_log
+
+    row = audit_log(
+        actor=cast.manager,
+        action="test",
+        changes={
+            "phone": ["13812345678", "13987654321"],
+            "note": "called 13812345678",
+            "nested": {"national_id": "110101199003071234", "items": ["id 110101199003071234"]},
+        },
+    )
+    row.refresh_from_db()
+    stored = str(row.changes)
+    assert "13812345678" not in stored and "110101199003071234" not in stored
+    assert row.changes["phone"] == ["138****5678", "139****4321"]

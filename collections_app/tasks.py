@@ -1,0 +1,11 @@
+"""Celery tasks of the case domain. Tasks only call services; they re-read the world themselves."""
+
+from celery import shared_task
+
+from collections_app import retention
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def retention_anonymise() -> int:
+    """Daily: anonymise borrowers whose cases closed longer ago than the rule pack keeps records."""
+    return retention.anonymise_expired()

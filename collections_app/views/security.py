@@ -1,0 +1,12 @@
+"""The PII reveal action: the full national ID or phone number, on request, audited."""
+
+from django.shortcuts import render
+from django.views.decorators.http import require_POST
+
+from collections_app.security import pii_reveal
+
+
+@require_POST
+def reveal(request, borrower_id: int, field: str):
+    value = pii_reveal(actor=request.user, borrower_id=borrower_id, field=field)
+    return render(request, "security/pii_revealed.html", {"value": value})
