@@ -1,6 +1,10 @@
 """Every user-facing template string is translatable and the zh-hans catalogue is complete."""
 
+import os
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,7 +18,7 @@ ALLOWED_LITERALS = {"Doorstep", "DPD", "CSV", "XLSX", "API", "ID", "PTP", "SHA-2
 USER_FACING_ATTRIBUTES = ("title", "placeholder", "aria-label", "alt", "label")
 _TAG = re.compile(r"<[^>]*>", re.S)
 _ATTRIBUTE = re.compile(r"\b(" + "|".join(USER_FACING_ATTRIBUTES) + r')="([^"{]*)"')
-_WORD = re.compile(r"[A-Za-z\u4e00-\u9fff][A-Za-z\u4e00-\u9fff'\u2019\-]*")
+_WORD = re.compile(r"[A-Za-z\u4e00-\u9fff][A-Za-z0-9\u4e00-\u9fff'\u2019\-]*")
 _SKIP_BLOCKS = re.compile(r"<(script|style)\b.*?</\1>", re.S)
 
 
@@ -94,3 +98,62 @@ def test_zh_hans_catalogue_is_complete_and_has_no_fuzzy_entries():
         if msgid and (not msgstr or "fuzzy" in flags)
     ]
     assert problems == []
+
+
+# --- the catalogue's content ------------------------------------------------------------------
+
+_PLACEHOLDER = re.compile(r"%\(\w+\)[sdif]|%%|%[sdif]|\{\w*\}")
+
+
+def _catalogue():
+    polib = pytest.importorskip("polib")
+    return polib, polib.pofile(str(PO_FILE))
+
+
+def test_zh_hans_translations_keep_every_placeholder():
+    _polib, po = _catalogue()
+    wrong = []
+    for entry in po.translated_entries():
+        translations = entry.msgstr_plural.values() if entry.msgid_plural else [entry.msgstr]
+        expected = sorted(set(_PLACEHOLDER.findall(entry.msgid_plural or entry.msgid)))
+        wrong += [(entry.msgid, text) for text in translations if sorted(set(_PLACEHOLDER.findall(text))) != expected]
+    assert wrong == []
+
+
+def test_zh_hans_plural_forms_have_the_one_chinese_form():
+    _polib, po = _catalogue()
+    assert po.metadata["Plural-Forms"].replace(" ", "") == "nplurals=1;plural=0;"
+    assert not po.metadata_is_fuzzy, "a fuzzy header drops Plural-Forms from the .mo"
+    plurals = [entry for entry in po if entry.msgid_plural]
+    assert plurals and all(list(entry.msgstr_plural) == [0] for entry in plurals)
+
+
+def test_the_committed_mo_matches_the_po():
+    polib, po = _catalogue()
+    mo_file = PO_FILE.with_suffix(".mo")
+    assert mo_file.exists(), "run `make messages` and commit the .mo"
+    compiled = {(e.msgctxt, e.msgid): e.msgstr or e.msgstr_plural.get(0) for e in polib.mofile(str(mo_file))}
+    source = {(e.msgctxt, e.msgid): e.msgstr or e.msgstr_plural.get(0) for e in po.translated_entries()}
+    assert {key: value for key, value in source.items() if compiled.get(key) != value} == {}
+
+
+@pytest.mark.skipif(not shutil.which("xgettext") and not os.environ.get("CI"), reason="needs Debian's gettext")
+def test_every_translatable_string_in_the_code_is_in_the_catalogue(tmp_path):
+    """A string wrapped for translation after the last `make makemessages` would show in English."""
+    polib, po = _catalogue()
+    for name in ("manage.py", "collections_app", "visits", "repayment", "templates", "static", "locale"):
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, tmp_path / name, ignore=shutil.ignore_patterns("vendor", "__pycache__", "*.mo"))
+        else:
+            shutil.copy(source, tmp_path / name)
+    subprocess.run(
+        [sys.executable, "manage.py", "makemessages", "-l", "zh_Hans", "-v", "0"],
+        cwd=tmp_path,
+        check=True,
+        env={**os.environ, "DEBUG": "true", "DOORSTEP_VAR_DIR": str(tmp_path / "var")},
+    )
+    extracted = polib.pofile(str(tmp_path / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"))
+    known = {(e.msgctxt, e.msgid) for e in po if not e.obsolete}
+    new = sorted(e.msgid for e in extracted if not e.obsolete and (e.msgctxt, e.msgid) not in known)
+    assert new == [], "run `make makemessages`, translate the new entries, then `make messages`"
