@@ -1,3 +1,4 @@
+from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from collections_app.models import Role
@@ -13,7 +14,7 @@ class SupervisorWrites(BasePermission):
     The services check the same again against the object (the supervisor of *this* case's team).
     """
 
-    message = "Only supervisors and administrators can do this."
+    message = _("Only supervisors and administrators can do this.")
 
     def has_permission(self, request, view) -> bool:
         if request.method in SAFE_METHODS:

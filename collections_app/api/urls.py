@@ -1,4 +1,5 @@
-"""``/api/v1/``: token and session authentication, the case domain, the schema and its docs."""
+"""``/api/v1/``: token and session authentication, the case domain, field work, repayment, screening,
+the schema and its docs. The catch-all JSON 404 stays last."""
 
 from django.contrib.auth.decorators import login_not_required
 from django.urls import path, re_path
@@ -7,12 +8,20 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import SimpleRouter
 
 from collections_app.api import views
+from collections_app.api.screening import ScreeningViewSet
+from repayment.api import PaymentViewSet, PlanViewSet, PromiseViewSet
+from visits.api import VisitViewSet
 
 app_name = "api"
 
 router = SimpleRouter(use_regex_path=False)
 router.register("accounts", views.AccountViewSet, basename="account")
 router.register("cases", views.CaseViewSet, basename="case")
+router.register("visits", VisitViewSet, basename="visit")
+router.register("promises", PromiseViewSet, basename="promise")
+router.register("plans", PlanViewSet, basename="plan")
+router.register("payments", PaymentViewSet, basename="payment")
+router.register("screening", ScreeningViewSet, basename="screening")
 
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="token"),

@@ -8,7 +8,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import mixins, status, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -19,6 +19,7 @@ from collections_app.api.permissions import SupervisorWrites
 from collections_app.api.schema import ErrorSerializer
 from collections_app.models import BorrowerPhone, Case, DelinquentAccount, Team, User
 from collections_app.services.cases import case_assign, case_open, case_transition
+from collections_app.workflow import actor_role
 
 
 class LoginNotRequiredMixin:
@@ -134,6 +135,9 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, DoorstepView
     @action(detail=True, methods=["post"])
     def transition(self, request, pk=None):
         case = self.get_object()
+        if actor_role(case, request.user) is None:
+            # Like the case page: a manager reads every case but changes none (403, not a 400 refusal).
+            raise PermissionDenied(_("You may read this case but not change it."))
         data = self._input(S.CaseTransitionSerializer)
         case_transition(
             case=case, target=data["target"], actor=request.user, close_reason=data["close_reason"], note=data["note"]

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from collections_app.exceptions import DoorstepError
 
@@ -20,7 +21,7 @@ CSV_ENCODINGS = ("utf-8-sig", "gb18030")
 
 
 class FileFormatError(DoorstepError):
-    default_message = _("The file cannot be read as CSV or XLSX.")
+    default_message = gettext_lazy("The file cannot be read as CSV or XLSX.")
 
 
 def _blank(values) -> bool:

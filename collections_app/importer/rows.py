@@ -31,6 +31,7 @@ CENT = Decimal("0.01")
 MICRO = Decimal("0.000001")
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
+PRODUCTS = frozenset(Product.values)  # Product.values rebuilds its list on every access
 
 # Reasons, one wording per error kind (the report and the tests use them).
 MISSING_KEY = _("missing account number")
@@ -156,7 +157,7 @@ def _product(value) -> str | None:
     text = _text(value)
     if not text:
         return None
-    if text in Product.values:
+    if text in PRODUCTS:
         return text
     raise RowError("product", value, UNKNOWN_PRODUCT)
 

@@ -10,6 +10,7 @@ from collections import defaultdict
 from django.db import transaction
 
 from collections_app import pii
+from collections_app.importer import pg
 from collections_app.importer import rows as R
 from collections_app.models import (
     Borrower,
@@ -212,9 +213,15 @@ def _incoming(row, branch_id: int, borrower_id: int, current: dict | None) -> di
     }
 
 
-def upsert_chunk(ctx: ImportContext, rows: list, *, actor_id: int | None) -> list[str]:
-    """Write one chunk; returns the account numbers written (for the screening refresh)."""
+def upsert_chunk(ctx: ImportContext, rows: list, *, actor_id: int | None) -> None:
+    """Write one chunk in one transaction: set-based through a COPY-loaded staging table on
+    PostgreSQL (``importer.pg``), row by row in bulk statements elsewhere (SQLite)."""
     _ensure_branches(ctx, rows)
+    if pg.is_postgresql():
+        with transaction.atomic():
+            pg.stage_chunk(ctx, rows)
+            pg.upsert_staged(ctx, actor_id=actor_id)
+        return
     current = {
         a["account_no"]: a
         for a in DelinquentAccount.objects.filter(account_no__in=[r.account_no for r in rows]).values(
@@ -255,7 +262,6 @@ def upsert_chunk(ctx: ImportContext, rows: list, *, actor_id: int | None) -> lis
             to_write, update_conflicts=True, unique_fields=["account_no"], update_fields=UPSERT_FIELDS, batch_size=2000
         )
         _case_events(ctx.job_id, actor_id, events, cured)
-    return [a.account_no for a in to_write]
 
 
 def _case_events(job_id: int, actor_id: int | None, events: list, cured: list) -> None:

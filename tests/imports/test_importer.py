@@ -220,6 +220,7 @@ def test_progress_is_written_after_every_chunk(cast, write_csv, monkeypatch):
     from collections_app.importer import services
 
     monkeypatch.setattr(services, "CHUNK_SIZE", 100)
+    monkeypatch.setattr(services, "PG_CHUNK_SIZE", 100)
     seen = []
     original = services.upsert_chunk
 
@@ -253,3 +254,25 @@ def test_ten_thousand_rows_import_in_seconds(cast, tmp_path):
     again = import_file(path=path, as_of=AS_OF)
     assert again.unchanged_count == 10_000
     assert time.monotonic() - started < 20
+
+
+def test_a_national_id_given_later_joins_the_accounts_borrower(cast, write_csv):
+    import_file(path=write_csv([row("A1", national_id="")]), as_of=AS_OF)
+    borrower = DelinquentAccount.objects.get(account_no="A1").borrower_id
+    job = import_file(
+        path=write_csv([row("A1", national_id="320102198001011234"), row("A2", national_id="320102198001011234")]),
+        as_of=AS_OF,
+    )
+    assert (job.created_count, job.updated_count) == (1, 1)
+    assert set(DelinquentAccount.objects.values_list("borrower_id", flat=True)) == {borrower}
+    assert Borrower.objects.get().national_id_hash == pii.lookup_hash("320102198001011234")
+
+
+def test_a_renamed_borrower_counts_as_updated_without_an_account_change(cast, case_a, write_csv):
+    account_no = case_a.account.account_no
+    import_file(path=write_csv([row(account_no)]), as_of=AS_OF)
+    events = CaseEvent.objects.filter(kind="account_updated").count()
+    job = import_file(path=write_csv([row(account_no, borrower_name="张三丰")]), as_of=AS_OF)
+    assert (job.updated_count, job.unchanged_count) == (1, 0)
+    assert DelinquentAccount.objects.get(account_no=account_no).borrower.name == "张三丰"
+    assert CaseEvent.objects.filter(kind="account_updated").count() == events  # the account itself is unchanged
