@@ -14,6 +14,8 @@ from collections_app.selectors.screening import assignable_collectors, visible_b
 from collections_app.services.screening import OPEN_BATCH_LIMIT
 
 ANY = [("", _("Any"))]
+# The largest BigAutoField id: a bigger number is no id, and the database would fail on it (a 500).
+MAX_ID = 2**63 - 1
 MONEY_ATTRS = {"inputmode": "decimal", "step": "0.01", "min": "0"}
 
 
@@ -34,6 +36,8 @@ class IdsField(forms.Field):
             ids = sorted({int(v) for v in values})
         except (TypeError, ValueError) as exc:
             raise ValidationError(_("The selection is not valid; reload the page."), code="invalid") from exc
+        if any(not 0 < pk <= MAX_ID for pk in ids):
+            raise ValidationError(_("The selection is not valid; reload the page."), code="invalid")
         if len(ids) > self.max_ids:
             raise ValidationError(
                 _("Select at most %(n)d at a time.") % {"n": self.max_ids},

@@ -11,8 +11,12 @@ from django.utils.translation import gettext as _
 
 from collections_app.exceptions import RuleRefused, TransitionNotAllowed
 from collections_app.models import Case
-from collections_app.rules import ATTEMPT_CAP, active_pack, borrower_timezone, record_refusal
-from visits.models import ContactAttempt, VisitPlan
+from collections_app.rules import ATTEMPT_CAP, THIRD_PARTY, active_pack, borrower_timezone, record_refusal
+from visits.models import ContactAttempt, Party, Visit, VisitPlan
+
+# Tries that did not reach the borrower: they count towards "unreachable" for the third-party rule.
+NOT_REACHED_RESULTS = (ContactAttempt.Result.NO_ANSWER, ContactAttempt.Result.BUSY, ContactAttempt.Result.WRONG_NUMBER)
+NOT_REACHED_OUTCOMES = (Visit.Outcome.NOT_HOME, Visit.Outcome.MOVED, Visit.Outcome.WRONG_ADDRESS)
 
 
 def attempt_window_start(*, case: Case, when: dt.datetime, days: int) -> dt.datetime:
@@ -68,3 +72,39 @@ def check_ready_to_visit(*, case: Case) -> None:
         )
     if plan.planned_at is None:
         raise TransitionNotAllowed(_("Plan the visit time before moving the case to visit."))
+
+
+def failed_borrower_attempts(*, case: Case) -> int:
+    """Calls and messages to the borrower that did not reach them, and visits that did not find them,
+    on this debt since the last successful contact with the borrower."""
+    attempts = ContactAttempt.objects.filter(
+        case__account_id=case.account_id, party=Party.BORROWER, result__in=NOT_REACHED_RESULTS
+    )
+    visits = Visit.objects.filter(case__account_id=case.account_id, outcome__in=NOT_REACHED_OUTCOMES)
+    since = case.account.last_contact_at
+    if since is not None:
+        attempts, visits = attempts.filter(attempted_at__gt=since), visits.filter(checked_in_at__gt=since)
+    return attempts.count() + visits.count()
+
+
+def check_third_party(*, case: Case, actor, party: str, action: str, borrower_not_reached: bool = False) -> None:
+    """Refuse contact with an unrelated third party until the borrower has been unreachable often enough.
+
+    ``borrower_not_reached``: a visit that did not find the borrower (not home, moved, wrong address)
+    is itself an attempt on the borrower; whoever opens the door may be asked to pass on a message.
+    Family members are not unrelated third parties. The no-disclosure half of the rule is the
+    visit's: no debt details or payment outcome with a third party (``visits.services.visit_log``).
+    """
+    if party != Party.THIRD_PARTY or borrower_not_reached:
+        return
+    pack = active_pack()
+    failed = failed_borrower_attempts(case=case)
+    if failed >= pack.third_party_after_failed_attempts:
+        return
+    message = _(
+        "Refused by the third-party rule (%(pack)s): an unrelated third party may be contacted only after "
+        "%(needed)s failed attempts to reach the borrower (%(failed)s since the last contact), and then only to "
+        "ask for contact details or pass on a message, never mentioning the debt."
+    ) % {"pack": pack.code, "needed": pack.third_party_after_failed_attempts, "failed": failed}
+    record_refusal(case=case, actor=actor, rule=THIRD_PARTY, message=message, action=action)
+    raise RuleRefused(message, rule=THIRD_PARTY)

@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from collections_app import pii
 from collections_app.exceptions import DoorstepError, NotPermitted, TransitionNotAllowed
@@ -21,7 +22,7 @@ from collections_app.services.cases import case_event_add, case_transition
 from collections_app.workflow import actor_role
 from visits import photos as photo_rules
 from visits.models import ContactAttempt, Party, Visit, VisitPhoto, VisitPlan
-from visits.rules import check_attempt_cap, check_ready_to_visit
+from visits.rules import NOT_REACHED_OUTCOMES, check_attempt_cap, check_ready_to_visit, check_third_party
 
 # What a visit's outcome does to the case (README, "Visit outcome → stage").
 OUTCOME_TARGETS: dict[str, str | None] = {
@@ -40,7 +41,7 @@ DEBT_OUTCOMES = (Visit.Outcome.AGREED_PLAN, Visit.Outcome.PROMISED)
 
 
 class VisitRefused(DoorstepError):
-    default_message = _("The visit could not be recorded.")
+    default_message = gettext_lazy("The visit could not be recorded.")
 
 
 def _require_actor(case: Case, actor: User) -> None:
@@ -89,6 +90,7 @@ def contact_attempt_log(
     phone_number = phone_number.strip()
     check_quiet_hours(case=case, actor=actor, when=attempted_at, consent=False, action="contact")
     check_attempt_cap(case=case, actor=actor, channel=channel, phone_number=phone_number, when=attempted_at)
+    check_third_party(case=case, actor=actor, party=party, action="contact")
     return _contact_attempt_create(
         case=case,
         actor=actor,
@@ -270,6 +272,9 @@ def visit_log(
     plan = VisitPlan.objects.filter(case=case).first()
     consent = bool(plan and plan.consent_outside_hours)
     check_quiet_hours(case=case, actor=actor, when=checked_in_at, consent=consent, action="visit")
+    check_third_party(
+        case=case, actor=actor, party=met, action="visit", borrower_not_reached=outcome in NOT_REACHED_OUTCOMES
+    )
     photos = list(photos)
     infos = [photo_rules.inspect_photo(photo) for photo in photos]
     fields = {

@@ -1,0 +1,136 @@
+"""One case of collector A with every kind of object hanging off it, built through the services.
+
+Shared by the access matrix and the hostile-input tests: a preparation plan, a contact attempt,
+a visit with a photo, a promise, a plan awaiting approval with its instalments, a payment, a
+notification, an import job of supervisor X with its report, a sync conflict, and the audit rows
+all of these wrote.
+"""
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from collections_app.models import Case, ImportJob, Notification, Stage
+from collections_app.services.cases import case_transition
+from repayment.models import PromiseToPay, RepaymentPlan
+from repayment.services.payments import payment_record
+from repayment.services.plans import plan_propose
+from repayment.services.promises import promise_create
+from tests.visits.helpers import DAYTIME, image_upload
+from visits import services as visit_services
+from visits.models import ContactAttempt, Party, SyncConflict, Visit, VisitPhoto, VisitPlan
+
+# A weekday morning in the borrower's time zone: outside every pack's quiet hours.
+WORLD_TIME = DAYTIME
+
+
+@dataclass
+class World:
+    cast: object
+    case: Case
+    contact: ContactAttempt
+    visit_plan: VisitPlan
+    visit: Visit
+    photo: VisitPhoto
+    promise: PromiseToPay
+    plan: RepaymentPlan
+    payment: object
+    notification: Notification
+    import_job: ImportJob
+    conflict: SyncConflict
+
+    @property
+    def borrower(self):
+        return self.case.account.borrower
+
+    @property
+    def phone(self):
+        return self.borrower.phones.first()
+
+    def user(self, role: str):
+        return None if role == "anon" else getattr(self.cast, role)
+
+
+def build_world(cast, case_a) -> World:
+    """Collector A's case walked from screening to follow-up; the clock must stand at ``WORLD_TIME``."""
+    actor = cast.collector_a
+    case = case_a
+    case_transition(case=case, target=Stage.PREPARATION, actor=actor)
+    contact = visit_services.contact_attempt_log(
+        case=case,
+        actor=actor,
+        channel=ContactAttempt.Channel.CALL,
+        party=Party.BORROWER,
+        phone_number="13812345678",
+        result=ContactAttempt.Result.NO_ANSWER,
+    )
+    visit_plan = visit_services.visit_plan_save(
+        case=case,
+        actor=actor,
+        contact_verified=True,
+        overdue_reason="Lost job",
+        history_reviewed=True,
+        talking_points="Offer instalments.",
+        planned_at=timezone.now() + dt.timedelta(hours=2),
+        address=case.account.borrower.addresses.first(),
+        consent_outside_hours=False,
+    )
+    visit_services.case_move(case=case, target=Stage.VISIT, actor=actor)
+    visit, _created = visit_services.visit_log(
+        case=case,
+        actor=actor,
+        idempotency_key=uuid.uuid4(),
+        checked_in_at=timezone.now() - dt.timedelta(minutes=30),
+        checked_out_at=timezone.now() - dt.timedelta(minutes=5),
+        identity_confirmed=True,
+        met=Party.BORROWER,
+        outcome=Visit.Outcome.PROMISED,
+        monthly_income=Decimal("8000.00"),
+        monthly_expenses=Decimal("5000.00"),
+        photos=[image_upload()],
+    )
+    case.refresh_from_db()
+    today = timezone.localdate()
+    # A large waiver needs the supervisor's approval: the plan waits, pending, with its instalments.
+    plan = plan_propose(
+        case=case,
+        actor=actor,
+        kind=RepaymentPlan.Kind.SETTLEMENT,
+        base_amount=Decimal("5000.00"),
+        waiver_amount=Decimal("2000.00"),
+        first_due_date=today + dt.timedelta(days=30),
+    )
+    promise = promise_create(case=case, actor=actor, amount=Decimal("500.00"), due_date=today + dt.timedelta(days=7))
+    payment = payment_record(case=case, actor=actor, amount=Decimal("100.00"), paid_on=today, channel="cash")
+    notification = Notification.objects.create(recipient=actor, case=case, kind="reminder", message="Call back")
+    import_job = ImportJob.objects.create(
+        created_by=cast.supervisor_x, filename="accounts.csv", status=ImportJob.Status.DONE
+    )
+    import_job.report.save("report.csv", ContentFile(b"row,column,value,reason\r\n"), save=True)
+    conflict = SyncConflict.objects.create(
+        idempotency_key=uuid.uuid4(),
+        case=case,
+        collector=actor,
+        reason=SyncConflict.Reason.STAGE,
+        message="The case moved on.",
+        payload={"notes": "offline"},
+    )
+    case.refresh_from_db()
+    return World(
+        cast=cast,
+        case=case,
+        contact=contact,
+        visit_plan=visit_plan,
+        visit=visit,
+        photo=visit.photos.get(),
+        promise=promise,
+        plan=plan,
+        payment=payment,
+        notification=notification,
+        import_job=import_job,
+        conflict=conflict,
+    )
