@@ -241,3 +241,59 @@ class VisitPhoto(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("visit-photo", args=[self.pk])
+
+
+class RouteOrder(models.Model):
+    """A collector's hand-made visiting order for one day, and the stops whose time the borrower asked for.
+
+    Kept in the database rather than the session: a session ends after 30 idle minutes, a field
+    day does not.
+    """
+
+    collector = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField(_("day"))
+    # Case ids in the collector's order; empty means "the suggested order".
+    case_ids = models.JSONField(_("order"), default=list, blank=True)
+    # Case ids whose planned time the borrower asked for: the route keeps them at that time.
+    fixed_time_case_ids = models.JSONField(_("times asked for"), default=list, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["collector", "day"], name="route_order_once_per_day")]
+        verbose_name = _("route order")
+        verbose_name_plural = _("route orders")
+
+    def __str__(self) -> str:
+        return f"{self.collector_id} {self.day}"
+
+
+class SyncConflict(models.Model):
+    """A visit captured offline that the server refused on sync; kept so nothing is silently lost."""
+
+    class Reason(models.TextChoices):
+        REASSIGNED = "reassigned", _("The case was reassigned to someone else")
+        CLOSED = "closed", _("The case was closed")
+        STAGE = "stage", _("The case is no longer in the visit stage")
+
+    idempotency_key = models.UUIDField(unique=True, editable=False)
+    case = models.ForeignKey("collections_app.Case", on_delete=models.CASCADE, related_name="sync_conflicts")
+    collector = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("collector")
+    )
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
+    message = models.CharField(_("message"), max_length=500)
+    # The form fields as sent (no CSRF token); photos as name, type, size and SHA-256.
+    payload = models.JSONField(_("rejected visit"), default=dict)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+    discarded_at = models.DateTimeField(_("discarded by the collector"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("sync conflict")
+        verbose_name_plural = _("sync conflicts")
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.reason} {self.idempotency_key}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("sync-conflict-detail", args=[self.pk])
