@@ -1,6 +1,9 @@
 """The follow-up engine: evaluate due ``FollowUpCheck`` rows, exactly once each.
 
-Each check is evaluated and marked done in one transaction, under a row lock taken with
+The sweep works a batch at a time (``repayment.services.followups_bulk``): outcomes that need no case change
+are settled set-based, and the evaluators below handle the ones that move a case, inside the batch's
+transaction. ``followup_evaluate`` evaluates a single check in a transaction of its own (a batch that fails
+falls back to it). Each check is evaluated and marked done in one transaction, under a row lock taken with
 ``select_for_update(skip_locked=True)`` (PostgreSQL), plus a compare-and-set on the status when marking
 done (SQLite has no row locks). A worker killed mid-evaluation rolls its transaction back, so the check
 stays pending and the next sweep evaluates it: no effect is ever applied twice.
@@ -22,6 +25,7 @@ from collections_app.services.cases import case_event_add, case_transition
 from repayment import conf
 from repayment.models import FollowUpCheck, Instalment, PromiseToPay, RepaymentPlan
 from repayment.services.common import cancel_checks, case_tz, notify, record_broken_promise
+from repayment.services.followups_bulk import followups_sweep_batch
 from repayment.services.payments import paid_in_time
 
 logger = logging.getLogger(__name__)
@@ -209,14 +213,24 @@ def _record_failure(check_id: int, now: dt.datetime, exc: Exception) -> None:
 
 
 def followups_sweep(*, now: dt.datetime | None = None, limit: int | None = None) -> dict[str, int]:
-    """Evaluate every due pending check (oldest first); safe to run concurrently and repeatedly."""
+    """Evaluate one batch of due pending checks (oldest first; ``limit`` or ``REPAYMENT_SWEEP_BATCH``) in one
+    transaction (``followups_bulk``); ``{}`` when none is due. Safe to run concurrently and repeatedly."""
+    return followups_sweep_batch(now=now or timezone.now(), size=limit or conf.sweep_batch())
+
+
+def followups_sweep_all(
+    *, now: dt.datetime | None = None, limit: int | None = None, max_seconds: float | None = None
+) -> dict[str, int]:
+    """Sweep batch after batch until nothing is due, ``limit`` checks are done or ``max_seconds`` have passed
+    (the beat's next run picks up the rest)."""
     now = now or timezone.now()
-    ids = list(
-        FollowUpCheck.objects.filter(status=CheckStatus.PENDING, due_at__lte=now)
-        .order_by("due_at", "id")
-        .values_list("id", flat=True)[: limit or conf.sweep_batch()]
-    )
+    size, started = conf.sweep_batch(), time.monotonic()
     outcomes: Counter = Counter()
-    for check_id in ids:
-        outcomes[followup_evaluate(check_id=check_id, now=now) or "skipped"] += 1
+    while limit is None or outcomes.total() < limit:
+        batch = followups_sweep_batch(now=now, size=size if limit is None else min(size, limit - outcomes.total()))
+        outcomes.update(batch)
+        if not batch or set(batch) == {"skipped"}:  # nothing due, or only rows another worker holds
+            break
+        if max_seconds is not None and time.monotonic() - started >= max_seconds:
+            break
     return dict(outcomes)

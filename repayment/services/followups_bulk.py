@@ -1,0 +1,299 @@
+"""The follow-up sweep, a batch at a time: claim due checks, settle the common outcomes set-based.
+
+One transaction per batch: the due checks are claimed oldest first under
+``select_for_update(skip_locked=True)`` (PostgreSQL; two workers never take the same rows), then
+
+* outcomes that need no case change are settled with a few set-based statements: promises and
+  instalments paid in full by the deadline → kept/paid (one bulk UPDATE each, one ``CaseEvent`` per
+  item by ``bulk_create``), reminders → notifications (``bulk_create(ignore_conflicts=True)`` on the
+  notification's ``dedupe_key``), and the no-ops (already resolved, plan ended, case closed, not needed,
+  too late);
+* outcomes that move a case (broken or partly kept promise, defaulted plan, care revisit) run the
+  one-by-one evaluators of ``repayment.services.followups``, each in a savepoint of the same transaction
+  (a failing row is rolled back to its savepoint and retried later with backoff);
+* every claimed check is marked done with a compare-and-set on its status, and one ``AuditLog`` row per
+  batch names the settled promises and instalments and the checks by outcome.
+
+A worker killed mid-batch rolls the whole batch back; it is claimed again by the next sweep. Should the
+batch itself fail (a database error in a set-based statement), its checks are evaluated one by one
+instead, so one bad row never blocks the rest.
+"""
+
+import datetime as dt
+import logging
+from collections import Counter, defaultdict
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from collections_app.models import CaseEvent, Notification
+from collections_app.services.audit import audit_log
+from repayment.models import ZERO, FollowUpCheck, Instalment, PaymentAllocation, PromiseToPay, RepaymentPlan
+from repayment.services.common import case_tz
+
+logger = logging.getLogger(__name__)
+Kind, CheckStatus = FollowUpCheck.Kind, FollowUpCheck.Status
+SLOW = "slow"  # evaluated one by one: the outcome moves a case
+
+
+class _LostRace(Exception):
+    """Another worker settled one of the batch's checks first; roll the batch back."""
+
+
+def _claim(now: dt.datetime, size: int) -> list[FollowUpCheck]:
+    return list(
+        FollowUpCheck.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(status=CheckStatus.PENDING, due_at__lte=now)
+        .select_related("case__account__branch")
+        .only(
+            "id",
+            "kind",
+            "case_id",
+            "promise_id",
+            "instalment_id",
+            "dedupe_key",
+            "case__stage",
+            "case__assigned_collector_id",
+            "case__account__branch__timezone",
+        )
+        .order_by("due_at", "id")[:size]
+    )
+
+
+def _paid_in_time(lookup: str, targets: dict) -> dict[int, Decimal]:
+    """``{target id: allocated by its due date + grace}`` for promises or instalments, in one query
+    (the same measure as ``payments.paid_in_time``)."""
+    paid: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    if not targets:
+        return paid
+    rows = PaymentAllocation.objects.filter(**{f"{lookup}_id__in": list(targets)}).values_list(
+        f"{lookup}_id", "amount", "payment__paid_on"
+    )
+    for target_id, amount, paid_on in rows:
+        target = targets[target_id]
+        grace = target.grace_days if lookup == "promise" else target.plan.grace_days
+        if paid_on <= target.due_date + dt.timedelta(days=grace):
+            paid[target_id] += amount
+    return paid
+
+
+class _Batch:
+    def __init__(self, checks: list[FollowUpCheck], now: dt.datetime):
+        self.checks, self.now = checks, now
+        promise_ids = {c.promise_id for c in checks if c.promise_id}
+        instalment_ids = {c.instalment_id for c in checks if c.instalment_id}
+        # Locked like the one-by-one path locks them: a payment being recorded waits for the batch.
+        self.promises = {p.pk: p for p in PromiseToPay.objects.select_for_update().filter(pk__in=promise_ids)}
+        self.instalments = {
+            i.pk: i
+            for i in Instalment.objects.select_for_update(of=("self",))
+            .select_related("plan")
+            .filter(pk__in=instalment_ids)
+        }
+        due = {c.promise_id for c in checks if c.kind == Kind.PROMISE_DUE}
+        self.promise_paid = _paid_in_time("promise", {pk: p for pk, p in self.promises.items() if pk in due})
+        due = {c.instalment_id for c in checks if c.kind == Kind.INSTALMENT_DUE}
+        self.instalment_paid = _paid_in_time("instalment", {pk: i for pk, i in self.instalments.items() if pk in due})
+        self.results: dict[int, str] = {}
+        self.kept_promises: list[int] = []
+        self.cancelled_promises: list[int] = []
+        self.paid_instalments: list[int] = []
+        self.events: list[CaseEvent] = []
+        self.notifications: list[Notification] = []
+
+    def classify(self) -> list[int]:
+        """Decide every check that needs no case change; return the ids left for the one-by-one path.
+
+        Once a case has a check for the one-by-one path, its later checks in the batch go there too,
+        so each case's checks still take effect in due order."""
+        slow_cases: set[int] = set()
+        slow: list[int] = []
+        for check in self.checks:
+            result = SLOW if check.case_id in slow_cases else self._decide(check)
+            if result == SLOW:
+                slow_cases.add(check.case_id)
+                slow.append(check.pk)
+            else:
+                self.results[check.pk] = result
+        return slow
+
+    def _event(self, check: FollowUpCheck, outcome: str, **extra) -> None:
+        payload = {"check": check.pk, "kind": check.kind, "outcome": outcome, **extra}
+        self.events.append(CaseEvent(case_id=check.case_id, actor=None, kind=CaseEvent.Kind.FOLLOW_UP, payload=payload))
+
+    def _decide(self, check: FollowUpCheck) -> str:
+        if check.kind == Kind.PROMISE_DUE:
+            return self._decide_promise(check)
+        if check.kind == Kind.INSTALMENT_DUE:
+            return self._decide_instalment(check)
+        if check.kind == Kind.REMINDER:
+            return self._decide_reminder(check)
+        return SLOW  # care revisit
+
+    def _decide_promise(self, check: FollowUpCheck) -> str:
+        promise = self.promises[check.promise_id]
+        if promise.status != PromiseToPay.Status.PENDING:
+            return f"already_{promise.status}"
+        if not check.case.is_open:
+            self.cancelled_promises.append(promise.pk)
+            return "case_closed"
+        paid = self.promise_paid[promise.pk]
+        if paid < promise.amount:
+            return SLOW  # broken or partly kept: the case goes back for a revisit
+        self.kept_promises.append(promise.pk)
+        status = PromiseToPay.Status.KEPT
+        self._event(check, status, promise=promise.pk, paid=str(paid), amount=str(promise.amount))
+        return status
+
+    def _decide_instalment(self, check: FollowUpCheck) -> str:
+        instalment = self.instalments[check.instalment_id]
+        if instalment.plan.status != RepaymentPlan.Status.ACTIVE:
+            return f"plan_{instalment.plan.status}"
+        if instalment.status != Instalment.Status.PENDING:
+            return f"already_{instalment.status}"
+        if self.instalment_paid[instalment.pk] < instalment.amount:
+            return SLOW  # missed: the plan defaults
+        self.paid_instalments.append(instalment.pk)
+        self._event(check, "kept", instalment=instalment.pk)
+        return "kept"
+
+    def _decide_reminder(self, check: FollowUpCheck) -> str:
+        if check.promise_id:
+            target, pending = self.promises[check.promise_id], PromiseToPay.Status.PENDING
+        else:
+            target, pending = self.instalments[check.instalment_id], Instalment.Status.PENDING
+        case = check.case
+        if target.status != pending or target.remaining <= 0 or not case.is_open:
+            return "not_needed"
+        if timezone.localdate(self.now, case_tz(case)) > target.due_date:
+            return "too_late"  # the sweep was down past the due date; the due check handles it
+        if case.assigned_collector_id is not None:
+            message = _("Case #%(case)s: %(amount)s is due on %(date)s.") % {
+                "case": check.case_id,
+                "amount": target.remaining,
+                "date": target.due_date,
+            }
+            self.notifications.append(
+                Notification(
+                    recipient_id=case.assigned_collector_id,
+                    case_id=check.case_id,
+                    kind="reminder",
+                    message=message[:500],
+                    dedupe_key=f"reminder:{check.pk}",
+                )
+            )
+        return "reminded"
+
+    def settle(self) -> None:
+        """The set-based writes for the checks decided in ``classify``."""
+        now = self.now
+        if self.kept_promises:
+            PromiseToPay.objects.filter(pk__in=self.kept_promises, status=PromiseToPay.Status.PENDING).update(
+                status=PromiseToPay.Status.KEPT, resolved_at=now
+            )
+        if self.cancelled_promises:
+            PromiseToPay.objects.filter(pk__in=self.cancelled_promises, status=PromiseToPay.Status.PENDING).update(
+                status=PromiseToPay.Status.CANCELLED, resolved_at=now
+            )
+        if self.paid_instalments:
+            Instalment.objects.filter(pk__in=self.paid_instalments, status=Instalment.Status.PENDING).update(
+                status=Instalment.Status.PAID, resolved_at=now
+            )
+        CaseEvent.objects.bulk_create(self.events, batch_size=1000)
+        Notification.objects.bulk_create(self.notifications, batch_size=1000, ignore_conflicts=True)
+        by_result: dict[str, list[int]] = defaultdict(list)
+        for check_id, result in self.results.items():
+            by_result[result].append(check_id)
+        for result, ids in by_result.items():
+            done = FollowUpCheck.objects.filter(pk__in=ids, status=CheckStatus.PENDING).update(
+                status=CheckStatus.DONE,
+                result=result,
+                evaluated_at=now,
+                claimed_at=now,
+                attempts=F("attempts") + 1,
+                last_error="",
+            )
+            if done != len(ids):
+                raise _LostRace
+
+
+def _evaluate_in_batch(check_id: int, now: dt.datetime) -> str:
+    """A case-moving check, one by one inside the batch's transaction, in a savepoint of its own."""
+    from repayment.services import followups
+
+    try:
+        with transaction.atomic():
+            check = (
+                FollowUpCheck.objects.select_related("case__team", "case__account__branch", "case__assigned_collector")
+                .filter(pk=check_id, status=CheckStatus.PENDING)
+                .first()
+            )
+            if check is None:  # cancelled by an earlier check of the batch (a defaulted plan)
+                return "skipped"
+            result = followups.EVALUATORS[check.kind](check, now)
+            done = FollowUpCheck.objects.filter(pk=check.pk, status=CheckStatus.PENDING).update(
+                status=CheckStatus.DONE,
+                result=result,
+                evaluated_at=now,
+                claimed_at=now,
+                attempts=F("attempts") + 1,
+                last_error="",
+            )
+            if not done:
+                raise _LostRace
+            return result
+    except _LostRace:
+        raise
+    except Exception as exc:  # one bad row must not stop the batch; it is retried with backoff
+        logger.exception("follow-up check %s failed", check_id)
+        followups._record_failure(check_id, now, exc)
+        return "error"
+
+
+def _audit(batch: _Batch, outcomes: Counter, slow_results: dict[int, str]) -> None:
+    """One audit row per batch: what the engine settled, by id."""
+    checks: dict[str, list[int]] = defaultdict(list)
+    for check_id, result in {**batch.results, **slow_results}.items():
+        checks[result].append(check_id)
+    changes = {
+        "outcomes": dict(outcomes),
+        "checks": {result: sorted(ids) for result, ids in sorted(checks.items())},
+        "kept_promises": sorted(batch.kept_promises),
+        "cancelled_promises": sorted(batch.cancelled_promises),
+        "paid_instalments": sorted(batch.paid_instalments),
+    }
+    audit_log(actor=None, action="followups.sweep_batch", object_type="repayment.followupcheck", changes=changes)
+
+
+def followups_sweep_batch(*, now: dt.datetime, size: int) -> dict[str, int]:
+    """Claim up to ``size`` due checks and settle them in one transaction; ``{}`` when none is due."""
+    from repayment.services import followups
+
+    claimed: list[int] = []
+    try:
+        with transaction.atomic():
+            checks = _claim(now, size)
+            if not checks:
+                return {}
+            claimed = [c.pk for c in checks]
+            batch = _Batch(checks, now)
+            slow = batch.classify()
+            batch.settle()
+            slow_results = {check_id: _evaluate_in_batch(check_id, now) for check_id in slow}
+            outcomes = Counter(batch.results.values()) + Counter(slow_results.values())
+            _audit(batch, outcomes, slow_results)
+            followups._test_pause()
+            return dict(outcomes)
+    except Exception:
+        if not claimed:
+            raise
+        # The batch rolled back as a whole (another worker won a race, or a set-based statement
+        # failed): evaluate its checks one by one, each with its own retry and backoff.
+        logger.warning("follow-up batch of %s checks failed; evaluating them one by one", len(claimed), exc_info=True)
+        outcomes: Counter = Counter()
+        for check_id in claimed:
+            outcomes[followups.followup_evaluate(check_id=check_id, now=now) or "skipped"] += 1
+        return dict(outcomes)
