@@ -3,9 +3,12 @@
 Middlewares (see ``settings.MIDDLEWARE`` for their order):
 
 - ``SessionLimitMiddleware`` ends a session 12 hours after login whatever the activity (the
-  30-minute idle limit is the session cookie's age, renewed on every request). On the way to the
-  login page, a POST returns afterwards to the page its form was on, and an htmx request gets
-  ``HX-Redirect`` so the whole page goes to the login, not a fragment.
+  30-minute idle limit is the session's age, renewed by activity). The session is written at most
+  once a minute (its last-activity stamp, ``ACTIVE_AT``), not on every request: a write is an
+  UPDATE and a commit on every page. So the idle limit counts from the last write and has a
+  one-minute granularity: a session ends between 29 and 30 minutes after the last request. On the
+  way to the login page, a POST returns afterwards to the page its form was on, and an htmx
+  request gets ``HX-Redirect`` so the whole page goes to the login, not a fragment.
 - ``NoStoreMiddleware`` marks every response to a signed-in user ``Cache-Control: no-store``:
   those pages carry personal data and must not stay in a shared phone's browser cache.
 - ``RefusedAccessMiddleware`` writes an ``access.refused`` audit row for a 403, or a 404 on an
@@ -33,13 +36,18 @@ from collections_app.models import Borrower, BorrowerPhone, Case
 from collections_app.services.audit import audit_log
 
 LOGIN_AT = "doorstep_login_at"
+# Last time the session was written for activity; renewing it renews the idle expiry.
+ACTIVE_AT = "doorstep_active_at"
+ACTIVITY_WRITE_SECONDS = 60
 _REFUSED = {403, 404}
 
 
 @receiver(user_logged_in, dispatch_uid="doorstep_session_login_time")
 def _remember_login_time(sender, request, user, **kwargs):
     if request is not None and hasattr(request, "session"):
-        request.session[LOGIN_AT] = int(time.time())
+        now = int(time.time())
+        request.session[LOGIN_AT] = now
+        request.session[ACTIVE_AT] = now
 
 
 @receiver(user_locked_out, dispatch_uid="doorstep_audit_lockout")
@@ -55,7 +63,12 @@ def _audit_lockout(sender, request, username, ip_address, **kwargs):
     )
 
 
-def _is_login_redirect(response) -> bool:
+def _is_login_redirect(request, response) -> bool:
+    # Views open to anonymous users go where they were told: the language switch on the login
+    # page redirects back to it and must keep its language cookie.
+    match = getattr(request, "resolver_match", None)
+    if match is not None and not getattr(match.func, "login_required", True):
+        return False
     return response.status_code == 302 and response.get("Location", "").startswith(resolve_url(settings.LOGIN_URL))
 
 
@@ -64,6 +77,15 @@ def _htmx_redirect(location: str) -> HttpResponse:
     response = HttpResponse(status=204)
     response["HX-Redirect"] = location
     return response
+
+
+def _renew_idle_limit(session, now: int) -> None:
+    # Setting the stamp marks the session modified, so SessionMiddleware saves it with a new
+    # expiry (SESSION_COOKIE_AGE from now) and sends the cookie again; in between, nothing is
+    # written. A stamp in the future (a clock set back) is renewed too.
+    active_at = session.get(ACTIVE_AT)
+    if active_at is None or not 0 <= now - int(active_at) < ACTIVITY_WRITE_SECONDS:
+        session[ACTIVE_AT] = now
 
 
 class SessionLimitMiddleware:
@@ -82,8 +104,10 @@ class SessionLimitMiddleware:
                 # answers 401/403 itself.
                 logout(request)
                 messages.info(request, _("Your session has reached its time limit. Please log in again."))
+            else:
+                _renew_idle_limit(request.session, now)
         response = self.get_response(request)
-        if _is_login_redirect(response):
+        if _is_login_redirect(request, response):
             return self._to_login(request, response)
         return response
 
@@ -164,3 +188,20 @@ def pii_reveal(*, actor, borrower_id: int, field: str) -> str:
         raise Http404
     audit_log(actor=actor, action="pii.reveal", obj=target, changes=detail)
     return value
+
+
+# The longest user name a Doorstep user can have (``AbstractUser.username``).
+USERNAME_MAX_LENGTH = 150
+
+
+def axes_username(request, credentials: dict | None = None) -> str | None:
+    """The user name django-axes records for a login attempt (``AXES_USERNAME_CALLABLE``).
+
+    Cut to the longest a user name can be: a longer one names nobody, and axes' attempt table holds
+    at most 255 characters, so on PostgreSQL a 20,000-character "user name" was a 500, not a refusal.
+    """
+    source = credentials or getattr(request, "data", request.POST)
+    username = source.get("username") if hasattr(source, "get") else None
+    if username is None:
+        return None
+    return str(username).replace("\x00", "")[:USERNAME_MAX_LENGTH]

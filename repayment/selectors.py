@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from django.db.models import Prefetch, QuerySet, Sum
+from django.db.models import Prefetch, QuerySet, Sum, Window
 from django.shortcuts import get_object_or_404
 
 from collections_app.models import Case, Notification, User
@@ -63,15 +63,21 @@ def case_panel(case: Case, user: User | None = None) -> dict:
         rows = list(plan.instalments.all())
         plan.paid_total = sum((row.paid_amount for row in rows), ZERO)
         plan.next_instalment = next((row for row in rows if row.status == Instalment.Status.PENDING), None)
-    payments = list(case.payments.order_by("-paid_on", "-id")[:PANEL_ROWS])
-    totals = case.payments.aggregate(paid=Sum("amount"), held=Sum("held_amount"))
+    # The case's totals ride along on the latest rows (window sums over all its payments, taken
+    # before the LIMIT): one query for the list and the totals. No payments: both totals are zero.
+    payments = list(
+        case.payments.annotate(case_paid=Window(Sum("amount")), case_held=Window(Sum("held_amount"))).order_by(
+            "-paid_on", "-id"
+        )[:PANEL_ROWS]
+    )
+    latest = payments[0] if payments else None
     role = actor_role(case, user) if user is not None else None
     return {
         "promises": promises,
         "plans": plans,
         "payments": payments,
-        "paid_total": totals["paid"] or ZERO,
-        "held_total": totals["held"] or ZERO,
+        "paid_total": (latest.case_paid if latest else None) or ZERO,
+        "held_total": (latest.case_held if latest else None) or ZERO,
         "can_act": role in (COLLECTOR, SUPERVISOR) and case.is_open,
     }
 

@@ -41,10 +41,43 @@ def promises_due_counts(case_ids: list[int]) -> dict[int, int]:
     return dict(rows)
 
 
+def case_list_rows(cases) -> list[Case]:
+    """A page of ``case_list`` with what each row shows computed once (the page renders every row
+    twice, as a card and as a table row): promises due (one query), stage label, link and due time.
+    ``get_stage_display()`` and the ``date`` filter cost ~0.3 ms a call; per row they add up."""
+    cases = list(cases)
+    promises_due = promises_due_counts([c.pk for c in cases])
+    stages = {value: str(label) for value, label in Stage.choices}
+    for case in cases:
+        case.promises_due = promises_due.get(case.pk, 0)
+        case.stage_label = stages.get(case.stage, case.stage)
+        case.url = case.get_absolute_url()
+        case.next_action_due_text = _short_datetime(case.next_action_due)
+    return cases
+
+
 def case_for_user(user: User, pk: int) -> Case:
     """The case, if the user may see it; 404 otherwise."""
     cases = Case.objects.visible_to(user).select_related(
         "account__borrower", "account__branch", "team__supervisor", "assigned_collector"
+    )
+    return get_object_or_404(cases, pk=pk)
+
+
+def case_for_page(user: User, pk: int) -> Case:
+    """``case_for_user`` with what the case page reads of it loaded once: the visit preparation in
+    the same query, the borrower's phones and addresses prefetched (the borrower file, the contact
+    attempt form and the PII snippets all read ``borrower.phones.all()`` from that cache)."""
+    cases = (
+        Case.objects.visible_to(user)
+        .select_related(
+            "account__borrower",
+            "account__branch",
+            "team__supervisor",
+            "assigned_collector",
+            "visit_plan__address",
+        )
+        .prefetch_related("account__borrower__phones", "account__borrower__addresses")
     )
     return get_object_or_404(cases, pk=pk)
 
@@ -65,10 +98,12 @@ def borrower_file(user: User, case: Case) -> dict:
 
 def case_timeline(case: Case, limit: int = 200) -> list[dict]:
     events = CaseEvent.objects.filter(case=case).select_related("actor").order_by("-created_at", "-id")[:limit]
+    kinds = {value: str(label) for value, label in CaseEvent.Kind.choices}
     return [
         {
             "event": event,
-            "label": event.get_kind_display(),
+            "when": _short_datetime(event.created_at),
+            "label": kinds.get(event.kind, event.kind),
             "detail": describe_event(event),
             "actor": event.actor.get_full_name() or event.actor.get_username() if event.actor else _("system"),
         }
@@ -83,11 +118,15 @@ def _label(choices, value) -> str:
         return str(value or "")
 
 
-def _when(value: str) -> str:
-    moment = parse_datetime(value or "")
+def _short_datetime(moment) -> str:
+    """What ``{{ moment|date:"SHORT_DATETIME_FORMAT" }}`` shows (local time), "" for None."""
     if moment is None:
         return ""
     return formats.date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
+
+
+def _when(value: str) -> str:
+    return _short_datetime(parse_datetime(value or ""))
 
 
 def describe_event(event: CaseEvent) -> str:
@@ -133,12 +172,19 @@ def describe_event(event: CaseEvent) -> str:
     return str(p.get("message") or p.get("summary") or p.get("note") or "")
 
 
+def _visit_plan(case: Case):
+    if Case.visit_plan.is_cached(case):  # case_for_page selected it (None when there is none)
+        return getattr(case, "visit_plan", None)
+    return visit_selectors.case_visit_plan(case)
+
+
 def case_page(user: User, case: Case) -> dict:
-    """Everything the case page shows, in a constant number of queries."""
+    """Everything the case page shows, in a constant number of queries (fewest with a case from
+    ``case_for_page``)."""
     return {
         **borrower_file(user, case),
         "visits": list(visit_selectors.case_visits(case)),
         "contact_attempts": list(visit_selectors.case_contact_attempts(case)),
-        "visit_plan": visit_selectors.case_visit_plan(case),
+        "visit_plan": _visit_plan(case),
         "timeline": case_timeline(case),
     }

@@ -9,7 +9,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 
 from collections_app import aging, priority
 from collections_app.aging import local_today
-from collections_app.models import Branch, Case, DelinquentAccount, Role, Stage, User
+from collections_app.models import Branch, Case, DelinquentAccount, Product, Role, Stage, User
 
 PAGE_SIZE = 50
 WORKLOAD_STAGES = [stage for stage in Stage.values if stage != Stage.CLOSED]
@@ -98,12 +98,21 @@ class ScreeningPage:
     today: dt.date
 
 
-def _with_score(account: DelinquentAccount, today: dt.date) -> DelinquentAccount:
+def _labels(choices) -> dict[str, str]:
+    # Each label translated once per page: ``get_FOO_display()`` rebuilds and hashes the whole
+    # (lazy) choice list on every call, ~0.3 ms a cell over 50 rows.
+    return {value: str(label) for value, label in choices}
+
+
+def _with_score(account: DelinquentAccount, today: dt.date, labels: dict | None = None) -> DelinquentAccount:
+    labels = labels or {"product": _labels(Product.choices), "class": _labels(aging.LoanClass.choices)}
     account.parts = priority.account_score_parts(account, as_of=today)
     account.score = priority.score_total(account.parts)
     account.dpd_today = account.dpd(today)
     account.bucket_today = aging.bucket_for(account.dpd_today)
-    account.class_today = aging.LoanClass(aging.class_for(account.dpd_today)).label
+    loan_class = aging.class_for(account.dpd_today)
+    account.class_today = labels["class"].get(loan_class, loan_class)
+    account.product_label = labels["product"].get(account.product, account.product)
     return account
 
 
@@ -116,6 +125,7 @@ def screening_page(
     breaks ties by id), so page 1000 costs what page 1 costs. No total count is taken.
     """
     today = local_today()
+    labels = {"product": _labels(Product.choices), "class": _labels(aging.LoanClass.choices)}
     accounts = screening_accounts(user, filters, today=today).select_related("borrower", "branch")
     after_key, before_key = decode_cursor(after), decode_cursor(before)
     if before_key and not after_key:
@@ -134,7 +144,7 @@ def screening_page(
         rows = rows[:size]
         has_prev = after_key is not None
     return ScreeningPage(
-        rows=[_with_score(account, today) for account in rows],
+        rows=[_with_score(account, today, labels) for account in rows],
         next_cursor=encode_cursor(rows[-1]) if rows and has_next else None,
         prev_cursor=encode_cursor(rows[0]) if rows and has_prev else None,
         today=today,

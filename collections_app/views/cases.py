@@ -23,18 +23,29 @@ def case_list(request):
     page = Paginator(selectors.case_list(request.user, stage=stage), selectors.CASE_LIST_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    cases = list(page.object_list)
-    promises_due = selectors.promises_due_counts([c.pk for c in cases])
-    for case in cases:
-        case.promises_due = promises_due.get(case.pk, 0)
+    cases = selectors.case_list_rows(page.object_list)
     context = {"filters": filters, "page": page, "cases": cases, "stage": stage, "read_only": request.user.is_manager}
     return render(request, "collections_app/case_list.html", context)
+
+
+def _contact_form(case) -> ContactAttemptForm:
+    """The contact attempt form offering the borrower's phones already loaded with the case.
+
+    A ``ModelChoiceField`` copies its queryset, so rendering it would read the phones again;
+    fixed choices built the field's own way (its iterator, its empty label) render the same options.
+    Only the page renders this form: the POST goes to ``contact-attempt-create``, which validates
+    against the queryset as usual."""
+    form = ContactAttemptForm(case=case)
+    field = form.fields["phone"]
+    options = [field.iterator(field).choice(phone) for phone in case.account.borrower.phones.all()]
+    field.choices = ([("", field.empty_label)] if field.empty_label is not None else []) + options
+    return form
 
 
 @require_GET
 def case_detail(request, pk: int):
     user = request.user
-    case = selectors.case_for_user(user, pk)
+    case = selectors.case_for_page(user, pk)
     can_act = actor_role(case, user) is not None
     buttons = transition_targets(case, user)
     context = {
@@ -42,7 +53,7 @@ def case_detail(request, pk: int):
         "can_act": can_act,
         "moves": [b for b in buttons if b["target"] != Stage.CLOSED],
         "close_reasons": [b for b in buttons if b["target"] == Stage.CLOSED],
-        "contact_form": ContactAttemptForm(case=case) if can_act and case.is_open else None,
+        "contact_form": _contact_form(case) if can_act and case.is_open else None,
         **selectors.case_page(user, case),
     }
     return render(request, "collections_app/case_detail.html", context)
