@@ -90,6 +90,7 @@ def build_cases(ctx: Ctx, case_stages: dict[int, str], case_accounts: dict[int, 
             _event(
                 ctx, case_id, opened + step_gap * (n + 1), CaseEvent.Kind.TRANSITION,
                 collector.pk if collector else None, from_stage=source, to_stage=target, payload={},
+                stage_seconds=int(step_gap.total_seconds()),  # each stay lasts one step (as case_transition records)
             )  # fmt: skip
         if stage in (Stage.PREPARATION, Stage.VISIT):
             plans_w.add(

@@ -4,7 +4,7 @@ Each block is one grouped query (or a fixed few) over the scoped cases; see READ
 
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import Count, DecimalField, Exists, Func, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import TruncWeek
 
 from collections_app.dashboard.scope import Scope, cents, rate
@@ -13,6 +13,7 @@ from repayment.models import Payment, PromiseToPay, RepaymentPlan
 from visits.models import ContactAttempt, Visit
 
 ZERO = Decimal("0.00")
+MONEY = DecimalField(max_digits=18, decimal_places=2)
 RESOLVED_PROMISES = (
     PromiseToPay.Status.KEPT,
     PromiseToPay.Status.PARTIALLY_KEPT,
@@ -28,42 +29,76 @@ def _in_period_times(scope: Scope, field: str) -> Q:
     return Q(**{f"{field}__gte": scope.starts, f"{field}__lt": scope.ends})
 
 
-def recovery_block(scope: Scope) -> dict:
+def payment_blocks(scope: Scope) -> tuple[dict, dict[int, Decimal]]:
     """Payments dated in the period on the scoped cases, by week, and the recovery rate: recovered ÷ the
-    overdue amount at opening of the cases paid into during the period."""
-    payments = Payment.objects.filter(_in_period_dates(scope, "paid_on"), case__in=scope.cases().values("pk"))
-    weeks = [
-        {"week": row["week"], "recovered_amount": cents(row["total"]), "payments": row["n"]}
-        for row in payments.annotate(week=TruncWeek("paid_on"))
-        .values("week")
+    overdue amount at opening of the cases paid into during the period; and the amount recovered per
+    assigned collector. One query grouped by (week, collector), the base as a scalar subquery."""
+    in_period = _in_period_dates(scope, "paid_on")
+    paid_into = Payment.objects.filter(in_period, case_id=OuterRef("pk"))
+    base = (
+        scope.cases()
+        .filter(Exists(paid_into))
+        .order_by()
+        .annotate(total=Func("overdue_amount_at_open", function="SUM", output_field=MONEY))
+        .values("total")
+    )
+    rows = (
+        Payment.objects.filter(in_period, scope.in_cases())
+        .annotate(week=TruncWeek("paid_on"), base=Subquery(base, output_field=MONEY))
+        .values("week", "case__assigned_collector_id", "base")
         .annotate(total=Sum("amount"), n=Count("id"))
         .order_by("week")
-    ]
-    recovered = sum((week["recovered_amount"] for week in weeks), ZERO)
-    paid_into = Payment.objects.filter(_in_period_dates(scope, "paid_on"), case_id=OuterRef("pk"))
-    base = cents(scope.cases().filter(Exists(paid_into)).aggregate(total=Sum("overdue_amount_at_open"))["total"])
-    return {
-        "recovered_amount": recovered,
-        "overdue_at_open": base,
-        "recovery_rate": rate(recovered, base),
-        "weeks": weeks,
-    }
-
-
-def promise_block(scope: Scope) -> dict:
-    """Promises whose due date falls in the period. ``due`` counts those with an outcome (kept, partially
-    kept, broken); ``pending`` ones are still inside their grace days; cancelled ones are left out."""
-    counts = PromiseToPay.objects.filter(
-        _in_period_dates(scope, "due_date"), case__in=scope.cases().values("pk")
-    ).aggregate(
-        due=Count("id", filter=Q(status__in=RESOLVED_PROMISES)),
-        kept=Count("id", filter=Q(status=PromiseToPay.Status.KEPT)),
-        partially_kept=Count("id", filter=Q(status=PromiseToPay.Status.PARTIALLY_KEPT)),
-        broken=Count("id", filter=Q(status=PromiseToPay.Status.BROKEN)),
-        pending=Count("id", filter=Q(status=PromiseToPay.Status.PENDING)),
     )
+    weeks: dict = {}
+    per_collector: dict[int, Decimal] = {}
+    base_total = ZERO
+    for row in rows:  # one row per (week, collector)
+        week = weeks.setdefault(row["week"], {"week": row["week"], "recovered_amount": ZERO, "payments": 0})
+        week["recovered_amount"] += cents(row["total"])
+        week["payments"] += row["n"]
+        collector_id = row["case__assigned_collector_id"]
+        if collector_id is not None:
+            per_collector[collector_id] = per_collector.get(collector_id, ZERO) + cents(row["total"])
+        base_total = cents(row["base"])
+    recovered = sum((week["recovered_amount"] for week in weeks.values()), ZERO)
+    block = {
+        "recovered_amount": recovered,
+        "overdue_at_open": base_total,
+        "recovery_rate": rate(recovered, base_total),
+        "weeks": list(weeks.values()),
+    }
+    return block, per_collector
+
+
+def promise_blocks(scope: Scope) -> tuple[dict, dict[int, dict]]:
+    """Promises whose due date falls in the period. ``due`` counts those with an outcome (kept, partially
+    kept, broken); ``pending`` ones are still inside their grace days; cancelled ones are left out.
+    With it, per creator: promises recorded in the period, and their due and kept ones. One query
+    grouped by creator."""
+    created = _in_period_times(scope, "created_at")
+    due = _in_period_dates(scope, "due_date")
+    rows = (
+        PromiseToPay.objects.filter(created | due, scope.in_cases())
+        .values("created_by_id")
+        .annotate(
+            made=Count("id", filter=created),
+            due=Count("id", filter=due & Q(status__in=RESOLVED_PROMISES)),
+            kept=Count("id", filter=due & Q(status=PromiseToPay.Status.KEPT)),
+            partially_kept=Count("id", filter=due & Q(status=PromiseToPay.Status.PARTIALLY_KEPT)),
+            broken=Count("id", filter=due & Q(status=PromiseToPay.Status.BROKEN)),
+            pending=Count("id", filter=due & Q(status=PromiseToPay.Status.PENDING)),
+        )
+        .order_by()
+    )
+    counts = dict.fromkeys(("due", "kept", "partially_kept", "broken", "pending"), 0)
+    per_creator: dict[int, dict] = {}
+    for row in rows:
+        for key in counts:
+            counts[key] += row[key]
+        if row["created_by_id"] is not None:
+            per_creator[row["created_by_id"]] = row
     counts["kept_rate"] = rate(counts["kept"], counts["due"])
-    return counts
+    return counts, per_creator
 
 
 def plan_block(scope: Scope) -> dict:
@@ -88,45 +123,32 @@ def scope_collectors(scope: Scope):
     return qs.order_by("username")
 
 
-def _grouped(queryset, key: str, **aggregates) -> dict:
-    return {row[key]: row for row in queryset.values(key).annotate(**aggregates).order_by()}
+def collector_block(
+    scope: Scope, *, open_cases: dict[int, int], promises: dict[int, dict], recovered: dict[int, Decimal]
+) -> list[dict]:
+    """A balanced scorecard per collector, never recovered amount alone: open cases assigned now; visits
+    checked in and contact attempts made in the period; promises recorded in the period; kept rate of
+    their promises due in the period; payments dated in the period on the cases assigned to them.
 
-
-def collector_block(scope: Scope) -> list[dict]:
-    """A balanced scorecard per collector, never recovered amount alone. Each measure is one grouped
-    query over the scoped cases: open cases assigned now; visits checked in and contact attempts made
-    in the period; promises recorded in the period; kept rate of their promises due in the period;
-    payments dated in the period on the cases assigned to them."""
+    Open cases, promises and payments come grouped from the stage, promise and payment blocks; visits
+    and contacts are one ``UNION ALL`` of two grouped queries."""
     collectors = list(scope_collectors(scope).values("pk", "username", "first_name", "last_name"))
     ids = [c["pk"] for c in collectors]
-    cases = scope.cases().values("pk")
-    open_cases = _grouped(
-        scope.cases().open().filter(assigned_collector_id__in=ids), "assigned_collector_id", n=Count("id")
+    visits = (
+        Visit.objects.filter(_in_period_times(scope, "checked_in_at"), scope.in_cases(), collector_id__in=ids)
+        .annotate(what=Value("visits"))
+        .values_list("what", "collector_id")
+        .annotate(n=Count("id"))
+        .order_by()
     )
-    visits = _grouped(
-        Visit.objects.filter(_in_period_times(scope, "checked_in_at"), case__in=cases, collector_id__in=ids),
-        "collector_id",
-        n=Count("id"),
+    contacts = (
+        ContactAttempt.objects.filter(_in_period_times(scope, "attempted_at"), scope.in_cases(), actor_id__in=ids)
+        .annotate(what=Value("contacts"))
+        .values_list("what", "actor_id")
+        .annotate(n=Count("id"))
+        .order_by()
     )
-    contacts = _grouped(
-        ContactAttempt.objects.filter(_in_period_times(scope, "attempted_at"), case__in=cases, actor_id__in=ids),
-        "actor_id",
-        n=Count("id"),
-    )
-    created = _in_period_times(scope, "created_at")
-    due = _in_period_dates(scope, "due_date")
-    promises = _grouped(
-        PromiseToPay.objects.filter(created | due, case__in=cases, created_by_id__in=ids),
-        "created_by_id",
-        made=Count("id", filter=created),
-        due=Count("id", filter=due & Q(status__in=RESOLVED_PROMISES)),
-        kept=Count("id", filter=due & Q(status=PromiseToPay.Status.KEPT)),
-    )
-    recovered = _grouped(
-        Payment.objects.filter(_in_period_dates(scope, "paid_on"), case__in=cases, case__assigned_collector_id__in=ids),
-        "case__assigned_collector_id",
-        total=Sum("amount"),
-    )
+    field_work = {(what, pk): n for what, pk, n in visits.union(contacts, all=True)} if ids else {}
     rows = []
     for collector in collectors:
         pk = collector["pk"]
@@ -135,13 +157,13 @@ def collector_block(scope: Scope) -> list[dict]:
             {
                 "username": collector["username"],
                 "name": " ".join(filter(None, (collector["first_name"], collector["last_name"]))),
-                "cases": open_cases.get(pk, {}).get("n", 0),
-                "visits": visits.get(pk, {}).get("n", 0),
-                "contacts": contacts.get(pk, {}).get("n", 0),
+                "cases": open_cases.get(pk, 0),
+                "visits": field_work.get(("visits", pk), 0),
+                "contacts": field_work.get(("contacts", pk), 0),
                 "promises": made.get("made", 0),
                 "promises_due": made.get("due", 0),
                 "kept_rate": rate(made.get("kept", 0), made.get("due", 0)),
-                "recovered_amount": cents(recovered.get(pk, {}).get("total")),
+                "recovered_amount": cents(recovered.get(pk)),
             }
         )
     return rows

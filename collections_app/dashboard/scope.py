@@ -4,10 +4,11 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db.models import Q
 from django.utils import timezone
 
 from collections_app.dashboard.forms import Filters
-from collections_app.models import AccountBucketSnapshot, Case, DelinquentAccount, User
+from collections_app.models import Branch, Case, DelinquentAccount, User
 
 CENT = Decimal("0.01")
 
@@ -47,15 +48,28 @@ class Scope:
 
     def accounts(self):
         visible = DelinquentAccount.objects.visible_to(self.user)
-        # visible_to joins teams (with DISTINCT) for supervisors; grouping over that join would count an
-        # account once per team of the branch, so group over a plain queryset narrowed by a semi-join.
-        qs = visible if self.user.sees_everything else DelinquentAccount.objects.filter(pk__in=visible.values("pk"))
+        # Grouping over a joined, DISTINCT visible set would count an account once per joined row, so such
+        # a set is applied as a semi-join. A plain filter (a supervisor's branches subquery) is used as
+        # is: wrapped, PostgreSQL would hash every account of the table (1 s at 1M) to keep one branch.
+        qs = DelinquentAccount.objects.filter(pk__in=visible.values("pk")) if visible.query.distinct else visible
         # Accounts belong to branches, not teams: a team filter narrows to the team's branch.
         if self.filters.branch is not None:
             qs = qs.filter(branch_id=self.filters.branch.pk)
         if self.filters.team is not None:
             qs = qs.filter(branch_id=self.filters.team.branch_id)
         return qs
+
+    @property
+    def narrowed(self) -> bool:
+        """False when the scope is every case and every account (a manager with no branch or team)."""
+        return not self.user.sees_everything or self.filters.branch is not None or self.filters.team is not None
+
+    def in_cases(self, field: str = "case") -> Q:
+        """Rows hanging off the scoped cases. Unnarrowed, no filter at all: every row's case exists, and
+        ``case_id IN (SELECT id FROM case)`` would make PostgreSQL join the whole case table."""
+        if not self.narrowed:
+            return Q()
+        return Q(**{f"{field}__in": self.cases().values("pk")})
 
     def cases(self):
         qs = Case.objects.visible_to(self.user)
@@ -65,13 +79,15 @@ class Scope:
             qs = qs.filter(team_id=self.filters.team.pk)
         return qs
 
-    def snapshots(self):
-        """Bucket snapshots of the branches whose accounts the user may see (snapshots carry the branch)."""
-        qs = AccountBucketSnapshot.objects.all()
+    def branch_ids(self) -> frozenset[int] | None:
+        """The branches whose bucket snapshots the user may see (snapshots carry the branch), narrowed
+        by the filters; None for every branch. Part of the roll matrix's cache key."""
+        ids = None
         if not self.user.sees_everything:
-            qs = qs.filter(branch_id__in=DelinquentAccount.objects.visible_to(self.user).values("branch_id"))
-        if self.filters.branch is not None:
-            qs = qs.filter(branch_id=self.filters.branch.pk)
-        if self.filters.team is not None:
-            qs = qs.filter(branch_id=self.filters.team.branch_id)
-        return qs
+            visible = DelinquentAccount.objects.visible_to(self.user).values("branch_id")
+            ids = frozenset(Branch.objects.filter(pk__in=visible).values_list("pk", flat=True))
+        # Accounts belong to branches, not teams: a team filter narrows to the team's branch.
+        for pk in (getattr(self.filters.branch, "pk", None), getattr(self.filters.team, "branch_id", None)):
+            if pk is not None:
+                ids = frozenset({pk}) if ids is None else ids & {pk}
+        return ids

@@ -6,23 +6,20 @@ import datetime as dt
 from decimal import Decimal
 
 from django.db import models
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Max, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Count, Q, Sum, Value
 from django.db.models.fields.json import KT
-from django.db.models.functions import Coalesce
 
 from collections_app.aging import BUCKET_RANGES, CLASS_RANGES, AgingBucket, LoanClass, local_today, overdue_since_range
-from collections_app.dashboard import recovery
+from collections_app.dashboard import recovery, roll
 from collections_app.dashboard.forms import Filters
 from collections_app.dashboard.scope import Scope, cents, rate
-from collections_app.models import AccountBucketSnapshot, CaseEvent, Stage, User
+from collections_app.models import CaseEvent, Stage, User
 from collections_app.rules import ATTEMPT_CAP, QUIET_HOURS, THIRD_PARTY
 
 ZERO = Decimal("0.00")
 BUCKETS: tuple[str, ...] = tuple(str(bucket) for _low, _high, bucket in BUCKET_RANGES)
 CLASSES: tuple[str, ...] = tuple(str(loan_class) for _low, _high, loan_class in CLASS_RANGES)
 COMPLIANCE_RULES: tuple[str, ...] = (QUIET_HOURS, ATTEMPT_CAP, THIRD_PARTY)
-# A missed night is tolerated: the period start uses the latest snapshot at most this many days earlier.
-SNAPSHOT_START_TOLERANCE_DAYS = 3
 
 
 def bucket_expression(today: dt.date) -> models.Case:
@@ -73,67 +70,75 @@ def portfolio_blocks(scope: Scope) -> tuple[dict, list[dict], list[dict]]:
     return portfolio, list(aging.values()), list(classes.values())
 
 
-def stage_counts(scope: Scope) -> dict[str, int]:
-    """Open cases per stage now; ``closed`` counts the cases closed during the period."""
+def case_blocks(scope: Scope) -> tuple[dict[str, int], dict[int, int]]:
+    """Open cases per stage now (``closed`` counts the cases closed during the period), and open cases
+    per assigned collector, from one query grouped by (stage, collector)."""
     in_period = Q(closed_at__gte=scope.starts, closed_at__lt=scope.ends)
-    rows = dict(
-        scope.cases().filter(~Q(stage=Stage.CLOSED) | in_period).values_list("stage").annotate(n=Count("id")).order_by()
-    )
-    return {stage: rows.get(stage, 0) for stage in Stage.values}
-
-
-def stage_average_days(scope: Scope) -> dict[str, float | None]:
-    """Average days a case stayed in each stage, over the stays that ended during the period.
-
-    A stay ends with a ``transition`` event leaving the stage; it began at the latest ``opened`` or
-    ``transition`` event of the same case that entered that stage before it.
-    """
-    entered = (
-        CaseEvent.objects.filter(
-            case_id=OuterRef("case_id"),
-            to_stage=OuterRef("from_stage"),
-            kind__in=(CaseEvent.Kind.OPENED, CaseEvent.Kind.TRANSITION),
-            created_at__lte=OuterRef("created_at"),
-        )
-        .exclude(pk=OuterRef("pk"))
-        .order_by("-created_at", "-id")
-        .values("created_at")[:1]
-    )
     rows = (
-        CaseEvent.objects.filter(
-            kind=CaseEvent.Kind.TRANSITION,
-            case__in=scope.cases().values("pk"),
-            created_at__gte=scope.starts,
-            created_at__lt=scope.ends,
-        )
-        .exclude(from_stage="")
-        .annotate(entered_at=Subquery(entered))
-        .filter(entered_at__isnull=False)
-        .values("from_stage")
-        .annotate(stay=Avg(ExpressionWrapper(F("created_at") - F("entered_at"), output_field=DurationField())))
+        scope.cases()
+        .filter(~Q(stage=Stage.CLOSED) | in_period)
+        .values_list("stage", "assigned_collector_id")
+        .annotate(n=Count("id"))
         .order_by()
     )
-    averages = {row["from_stage"]: row["stay"] for row in rows}
-    result: dict[str, float | None] = {}
+    stages = dict.fromkeys(Stage.values, 0)
+    open_cases: dict[int, int] = {}
+    for stage, collector_id, n in rows:  # one row per (stage, collector): a few hundred at most
+        if stage in stages:
+            stages[stage] += n
+        if stage != Stage.CLOSED and collector_id is not None:
+            open_cases[collector_id] = open_cases.get(collector_id, 0) + n
+    return stages, open_cases
+
+
+def event_blocks(scope: Scope) -> tuple[dict[str, float | None], list[dict]]:
+    """Average days per stage and the compliance table, from one statement over the period's
+    ``transition`` and ``refused`` events (``event_kind_time_idx``).
+
+    Average days in a stage: over the stays that ended during the period, i.e. the transitions leaving
+    it, each carrying the stay's length (``CaseEvent.stage_seconds``, written by ``case_transition``).
+    Compliance: refused actions per actor and rule.
+    """
+    in_period = Q(scope.in_cases(), created_at__gte=scope.starts, created_at__lt=scope.ends)
+    # A UNION ALL of two grouped queries rather than one grouped by both shapes: each part gets its own
+    # (small) group estimate, so PostgreSQL hashes instead of sorting ~600k rows to disk at 1M accounts.
+    stays = (
+        CaseEvent.objects.filter(in_period, kind=CaseEvent.Kind.TRANSITION, stage_seconds__isnull=False)
+        .annotate(what=Value("stay"), rule=Value(""))
+        .values_list("what", "from_stage", "rule")
+        .annotate(n=Count("id"), seconds=Sum("stage_seconds"))
+        .order_by()
+    )
+    refusals = (
+        CaseEvent.objects.filter(in_period, kind=CaseEvent.Kind.REFUSED)
+        .annotate(what=Value("refused"), rule=KT("payload__rule"))
+        .values_list("what", "actor__username", "rule")
+        .annotate(n=Count("id"), seconds=Value(0))
+        .order_by()
+    )
+    totals: dict[str, list[int]] = {}
+    per_actor: dict[str, dict] = {}
+    for what, name, rule, n, seconds in stays.union(refusals, all=True):
+        if what == "stay":
+            total = totals.setdefault(name, [0, 0])
+            total[0] += seconds or 0
+            total[1] += n
+            continue
+        username = name or ""
+        entry = per_actor.setdefault(
+            username, {"username": username, **dict.fromkeys(COMPLIANCE_RULES, 0), "other": 0, "total": 0}
+        )
+        key = rule if rule in COMPLIANCE_RULES else "other"
+        entry[key] += n
+        entry["total"] += n
+    stage_days: dict[str, float | None] = {}
     for stage in Stage.values:
         if stage == Stage.CLOSED:
             continue
-        stay = averages.get(stage)
-        result[stage] = round(stay.total_seconds() / 86400, 1) if stay is not None else None
-    return result
-
-
-def snapshot_days(scope: Scope) -> tuple[dt.date | None, dt.date | None]:
-    """The snapshot days standing for the period's start and end, or None where history is missing."""
-    date_from, date_to = scope.filters.date_from, scope.filters.date_to
-    found = AccountBucketSnapshot.objects.aggregate(
-        start=Max(
-            "as_of",
-            filter=Q(as_of__lte=date_from, as_of__gte=date_from - dt.timedelta(days=SNAPSHOT_START_TOLERANCE_DAYS)),
-        ),
-        end=Max("as_of", filter=Q(as_of__gt=date_from, as_of__lte=date_to)),
-    )
-    return found["start"], found["end"]
+        seconds, timed = totals.get(stage, (0, 0))
+        stage_days[stage] = round(seconds / timed / 86400, 1) if timed else None
+    compliance = sorted(per_actor.values(), key=lambda entry: (-entry["total"], entry["username"]))
+    return stage_days, compliance
 
 
 def roll_block(scope: Scope) -> dict:
@@ -141,34 +146,23 @@ def roll_block(scope: Scope) -> dict:
 
     Roll rate of bucket k: accounts in k at the start that are in a worse bucket (k+1 or beyond) at the
     end ÷ accounts in k at the start. Cure rate: accounts delinquent at the start that are current
-    (overdue 0) or gone from the snapshot at the end ÷ accounts delinquent at the start.
+    (overdue 0) or gone from the snapshot at the end ÷ accounts delinquent at the start. The matrix
+    behind them is history, cached (``collections_app.dashboard.roll``).
     """
-    start_day, end_day = snapshot_days(scope)
+    start_day, end_day = roll.snapshot_days(scope)
     if start_day is None or end_day is None:
         return {"available": False, "start": start_day, "end": end_day, "rows": [], "cure_rate": None}
-    end_bucket = AccountBucketSnapshot.objects.filter(account_id=OuterRef("account_id"), as_of=end_day).values(
-        "bucket"
-    )[:1]
-    grouped = (
-        scope.snapshots()
-        .filter(as_of=start_day)
-        .exclude(bucket=AgingBucket.CURRENT)
-        .annotate(end_bucket=Coalesce(Subquery(end_bucket), Value(str(AgingBucket.CURRENT))))
-        .values("bucket", "end_bucket")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
     order = {bucket: index for index, bucket in enumerate(BUCKETS)}
     per_bucket = {bucket: {"bucket": bucket, "accounts": 0, "cured": 0, "rolled": 0} for bucket in BUCKETS}
-    for row in grouped:
-        entry = per_bucket.get(row["bucket"])
+    for from_bucket, to_bucket, n in roll.roll_matrix(scope, start_day, end_day):
+        entry = per_bucket.get(from_bucket)
         if entry is None:
             continue
-        entry["accounts"] += row["n"]
-        if row["end_bucket"] == AgingBucket.CURRENT:
-            entry["cured"] += row["n"]
-        elif order.get(row["end_bucket"], -1) > order[row["bucket"]]:
-            entry["rolled"] += row["n"]
+        entry["accounts"] += n
+        if to_bucket == AgingBucket.CURRENT:
+            entry["cured"] += n
+        elif order.get(to_bucket, -1) > order[from_bucket]:
+            entry["rolled"] += n
     rows = []
     for index, entry in enumerate(per_bucket.values()):
         last = index == len(BUCKETS) - 1
@@ -189,47 +183,28 @@ def roll_block(scope: Scope) -> dict:
     }
 
 
-def compliance_block(scope: Scope) -> list[dict]:
-    """Refused actions (``refused`` case events) per actor and rule during the period."""
-    rows = (
-        CaseEvent.objects.filter(
-            kind=CaseEvent.Kind.REFUSED,
-            case__in=scope.cases().values("pk"),
-            created_at__gte=scope.starts,
-            created_at__lt=scope.ends,
-        )
-        .values("actor__username", rule=KT("payload__rule"))
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    per_actor: dict[str, dict] = {}
-    for row in rows:
-        username = row["actor__username"] or ""
-        entry = per_actor.setdefault(
-            username, {"username": username, **dict.fromkeys(COMPLIANCE_RULES, 0), "other": 0, "total": 0}
-        )
-        key = row["rule"] if row["rule"] in COMPLIANCE_RULES else "other"
-        entry[key] += row["n"]
-        entry["total"] += row["n"]
-    return sorted(per_actor.values(), key=lambda entry: (-entry["total"], entry["username"]))
-
-
 def dashboard(*, user: User, filters: Filters) -> dict:
     """Every block of the dashboard, in a constant number of queries."""
     scope = Scope(user=user, filters=filters, today=local_today())
     portfolio, aging, classification = portfolio_blocks(scope)
+    stages, open_cases = case_blocks(scope)
+    stage_days, compliance = event_blocks(scope)
+    promises, promises_by_creator = recovery.promise_blocks(scope)
+    recovered, recovered_by_collector = recovery.payment_blocks(scope)
     return {
         "as_of": scope.today,
         "filters": filters,
         "portfolio": portfolio,
         "aging": aging,
         "classification": classification,
-        "stages": stage_counts(scope),
-        "stage_days": stage_average_days(scope),
+        "stages": stages,
+        "stage_days": stage_days,
         "roll": roll_block(scope),
-        "compliance": compliance_block(scope),
-        "recovery": recovery.recovery_block(scope),
-        "promises": recovery.promise_block(scope),
+        "compliance": compliance,
+        "recovery": recovered,
+        "promises": promises,
         "plans": recovery.plan_block(scope),
-        "collectors": recovery.collector_block(scope),
+        "collectors": recovery.collector_block(
+            scope, open_cases=open_cases, promises=promises_by_creator, recovered=recovered_by_collector
+        ),
     }

@@ -6,7 +6,8 @@ from django.db import connection, transaction
 from django.db.models import Case, CharField, DateField, Func, IntegerField, Q, Value, When
 from django.db.models.functions import Greatest
 
-from collections_app.aging import AgingBucket
+from collections_app.aging import AgingBucket, local_today
+from collections_app.dashboard import roll
 from collections_app.dashboard.selectors import bucket_expression
 from collections_app.models import AccountBucketSnapshot, DelinquentAccount
 
@@ -76,4 +77,8 @@ def bucket_snapshot_take(*, as_of: dt.date) -> int:
     )
     with connection.cursor() as cursor:
         cursor.execute(insert, [connection.ops.adapt_datefield_value(as_of), *params])
-        return cursor.rowcount
+        added = cursor.rowcount
+    if added and as_of < local_today():
+        # Rows added to a past day change history the cached roll matrices were computed from.
+        transaction.on_commit(roll.forget_matrices)
+    return added

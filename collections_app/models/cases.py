@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from collections_app import pii
 from collections_app.aging import AgingBucket, LoanClass, bucket_for, class_for, days_past_due, local_today
@@ -77,8 +78,8 @@ class Borrower(models.Model):
 class BorrowerPhone(models.Model):
     class Label(models.TextChoices):
         MOBILE = "mobile", _("Mobile")
-        HOME = "home", _("Home")
-        WORK = "work", _("Work")
+        HOME = "home", pgettext_lazy("phone", "Home")
+        WORK = "work", pgettext_lazy("phone", "Work")
         RELATIVE = "relative", _("Relative")
 
     borrower = models.ForeignKey(Borrower, on_delete=models.CASCADE, related_name="phones")
@@ -101,8 +102,8 @@ class BorrowerPhone(models.Model):
 
 class BorrowerAddress(models.Model):
     class Label(models.TextChoices):
-        HOME = "home", _("Home")
-        WORK = "work", _("Work")
+        HOME = "home", pgettext_lazy("address", "Home")
+        WORK = "work", pgettext_lazy("address", "Work")
         OTHER = "other", _("Other")
 
     borrower = models.ForeignKey(Borrower, on_delete=models.CASCADE, related_name="addresses")
@@ -318,10 +319,17 @@ class CaseEvent(models.Model):
     to_stage = models.CharField(_("to stage"), max_length=20, choices=Stage.choices, blank=True)
     payload = models.JSONField(_("details"), default=dict, blank=True)
     created_at = models.DateTimeField(_("time"), auto_now_add=True)
+    # On a transition: how long the case stayed in from_stage (written by case_transition), so the
+    # dashboard's average days per stage is one grouped AVG instead of a lookup per event.
+    stage_seconds = models.PositiveIntegerField(_("seconds in stage"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["case", "-created_at"], name="event_case_time_idx")]
+        indexes = [
+            models.Index(fields=["case", "-created_at"], name="event_case_time_idx"),
+            # The dashboard's period blocks: transitions and refusals in a date range.
+            models.Index(fields=["kind", "created_at"], name="event_kind_time_idx"),
+        ]
         verbose_name = _("case event")
         verbose_name_plural = _("case events")
 

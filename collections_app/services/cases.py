@@ -116,6 +116,8 @@ def case_transition(
     elif case.stage == Stage.CLOSED:
         changes.update(closed_at=None, close_reason="")
     source = case.stage
+    # The stay being ended, for the dashboard's average days per stage (README, "Dashboard").
+    stage_seconds = max(0, int((now - case.stage_changed_at).total_seconds())) if case.stage_changed_at else None
     try:
         with transaction.atomic():
             updated = Case.objects.filter(pk=case.pk, stage=source).update(**changes)
@@ -137,6 +139,7 @@ def case_transition(
         from_stage=source,
         to_stage=target,
         payload=event_payload,
+        stage_seconds=stage_seconds,
     )
     audit_log(
         actor=actor,

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
+from django.core.cache import caches
 from django.utils import timezone
 
 from collections_app.aging import local_today
@@ -17,6 +18,17 @@ from visits.models import ContactAttempt, Visit
 
 # DPD at each bucket and class boundary; each account's overdue amount is DPD + 0.50.
 BOUNDARY_DPDS = (0, 1, 30, 31, 60, 61, 90, 91, 180, 181, 270, 271, 360, 361)
+
+
+@pytest.fixture(autouse=True)
+def dashboard_cache(settings, tmp_path):
+    """Each test gets its own empty file cache for the roll matrices (the shared var/ one would carry
+    matrices between tests and test runs that reuse the same days and branch ids)."""
+    settings.CACHES = {
+        **settings.CACHES,
+        "dashboard": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(tmp_path)},
+    }
+    return caches["dashboard"]
 
 
 def money(value) -> Decimal:
@@ -194,7 +206,8 @@ def dataset(cast) -> DataSet:
 
 
 def _place_events(case: Case, today: dt.date, offsets: list[int], *, start_days_ago: int) -> None:
-    """Put the case's opened/transition events at the given day offsets from ``start_days_ago`` days ago."""
+    """Put the case's opened/transition events at the given day offsets from ``start_days_ago`` days ago,
+    each transition carrying the stay it ends, as ``case_transition`` records it at that moment."""
     events = list(
         CaseEvent.objects.filter(case=case, kind__in=(CaseEvent.Kind.OPENED, CaseEvent.Kind.TRANSITION)).order_by(
             "created_at", "id"
@@ -202,5 +215,10 @@ def _place_events(case: Case, today: dt.date, offsets: list[int], *, start_days_
     )
     assert len(events) == len(offsets)
     start = today - dt.timedelta(days=start_days_ago)
+    previous = None
     for event, offset in zip(events, offsets, strict=True):
-        CaseEvent.objects.filter(pk=event.pk).update(created_at=_at(start + dt.timedelta(days=offset)))
+        stay = (offset - previous) * 86400 if previous is not None else None
+        CaseEvent.objects.filter(pk=event.pk).update(
+            created_at=_at(start + dt.timedelta(days=offset)), stage_seconds=stay
+        )
+        previous = offset
