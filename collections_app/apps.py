@@ -8,4 +8,7 @@ class CollectionsConfig(AppConfig):
 
     def ready(self) -> None:
         # Connect the login-time and lockout signal receivers at start-up.
-        from collections_app import security  # noqa: F401
+        from collections_app import (
+            i18n,  # noqa: F401
+            security,  # noqa: F401
+        )

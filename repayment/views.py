@@ -195,7 +195,9 @@ def promise_cancel(request, promise_id: int):
     promise = selectors.promise_for_user(request.user, promise_id)
     _require_field(promise.case, request.user)
     try:
-        services.promise_cancel(promise=promise, actor=request.user, note=request.POST.get("note", "")[:500])
+        services.promise_cancel(
+            promise=promise, actor=request.user, note=request.POST.get("note", "").replace("\x00", "")[:500]
+        )
     except DoorstepError as exc:
         messages.error(request, exc.message)
     else:

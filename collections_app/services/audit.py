@@ -15,6 +15,17 @@ current_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("doorste
 _MASKED_FIELDS = {"national_id": pii.mask_national_id, "number": pii.mask_phone, "phone": pii.mask_phone}
 
 
+def without_nul(value):
+    """PostgreSQL's text and JSON types cannot hold NUL characters; user text may carry them."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {key: without_nul(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [without_nul(item) for item in value]
+    return value
+
+
 def _jsonable(value):
     """JSON-safe and PII-free: free text is scrubbed, nested lists and dicts included."""
     if isinstance(value, Decimal):
@@ -24,7 +35,7 @@ def _jsonable(value):
     if hasattr(value, "isoformat"):
         return value.isoformat()
     if isinstance(value, str):
-        return pii.scrub(value)
+        return pii.scrub(without_nul(value))
     if isinstance(value, dict):
         return {key: _masked(key, item) for key, item in value.items()}
     if isinstance(value, list | tuple):

@@ -7,13 +7,13 @@ from django.utils.translation import gettext as _
 from collections_app import priority
 from collections_app.exceptions import NotPermitted, StaleObject, TransitionNotAllowed
 from collections_app.models import Case, CaseEvent, DelinquentAccount, Role, Stage, Team, User
-from collections_app.services.audit import audit_log
+from collections_app.services.audit import audit_log, without_nul
 from collections_app.workflow import SUPERVISOR, actor_role, find_transition
 
 
 def case_event_add(*, case: Case, actor, kind: str, payload: dict | None = None, **stages) -> CaseEvent:
     """Append to a case's timeline. Callers are services already inside a transaction."""
-    return CaseEvent.objects.create(case=case, actor=actor, kind=kind, payload=payload or {}, **stages)
+    return CaseEvent.objects.create(case=case, actor=actor, kind=kind, payload=without_nul(payload or {}), **stages)
 
 
 def _supervises(actor: User, team: Team) -> bool:

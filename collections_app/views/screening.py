@@ -42,6 +42,13 @@ def _filter_query(data) -> str:
     return urlencode([(name, value) for name in FILTER_FIELDS for value in data.getlist(name) if value != ""])
 
 
+def _screening_url(query: str) -> str:
+    # Django refuses redirects longer than 2048 characters; a hostile or enormous filter must not
+    # turn a completed action into an error page, so such filters are dropped from the way back.
+    url = reverse("screening") + ("?" + query if query else "")
+    return url if len(url) <= 2000 else reverse("screening")
+
+
 def _report(request, result: services.BatchResult, done_message: str) -> None:
     if result.done:
         messages.success(request, done_message)
@@ -81,7 +88,7 @@ def screening(request):
 def screening_open(request):
     user = request.user
     _require_supervisor(user)
-    back = reverse("screening") + ("?" + _filter_query(request.POST) if _filter_query(request.POST) else "")
+    back = _screening_url(_filter_query(request.POST))
     form = OpenCasesForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
