@@ -8,7 +8,7 @@ PORT ?= 8000
 # Local runs default to DEBUG; production sets DEBUG=false and real keys in the environment.
 export DEBUG ?= true
 
-.PHONY: run serve worker install install-dev migrate seed test lint format messages e2e bench clean
+.PHONY: run serve worker install install-dev migrate seed test lint format messages makemessages e2e bench clean security
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +25,18 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
+# Compiles the catalogues (.po → .mo; needs Debian's gettext). The compiled .mo files are committed
+# too, so a machine without msgfmt still runs in every language.
 messages: install
-	@if ls locale/*/LC_MESSAGES/*.po >/dev/null 2>&1; then $(PY) manage.py compilemessages --ignore=.venv -v 0; fi
+	@if ! command -v msgfmt >/dev/null 2>&1; then echo "msgfmt not found (apt-get install gettext): using the committed .mo files"; \
+	elif ls locale/*/LC_MESSAGES/*.po >/dev/null 2>&1; then $(PY) manage.py compilemessages --ignore=.venv -v 0; fi
+
+# After adding or changing user-facing strings: extract them into the catalogues, then translate
+# the new entries (no empty or fuzzy ones: tests/i18n checks) and run `make messages`.
+I18N_IGNORE := --ignore=.venv --ignore=var --ignore=bench --ignore=tests --ignore=control --ignore=test-artifacts
+makemessages: install
+	$(PY) manage.py makemessages -l zh_Hans $(I18N_IGNORE) -v 0
+	$(PY) manage.py makemessages -d djangojs -l zh_Hans $(I18N_IGNORE) --ignore=static/vendor -v 0
 
 migrate: install messages
 	$(PY) manage.py migrate --noinput
@@ -44,10 +54,32 @@ run: seed
 test: install-dev messages
 	$(VENV)/bin/pytest
 
+# Only the browser tests (Playwright + Debian's /usr/bin/chromium; `make test` runs them too).
+e2e: install-dev messages
+	$(VENV)/bin/pytest tests/e2e
+
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
+
+# Production settings pass Django's deploy checks (fresh random keys) and bandit finds nothing.
+security: install-dev
+	DEBUG=false ALLOWED_HOSTS=doorstep.example.com \
+	  SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_hex(32))') \
+	  FIELD_ENCRYPTION_KEY=$$($(PY) -c 'import secrets; print(secrets.token_hex(32))') \
+	  $(PY) manage.py check --deploy --fail-level WARNING
+	$(VENV)/bin/bandit -ll -q -r collections_app visits repayment -x '*/migrations/*,tests'
+
+# Performance at scale (README, "Performance"): generate each bench database (PostgreSQL, from
+# DATABASE_URL's server or the local one), time the pages, the sweep and an import, write bench/results.json.
+BENCH_SCALE ?= 10k 1m
+BENCH_SEED ?= 1
+bench: install-dev
+	@for scale in $(BENCH_SCALE); do \
+	  $(PY) -m bench.generate --scale $$scale --seed $(BENCH_SEED) && \
+	  $(PY) -m bench.run --scale $$scale --seed $(BENCH_SEED) || exit 1; \
+	done
 
 format: install-dev
 	$(VENV)/bin/ruff format .

@@ -1,8 +1,10 @@
 """Doorstep settings. Every deployment-specific value comes from the environment;
 see ``.env.example`` for the full list and the README's configuration table."""
 
+import datetime as dt
 from pathlib import Path
 
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -51,6 +53,8 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
+    "csp",
     "collections_app",
     "visits",
     "repayment",
@@ -58,17 +62,24 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "collections_app.i18n.BranchTimezoneMiddleware",
+    "collections_app.security.NoStoreMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "collections_app.middleware.RequestContextMiddleware",
+    "collections_app.security.RefusedAccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "collections_app.security.SessionLimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: turns a lockout flagged during authenticate() into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "collections_app.urls"
@@ -96,6 +107,8 @@ DATABASES = {"default": database_config(env_str("DATABASE_URL", ""), sqlite_path
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "collections_app.User"
+# django-axes first: it refuses a locked-out username+IP before the password is even checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -109,6 +122,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Amounts grouped by thousands with commas in Chinese too (¥1,234.50).
+FORMAT_MODULE_PATH = ["collections_app.formats"]
 TIME_ZONE = env_timezone("TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
@@ -149,18 +164,21 @@ if REDIS_URL:
         "max_retries": 1,
     }
 else:
-    for sub in ("in", "processed"):
+    for sub in ("in", "processed", "control"):
         (CELERY_BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_BROKER_DIR / "in"),
         "data_folder_out": str(CELERY_BROKER_DIR / "in"),
         "processed_folder": str(CELERY_BROKER_DIR / "processed"),
+        # Broadcast/control messages (inspect, ping) would otherwise land in ./control.
+        "control_folder": str(CELERY_BROKER_DIR / "control"),
         "store_processed": False,
     }
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "timeout": 3}
+# kombu's Connection.ensure() takes no "timeout"; the 3-second broker timeouts above bound each try.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -173,6 +191,38 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The beat schedule: each entry names a task; the tasks only call services.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+# Task modules outside "<app>.tasks", which autodiscovery does not find.
+CELERY_IMPORTS = ["collections_app.importer.tasks"]
+CELERY_IMPORTS.append("collections_app.dashboard.tasks")
+# Each account's aging bucket once a day, for the dashboard's roll and cure rates (idempotent per day).
+CELERY_BEAT_SCHEDULE["dashboard-snapshot-buckets"] = {
+    "task": "collections_app.dashboard.tasks.snapshot_buckets",
+    "schedule": crontab(hour=1, minute=30),
+}
+# Imports left queued while the broker was down are enqueued again.
+CELERY_BEAT_SCHEDULE["imports-requeue-queued"] = {
+    "task": "collections_app.importer.tasks.requeue_queued_imports",
+    "schedule": 60.0,
+}
+# The follow-up engine: promises, instalments, reminders and care revisits due as database rows.
+CELERY_BEAT_SCHEDULE["repayment-sweep-followups"] = {
+    "task": "repayment.tasks.sweep_followups",
+    "schedule": float(env_int("REPAYMENT_SWEEP_SECONDS", 60, minimum=1)),
+}
+
+# --- Caches -----------------------------------------------------------------
+# "dashboard" holds the roll/cure matrices of past snapshot days (immutable history), shared by every
+# web process: Redis when configured, else files under var/ (never locmem, which is per process).
+# "default" stays Django's per-process locmem so nothing else changes behaviour.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "dashboard": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(VAR_DIR / "cache")}
+    )
+    | {"KEY_PREFIX": "doorstep", "TIMEOUT": 30 * 86400},
+}
 
 # Personal data at rest (collections_app.pii). Required when DEBUG is off.
 FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY", "")
@@ -185,6 +235,8 @@ if len(FIELD_ENCRYPTION_KEY) < 32:
 DOORSTEP_CURRENCY = env_str("DOORSTEP_CURRENCY", "CNY")
 DOORSTEP_RULE_PACK = env_str("DOORSTEP_RULE_PACK", "CN")
 DOORSTEP_BRAND = env_str("DOORSTEP_BRAND", "Doorstep")
+# Largest visit photo accepted, in bytes (visits.photos).
+DOORSTEP_VISIT_PHOTO_MAX_BYTES = env_int("DOORSTEP_VISIT_PHOTO_MAX_BYTES", 8 * 1024 * 1024, minimum=1024)
 # Screening priority weights (see README, "Priority score").
 DOORSTEP_PRIORITY_WEIGHTS = {
     "dpd": env_decimal_str("PRIORITY_WEIGHT_DPD", "1.0"),
@@ -192,16 +244,29 @@ DOORSTEP_PRIORITY_WEIGHTS = {
     "broken_promises": env_decimal_str("PRIORITY_WEIGHT_BROKEN_PROMISES", "10"),
     "no_contact": env_decimal_str("PRIORITY_WEIGHT_NO_CONTACT", "5"),
 }
+# Repayment and follow-up (README, "Repayment and follow-up"; read through repayment.conf).
+REPAYMENT_GRACE_DAYS = env_int("REPAYMENT_GRACE_DAYS", 3, minimum=0)
+REPAYMENT_WAIVER_APPROVAL_PERCENT = env_decimal_str("REPAYMENT_WAIVER_APPROVAL_PERCENT", "10")
+REPAYMENT_TERM_APPROVAL_MONTHS = env_int("REPAYMENT_TERM_APPROVAL_MONTHS", 12, minimum=0)
+REPAYMENT_BROKEN_PROMISES_ALERT = env_int("REPAYMENT_BROKEN_PROMISES_ALERT", 2, minimum=1)
+REPAYMENT_REMINDER_LEAD_DAYS = env_int("REPAYMENT_REMINDER_LEAD_DAYS", 2, minimum=0)
+REPAYMENT_CARE_REVISIT_DAYS = env_int("REPAYMENT_CARE_REVISIT_DAYS", 30, minimum=1)
+# Test-only hook: pause an evaluation before its commit (the kill-the-worker test); 0 in production.
+REPAYMENT_TEST_PAUSE_SECONDS = env_int("REPAYMENT_TEST_PAUSE_SECONDS", 0, minimum=0)
+REPAYMENT_TEST_PAUSE_MARKER = env_str("REPAYMENT_TEST_PAUSE_MARKER", "")
 
 # --- REST API -----------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Token first: an unauthenticated API call gets 401 with "WWW-Authenticate: Token" (not 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Documents the JSON error responses of every operation (collections_app.api.schema).
+    "DEFAULT_SCHEMA_CLASS": "collections_app.api.schema.DoorstepAutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "EXCEPTION_HANDLER": "collections_app.api.exceptions.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
 }
 SPECTACULAR_SETTINGS = {
@@ -212,13 +277,55 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One schema name per choice set, however many serializers use it.
+    "ENUM_NAME_OVERRIDES": {
+        "StageEnum": "collections_app.models.cases.Stage",
+        "CloseReasonEnum": "collections_app.models.cases.CloseReason",
+        "ProductEnum": "collections_app.models.cases.Product",
+    },
 }
 
 # --- Security -------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 30 * 60, minimum=60)
-SESSION_SAVE_EVERY_REQUEST = True
+# Not on every request (an UPDATE and a commit per page): SessionLimitMiddleware renews the idle
+# expiry at most once a minute, so a session ends 29 to 30 minutes after its last request.
+SESSION_SAVE_EVERY_REQUEST = False
+# Absolute limit from login, whatever the activity (collections_app.security.SessionLimitMiddleware).
+DOORSTEP_SESSION_MAX_AGE = env_int("SESSION_ABSOLUTE_SECONDS", 12 * 3600, minimum=60)
 X_FRAME_OPTIONS = "DENY"
+# Login lockout (django-axes): 10 failures of one username from one IP lock that pair for 30
+# minutes; other users behind the same (mobile carrier) IP are unaffected. Axes keeps one counter
+# per username+IP and drops it once its last failure is older than the cool-off, so failures
+# count while each comes within 30 minutes of the previous one (a sliding window, never looser
+# than a fixed 30-minute window). Attempts during a lockout do not extend it.
+AXES_FAILURE_LIMIT = 10
+AXES_COOLOFF_TIME = dt.timedelta(minutes=30)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_USERNAME_CALLABLE = "collections_app.security.axes_username"
+# The client IP is REMOTE_ADDR (as for the audit trail): a reverse proxy must pass the real client
+# address there (e.g. nginx real_ip); X-Forwarded-For is never trusted, since clients can forge it.
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+# Content-Security-Policy (django-csp): scripts only from our own static files, never inline.
+# Inline *styles* stay allowed: htmx injects its indicator <style> and progress bars set a width.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 if not DEBUG:
@@ -230,11 +337,27 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
+# Every handler masks national ID and mobile numbers (collections_app.logging.PIIScrubFilter).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"pii": {"()": "collections_app.logging.PIIScrubFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["pii"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Django's default handlers (console, mail_admins) would bypass the filter: route through root.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+        # Login failures and lockouts are warnings; axes' per-login housekeeping is not worth a line.
+        "axes": {"level": "WARNING"},
+    },
+}
+# The Celery worker keeps this configuration (and its filter) instead of installing its own handlers.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Retention (PIPL): once a day, anonymise borrowers whose cases closed beyond the rule pack's period.
+CELERY_BEAT_SCHEDULE["retention-anonymise"] = {
+    "task": "collections_app.tasks.retention_anonymise",
+    "schedule": 24 * 3600.0,
 }

@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from collections_app.i18n import javascript_catalog
 from collections_app.views import home
 
 urlpatterns = [
@@ -12,6 +13,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    path("jsi18n/", javascript_catalog, name="javascript-catalog"),
     path("", include("collections_app.urls_screening")),
     path("", include("collections_app.urls_cases")),
     path("", include("collections_app.urls_imports")),

@@ -7,6 +7,8 @@ from urllib.parse import urlparse
 
 import pytest
 from django.conf import settings
+from django.http import HttpRequest
+from django.test import Client
 
 from collections_app.models import Role, Stage
 from collections_app.services.cases import case_assign, case_open
@@ -19,6 +21,19 @@ IN_CI = bool(os.environ.get("CI"))
 def _fast_password_hashing(settings):
     # PBKDF2's deliberate slowness costs seconds per test for the cast's nine users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+class _AxesAwareClient(Client):
+    def login(self, **credentials):
+        # django-axes refuses authenticate() without a request; a bare one counts as "no IP".
+        credentials.setdefault("request", HttpRequest())
+        return super().login(**credentials)
+
+
+@pytest.fixture
+def client() -> Client:
+    """pytest-django's ``client``, whose ``login()`` keeps working with django-axes."""
+    return _AxesAwareClient()
 
 
 @dataclass
@@ -119,9 +134,10 @@ def redis_url():
     return url
 
 
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if "postgres" in item.keywords:
-            item.fixturenames.append("require_postgres")
-        if "redis" in item.keywords:
-            item.fixturenames.append("redis_url")
+@pytest.fixture(autouse=True)
+def _service_requirements(request):
+    """Tests marked postgres/redis skip locally without the service and fail in CI."""
+    if request.node.get_closest_marker("postgres"):
+        request.getfixturevalue("require_postgres")
+    if request.node.get_closest_marker("redis"):
+        request.getfixturevalue("redis_url")

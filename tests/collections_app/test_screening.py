@@ -480,9 +480,7 @@ def test_refresh_command_limited_to_a_branch(cast):
 def test_opening_with_an_enormous_filter_still_redirects_and_opens(cast, client):
     account = _account(cast.branch_a)
     client.force_login(cast.supervisor_x)
-    response = client.post(
-        reverse("screening-open"), {"scope": "selected", "account": [account.pk], "q": "x" * 5000}
-    )
+    response = client.post(reverse("screening-open"), {"scope": "selected", "account": [account.pk], "q": "x" * 5000})
     assert response.status_code == 302
     assert response.url == reverse("screening")
     assert Case.objects.filter(account=account).count() == 1

@@ -25,6 +25,9 @@ from collections_app.models import (
     User,
 )
 from collections_app.services.cases import case_assign, case_open, case_transition
+from collections_app.services.screening import accounts_refresh_screening_keys
+from repayment import demo as demo_repayment
+from visits import demo as demo_visits
 
 DEMO_PASSWORD = "doorstep-demo"  # noqa: S105 — documented demo password, refused with DEBUG off
 BRANCHES = [
@@ -75,6 +78,8 @@ class Command(BaseCommand):
         with transaction.atomic():
             teams = self._organisation()
             created = self._accounts(accounts, rng, fake, teams) if accounts else 0
+            if created:
+                accounts_refresh_screening_keys()
         self.stdout.write(self.style.SUCCESS(f"Demo data ready: {created} new accounts, password '{DEMO_PASSWORD}'."))
 
     def _user(self, username: str, role: str, team: Team | None = None, **extra) -> User:
@@ -165,13 +170,20 @@ class Command(BaseCommand):
             return None
         supervisor = team.supervisor
         case = case_open(account=account, actor=supervisor, team=team)
-        depth = index % len(STAGE_PATH)
+        # Per team, cases cycle through the stages and spread over its collectors, so every
+        # collector has cases in several stages ("my cases" is worth looking at for each).
+        per_team = index // len(BRANCHES)
+        depth = per_team % len(STAGE_PATH)
         if depth == 0:
             return case
         collectors = list(team.members.filter(role=Role.COLLECTOR).order_by("username"))
-        collector = collectors[index % len(collectors)]
+        collector = collectors[(per_team + per_team // len(STAGE_PATH)) % len(collectors)]
         case_assign(case=case, collector=collector, actor=supervisor)
         for target in STAGE_PATH[1 : depth + 1]:
             reason = "cured" if target == Stage.CLOSED else ""
             case_transition(case=case, target=target, actor=collector, close_reason=reason)
+        # Its own stream, from values drawn before the existence check, so the shared stream
+        # (and every later account) does not depend on which accounts already existed.
+        demo_visits.enrich(case=case, collector=collector, rng=random.Random(f"{index}:{draw!r}"))
+        demo_repayment.enrich(case=case, collector=collector, rng=random.Random(f"repayment:{index}:{draw!r}"))
         return case
