@@ -7,10 +7,7 @@ class RepaymentConfig(AppConfig):
     verbose_name = _("Repayment")
 
     def ready(self):
-        try:
-            from collections_app.retention import borrower_anonymised
-        except ImportError:  # retention arrives with the security work
-            return
+        from collections_app.retention import borrower_anonymised
         from repayment.signals import clear_free_text
 
         borrower_anonymised.connect(clear_free_text, dispatch_uid="repayment-clear-free-text")
