@@ -100,7 +100,7 @@ class Command(BaseCommand):
             supervisor.team = team
             supervisor.save(update_fields=["team"])
             for username in collectors:
-                self._user(username, Role.COLLECTOR, team, region=region, first_name=username[-1], last_name="催收员")
+                self._user(username, Role.COLLECTOR, team, region=region, first_name=f"催收员{username[-1]}")
             teams.append(team)
         return teams
 
