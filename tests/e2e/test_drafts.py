@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from collections_app.models import Stage
 from collections_app.services.cases import case_transition
-from tests.e2e.conftest import PHONE, PageWatch, browser  # noqa: F401 -- browser is a fixture
+from tests.e2e.conftest import PHONE, PageWatch
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -19,7 +19,7 @@ TALKING_POINTS = "Ask about the shop's slow season; offer a 6-month instalment p
 
 
 @pytest.fixture
-def phone_page(browser, live_server):  # noqa: F811
+def phone_page(browser, live_server):
     context = browser.new_context(base_url=live_server.url, locale="en-US", timezone_id="Asia/Shanghai", **PHONE)
     context.set_default_timeout(15_000)
     yield context.new_page()
