@@ -65,10 +65,9 @@ class DashboardFilterForm(forms.Form):
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        branches = Branch.objects.all()
+        branches = Branch.objects.visible_to(user)
         teams = Team.objects.select_related("branch")
         if not user.sees_everything:
-            branches = branches.filter(teams__supervisor=user).distinct()
             teams = teams.filter(supervisor=user)
         self.fields["branch"].widget.choices = [("", _("All branches")), *((b.pk, str(b)) for b in branches)]
         self.fields["team"].widget.choices = [("", _("All teams")), *((t.pk, str(t)) for t in teams)]

@@ -113,7 +113,7 @@ def _context(job: ImportJob, report: ReportWriter) -> ImportContext:
     actor = job.created_by
     allowed = None
     if actor is not None and not (actor.role == Role.ADMIN or actor.is_superuser):
-        allowed = set(Branch.objects.filter(teams__supervisor=actor).values_list("id", flat=True))
+        allowed = set(Branch.objects.supervised_by(actor).values_list("id", flat=True))
     return ImportContext(
         job_id=job.pk,
         actor=actor,

@@ -150,7 +150,7 @@ class DelinquentAccountQuerySet(models.QuerySet):
         if user.is_supervisor:
             # A subquery rather than a join + DISTINCT: PostgreSQL can then walk the
             # screening index and stop at the page limit.
-            return self.filter(branch__in=Team.objects.filter(supervisor=user).values("branch"))
+            return self.filter(branch__in=Branch.objects.supervised_by(user))
         if user.is_collector:
             return self.filter(cases__assigned_collector=user).distinct()
         return self.none()

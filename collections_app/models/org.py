@@ -11,11 +11,24 @@ class Role(models.TextChoices):
     ADMIN = "admin", _("Administrator")
 
 
+class BranchQuerySet(models.QuerySet):
+    def supervised_by(self, user) -> "BranchQuerySet":
+        """Branches of the teams the user supervises, as a subquery (no join, no DISTINCT)."""
+        return self.filter(pk__in=Team.objects.filter(supervisor=user).values("branch"))
+
+    def visible_to(self, user) -> "BranchQuerySet":
+        if not user.is_authenticated:
+            return self.none()
+        return self if user.sees_everything else self.supervised_by(user)
+
+
 class Branch(models.Model):
     code = models.CharField(_("code"), max_length=20, unique=True)
     name = models.CharField(_("name"), max_length=120)
     region = models.CharField(_("region"), max_length=120, blank=True)
     timezone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai")
+
+    objects = BranchQuerySet.as_manager()
 
     class Meta:
         ordering = ["code"]

@@ -16,22 +16,13 @@ WORKLOAD_STAGES = [stage for stage in Stage.values if stage != Stage.CLOSED]
 
 
 def visible_accounts(user: User) -> QuerySet:
-    """``DelinquentAccount.objects.visible_to`` as a semi-join for supervisors.
-
-    ``visible_to`` joins the teams and adds DISTINCT; on PostgreSQL DISTINCT makes the
-    database read every account of the branch before LIMIT, defeating the screening index.
-    The same rule (accounts of the branches of the teams the user supervises) as
-    ``branch_id IN (...)`` keeps the keyset walk on ``account_screening_idx``.
-    """
-    if user.is_authenticated and user.is_supervisor and not user.sees_everything:
-        return DelinquentAccount.objects.filter(branch__in=Branch.objects.filter(teams__supervisor=user))
+    """The accounts the user may screen (``visible_to`` is a semi-join, so the keyset walk
+    on ``account_screening_idx`` stops at the page limit)."""
     return DelinquentAccount.objects.visible_to(user)
 
 
 def visible_branches(user: User) -> QuerySet:
-    if user.sees_everything:
-        return Branch.objects.order_by("code")
-    return Branch.objects.filter(pk__in=Branch.objects.filter(teams__supervisor=user).values("pk")).order_by("code")
+    return Branch.objects.visible_to(user).order_by("code")
 
 
 def _apply_dpd(accounts: QuerySet, low: int | None, high: int | None, today: dt.date) -> QuerySet:
