@@ -125,11 +125,15 @@ def _closed_plan(ctx: Ctx, case: CaseInfo, status: str) -> None:
     rng = ctx.rng
     first_due = case.opened_at.date() + dt.timedelta(days=rng.randint(5, 20))
     paid_upto = 0 if status == Plan.CANCELLED else rng.randint(0, 2)
-    _plan_id, rows = _plan(ctx, case, status, first_due, paid_upto, closed_at=ctx.midnight(first_due + SPACING * 3))
+    # A plan has ended by yesterday at the latest; a completed one was paid off by then (early where its
+    # schedule runs on): nothing is dated in the future, as the app never records it.
+    ended = min(first_due + SPACING * 3, ctx.today - dt.timedelta(days=1))
+    _plan_id, rows = _plan(ctx, case, status, first_due, paid_upto, closed_at=ctx.midnight(ended))
     if status == Plan.COMPLETED:
         for row in rows[paid_upto:]:
-            row.update(paid_amount=row["amount"], status=Inst.PAID, resolved_at=ctx.midnight(row["due_date"]))
-            _payment(ctx, case, row["amount"], row["due_date"], instalment_id=row["id"])
+            paid_on = min(row["due_date"], ended)
+            row.update(paid_amount=row["amount"], status=Inst.PAID, resolved_at=ctx.midnight(paid_on))
+            _payment(ctx, case, row["amount"], paid_on, instalment_id=row["id"])
     elif status == Plan.DEFAULTED and paid_upto < len(rows):
         rows[paid_upto].update(status=Inst.MISSED, resolved_at=ctx.midnight(rows[paid_upto]["due_date"]))
         for row in rows[paid_upto + 1 :]:
@@ -181,7 +185,8 @@ def _promise(ctx: Ctx, case: CaseInfo, *, due_today: bool) -> None:
 def _payment(ctx: Ctx, case: CaseInfo, amount: Decimal, paid_on: dt.date, *, held: bool = False, **target) -> None:
     payments, allocations = ctx.w(Payment), ctx.w(PaymentAllocation)
     payment_id = payments.new_id()
-    recorded = ctx.midnight(paid_on) + dt.timedelta(hours=10)
+    paid_on = min(paid_on, ctx.today)  # the app refuses a payment dated in the future
+    recorded = min(ctx.midnight(paid_on) + dt.timedelta(hours=10), ctx.midnight(ctx.today))
     payments.add(
         {
             "id": payment_id, "case_id": case.id, "amount": amount, "paid_on": paid_on,

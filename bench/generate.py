@@ -85,6 +85,8 @@ def generate(sizes: Sizes, *, seed: int, today: dt.date | None = None, prefix: s
                 cursor.execute(sql)
     step("refresh keys", _refresh_keys, ctx)
     step("snapshots", _snapshots, ctx)
+    step("last paid", _last_paid_on)
+    step("tallies", _tallies, ctx)
     return {"counts": ctx.counts, "timings": timings, "today": ctx.today.isoformat(), "seed": seed}
 
 
@@ -146,6 +148,26 @@ def _snapshots(ctx) -> None:
             cursor.execute("SET LOCAL session_replication_role = replica")
             return _take_snapshots(ctx, bucket_snapshot_take)
     return _take_snapshots(ctx, bucket_snapshot_take)
+
+
+def _last_paid_on() -> None:
+    """``Case.last_paid_on``, which the app keeps on every payment (``repayment.signals``), for the
+    payments loaded by COPY: one set-based UPDATE."""
+    from django.db.models import Max, OuterRef, Subquery
+
+    from collections_app.models import Case
+    from repayment.models import Payment
+
+    latest = Payment.objects.filter(case_id=OuterRef("pk")).order_by().values("case_id").annotate(d=Max("paid_on"))
+    Case.objects.filter(pk__in=Payment.objects.values("case_id")).update(last_paid_on=Subquery(latest.values("d")))
+
+
+def _tallies(ctx) -> None:
+    """What the beat keeps current in a running install: the day tally rolled and the state tally taken."""
+    from collections_app.dashboard.tallies import day_tally_roll, state_tally_refresh
+
+    ctx.counts["tallied_facts"] = sum(day_tally_roll().values())
+    ctx.counts["state_tally_rows"] = state_tally_refresh()
 
 
 def _take_snapshots(ctx, bucket_snapshot_take) -> None:

@@ -11,10 +11,13 @@ from collections_app.models import (
     Branch,
     Case,
     CaseEvent,
+    DayTally,
     DelinquentAccount,
     ImportJob,
     Notification,
     RulePack,
+    StateTally,
+    TallyMark,
     Team,
     User,
 )
@@ -133,3 +136,33 @@ class AccountBucketSnapshotAdmin(admin.ModelAdmin):
 class ImportJobAdmin(admin.ModelAdmin):
     list_display = ("created_at", "filename", "status", "total_rows", "error_count", "created_by")
     list_filter = ("status",)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Aggregates written by tasks only: visible to staff, never edited by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DayTally)
+class DayTallyAdmin(ReadOnlyAdmin):
+    list_display = ("day", "metric", "team_id", "collector_id", "key", "n", "amount")
+    list_filter = ("metric", "day")
+
+
+@admin.register(StateTally)
+class StateTallyAdmin(ReadOnlyAdmin):
+    list_display = ("kind", "as_of", "taken_at", "branch_id", "team_id", "collector_id", "key", "key2", "n")
+    list_filter = ("kind",)
+
+
+@admin.register(TallyMark)
+class TallyMarkAdmin(ReadOnlyAdmin):
+    list_display = ("name", "upto", "rolled_at")

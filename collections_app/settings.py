@@ -199,6 +199,19 @@ CELERY_BEAT_SCHEDULE["dashboard-snapshot-buckets"] = {
     "task": "collections_app.dashboard.tasks.snapshot_buckets",
     "schedule": crontab(hour=1, minute=30),
 }
+# The dashboard's tallies (README, "Dashboard"): the current state (portfolio, open cases, active plans)
+# retaken every few minutes and read while younger than its maximum age; the period facts (visits,
+# contacts, payments, stage stays) rolled into day tallies every hour.
+DASHBOARD_STATE_SECONDS = env_int("DASHBOARD_STATE_SECONDS", 300, minimum=10)
+DASHBOARD_STATE_MAX_AGE_SECONDS = env_int("DASHBOARD_STATE_MAX_AGE_SECONDS", 1800, minimum=60)
+CELERY_BEAT_SCHEDULE["dashboard-state-tally"] = {
+    "task": "collections_app.dashboard.tasks.refresh_state_tally",
+    "schedule": float(DASHBOARD_STATE_SECONDS),
+}
+CELERY_BEAT_SCHEDULE["dashboard-day-tally"] = {
+    "task": "collections_app.dashboard.tasks.roll_day_tally",
+    "schedule": crontab(minute=5),
+}
 # Imports left queued while the broker was down are enqueued again.
 CELERY_BEAT_SCHEDULE["imports-requeue-queued"] = {
     "task": "collections_app.importer.tasks.requeue_queued_imports",

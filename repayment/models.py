@@ -116,6 +116,8 @@ class RepaymentPlan(models.Model):
                 name="plan_amounts_valid",
             ),
         ]
+        # The dashboard counts the plans that ended in a period.
+        indexes = [models.Index(fields=["closed_at"], condition=Q(closed_at__isnull=False), name="plan_closed_at_idx")]
         verbose_name = _("repayment plan")
         verbose_name_plural = _("repayment plans")
 
@@ -195,7 +197,11 @@ class Payment(models.Model):
 
     class Meta:
         ordering = ["-paid_on", "-id"]
-        indexes = [models.Index(fields=["case", "paid_on"], name="payment_case_date_idx")]
+        indexes = [
+            models.Index(fields=["case", "paid_on"], name="payment_case_date_idx"),
+            # The dashboard reads the payments recorded since its tally's watermark.
+            models.Index(fields=["recorded_at"], name="payment_recorded_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(amount__gt=0) & Q(held_amount__gte=0) & Q(held_amount__lte=models.F("amount")),

@@ -57,6 +57,8 @@ class ContactAttempt(models.Model):
             # The attempt cap counts a number's recent attempts.
             models.Index(fields=["phone_number", "attempted_at"], name="contact_number_time_idx"),
             models.Index(fields=["case", "-attempted_at"], name="contact_case_time_idx"),
+            # The dashboard reads the attempts recorded since its tally's watermark.
+            models.Index(fields=["created_at"], name="contact_recorded_idx"),
         ]
         verbose_name = _("contact attempt")
         verbose_name_plural = _("contact attempts")
@@ -200,7 +202,11 @@ class Visit(models.Model):
                 name="visit_position_in_range",
             ),
         ]
-        indexes = [models.Index(fields=["case", "-checked_in_at"], name="visit_case_time_idx")]
+        indexes = [
+            models.Index(fields=["case", "-checked_in_at"], name="visit_case_time_idx"),
+            # The dashboard reads the visits recorded since its tally's watermark.
+            models.Index(fields=["created_at"], name="visit_recorded_idx"),
+        ]
         verbose_name = _("visit")
         verbose_name_plural = _("visits")
 

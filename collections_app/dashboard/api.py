@@ -72,6 +72,13 @@ class DashboardCollectorSerializer(serializers.Serializer):
 
 class DashboardSerializer(serializers.Serializer):
     as_of = serializers.DateField()
+    state_taken_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text=_(
+            "When the portfolio, open cases and active plans were taken (the state tally); null when they "
+            "were computed live for this request."
+        ),
+    )
     portfolio = DashboardPortfolioSerializer()
     aging = DashboardAgingSerializer(many=True, help_text=_("One entry per aging bucket, in bucket order."))
     classification = DashboardClassificationSerializer(many=True)

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from collections_app.dashboard.forms import Filters
-from collections_app.models import Branch, Case, DelinquentAccount, User
+from collections_app.models import Branch, Case, DelinquentAccount, Team, User
 
 CENT = Decimal("0.01")
 
@@ -91,3 +91,36 @@ class Scope:
             if pk is not None:
                 ids = frozenset({pk}) if ids is None else ids & {pk}
         return ids
+
+    @property
+    def reads_tallies(self) -> bool:
+        """Tallies are cut by team and branch: they serve managers and supervisors (the dashboard's
+        users), in the project's time zone; anyone else gets live numbers."""
+        from collections_app.dashboard.tallies import tallies_apply
+
+        return (self.user.sees_everything or self.user.is_supervisor) and tallies_apply()
+
+    def teams(self):
+        """The teams whose cases the scope covers (a supervisor's own teams, narrowed by the filters), as
+        a queryset to use as a subquery; None for every team. Cuts the tallies as ``cases()`` cuts cases."""
+        if not self.narrowed:
+            return None
+        teams = Team.objects.all()
+        if not self.user.sees_everything:
+            teams = teams.filter(supervisor=self.user)
+        if self.filters.branch is not None:
+            teams = teams.filter(branch_id=self.filters.branch.pk)
+        if self.filters.team is not None:
+            teams = teams.filter(pk=self.filters.team.pk)
+        return teams
+
+    def branches(self):
+        """The branches whose accounts the scope covers, as a queryset to use as a subquery; None for
+        every branch. Cuts the portfolio tally as ``accounts()`` cuts accounts."""
+        if not self.narrowed:
+            return None
+        branches = Branch.objects.visible_to(self.user)
+        for pk in (getattr(self.filters.branch, "pk", None), getattr(self.filters.team, "branch_id", None)):
+            if pk is not None:
+                branches = branches.filter(pk=pk)
+        return branches

@@ -1,25 +1,28 @@
-"""Dashboard reads. Every block is one grouped query computed in the database, scoped through
-``DelinquentAccount.objects.visible_to`` / ``Case.objects.visible_to``; Python only folds the
-handful of grouped rows into the shape the page and the API need. See README, "Dashboard"."""
+"""Dashboard reads. Every block folds a handful of grouped rows computed in the database, scoped through
+``DelinquentAccount.objects.visible_to`` / ``Case.objects.visible_to`` (or, for the tallies, the same
+scope's teams and branches): the current state from the state tally, the period's facts from the day
+tally plus what was recorded since (``collections_app.dashboard.tallies``). See README, "Dashboard"."""
 
 import datetime as dt
 from decimal import Decimal
 
 from django.db import models
-from django.db.models import Count, Q, Sum, Value
+from django.db.models import CharField, Count, DecimalField, F, IntegerField, Q, Value
 from django.db.models.fields.json import KT
 
 from collections_app.aging import BUCKET_RANGES, CLASS_RANGES, AgingBucket, LoanClass, local_today, overdue_since_range
-from collections_app.dashboard import recovery, roll
+from collections_app.dashboard import live, recovery, roll, tallies
 from collections_app.dashboard.forms import Filters
 from collections_app.dashboard.scope import Scope, cents, rate
-from collections_app.models import CaseEvent, Stage, User
+from collections_app.models import CaseEvent, DayTally, Stage, StateTally, TallyMark, User
 from collections_app.rules import ATTEMPT_CAP, QUIET_HOURS, THIRD_PARTY
+from repayment.models import RepaymentPlan
 
 ZERO = Decimal("0.00")
 BUCKETS: tuple[str, ...] = tuple(str(bucket) for _low, _high, bucket in BUCKET_RANGES)
 CLASSES: tuple[str, ...] = tuple(str(loan_class) for _low, _high, loan_class in CLASS_RANGES)
 COMPLIANCE_RULES: tuple[str, ...] = (QUIET_HOURS, ATTEMPT_CAP, THIRD_PARTY)
+MARK_ROW = "mark"  # the day tally's watermark, riding along with the state tally rows
 
 
 def bucket_expression(today: dt.date) -> models.Case:
@@ -41,28 +44,108 @@ def class_expression(today: dt.date) -> models.Case:
     return models.Case(*whens, default=Value(str(LoanClass.NORMAL)))
 
 
-def portfolio_blocks(scope: Scope) -> tuple[dict, list[dict], list[dict]]:
-    """Portfolio totals, aging buckets and classes of the delinquent accounts (overdue amount > 0)
-    as of today, from one query grouped by (bucket, class)."""
-    rows = (
-        scope.accounts()
-        .filter(overdue_amount__gt=0)
-        .annotate(dash_bucket=bucket_expression(scope.today), dash_class=class_expression(scope.today))
-        .values("dash_bucket", "dash_class")
-        .annotate(n=Count("id"), overdue=Sum("overdue_amount"), outstanding=Sum("outstanding_balance"))
+def _tally_rows(scope: Scope) -> tuple[list[tuple], dt.datetime | None]:
+    """The scope's state tally rows (portfolio cut by branch, the rest by team) and the day tally's
+    watermark, in one statement (the watermark as one more row); nothing when the scope does not read
+    tallies."""
+    if not scope.reads_tallies:
+        return [], None
+    branches, teams = scope.branches(), scope.teams()
+    portfolio = Q(kind=StateTally.Kind.PORTFOLIO)
+    if branches is not None:
+        portfolio &= Q(branch_id__in=branches.values("pk"))
+    by_team = Q(kind__in=[StateTally.Kind.OPEN_CASES, StateTally.Kind.ACTIVE_PLANS])
+    if teams is not None:
+        by_team &= Q(team_id__in=teams.values("pk"))
+    fields = ("taken_at", "kind", "branch_id", "team_id", "collector_id", "key", "key2", "n", "amount", "amount2")
+    state = StateTally.objects.filter(portfolio | by_team).values_list(*fields).order_by()
+    zero, blank = Value(0, output_field=IntegerField()), Value("", output_field=CharField())
+    money = Value(ZERO, output_field=DecimalField(max_digits=20, decimal_places=2))
+    mark = (
+        TallyMark.objects.filter(name=tallies.DAY_MARK)
+        .annotate(m_kind=Value(MARK_ROW), m_0=zero, m_1=zero, m_2=zero, m_3=blank, m_4=blank, m_5=zero)
+        .annotate(m_6=money, m_7=money)
+        .values_list("upto", "m_kind", "m_0", "m_1", "m_2", "m_3", "m_4", "m_5", "m_6", "m_7")
+    )
+    rows = list(state.union(mark, all=True))
+    upto = next((row[0] for row in rows if row[1] == MARK_ROW), None)
+    return [row for row in rows if row[1] != MARK_ROW], upto
+
+
+def _period_ends(scope: Scope) -> dict[str, int]:
+    """Cases closed, plans completed and plans defaulted during the period: one ``UNION ALL`` of two
+    counts on ``case_closed_at_idx`` and ``plan_closed_at_idx``."""
+    closed = (
+        scope.cases()
+        .filter(stage=Stage.CLOSED, closed_at__gte=scope.starts, closed_at__lt=scope.ends)
+        .annotate(what=Value(str(Stage.CLOSED)))
+        .values_list("what")
+        .annotate(n=Count("closed_at"))  # read from ``case_closed_at_idx`` alone (an index-only scan)
         .order_by()
     )
+    plans = RepaymentPlan.objects.filter(
+        status__in=[RepaymentPlan.Status.COMPLETED, RepaymentPlan.Status.DEFAULTED],
+        closed_at__gte=scope.starts,
+        closed_at__lt=scope.ends,
+    )
+    if scope.narrowed:
+        plans = plans.filter(case__in=scope.cases().values("pk"))
+    plans = plans.annotate(what=F("status")).values_list("what").annotate(n=Count("id")).order_by()
+    return dict(closed.union(plans, all=True))
+
+
+def state_rows(scope: Scope) -> dict:
+    """The current state the blocks fold (portfolio rows, open-case rows, plan counts) and the period's
+    closed cases and ended plans. From the state tally while it is fresh (two queries); otherwise live
+    (three: the tally read, the portfolio, and the cases and plans in one ``UNION ALL``).
+    ``taken_at`` says which (None: live)."""
+    rows, upto = _tally_rows(scope)
+    taken_at = rows[0][0] if rows else None
+    if tallies.state_is_fresh(taken_at, scope.today):
+        state = {"taken_at": taken_at, "upto": upto, "portfolio": [], "open_cases": [], "active_plans": 0}
+        for _taken, kind, branch, team, collector, key, key2, n, amount, amount2 in rows:
+            if kind == StateTally.Kind.PORTFOLIO:
+                state["portfolio"].append((branch, key, key2, n, amount, amount2))
+            elif kind == StateTally.Kind.OPEN_CASES:
+                state["open_cases"].append((team, key, collector or None, n))
+            else:
+                state["active_plans"] += n
+        ends = _period_ends(scope)
+        state["closed"] = ends.get(Stage.CLOSED, 0)
+        state["plans_completed"] = ends.get(RepaymentPlan.Status.COMPLETED, 0)
+        state["plans_defaulted"] = ends.get(RepaymentPlan.Status.DEFAULTED, 0)
+        return state
+    in_period = Q(closed_at__gte=scope.starts, closed_at__lt=scope.ends)
+    cases = live.open_case_rows(scope, closed_in=in_period)
+    rows = list(cases.union(live.plan_count_rows(scope, ended_in=in_period), all=True))
+    plans = {status: n for team, status, _collector, n in rows if team is None}
+    cases = [row for row in rows if row[0] is not None]
+    return {
+        "taken_at": None,
+        "upto": upto,
+        "portfolio": list(live.portfolio_rows(scope, scope.today)),
+        "open_cases": [row for row in cases if row[1] != Stage.CLOSED],
+        "closed": sum(row[3] for row in cases if row[1] == Stage.CLOSED),
+        "active_plans": plans.get(RepaymentPlan.Status.ACTIVE, 0),
+        "plans_completed": plans.get(RepaymentPlan.Status.COMPLETED, 0),
+        "plans_defaulted": plans.get(RepaymentPlan.Status.DEFAULTED, 0),
+    }
+
+
+def portfolio_blocks(state: dict) -> tuple[dict, list[dict], list[dict]]:
+    """Portfolio totals, aging buckets and classes of the delinquent accounts (overdue amount > 0)
+    as of today, folded from the (branch, bucket, class) rows."""
     portfolio = {"accounts": 0, "outstanding_balance": ZERO, "overdue_amount": ZERO}
     aging = {bucket: {"bucket": bucket, "accounts": 0, "overdue_amount": ZERO} for bucket in BUCKETS}
     classes = {name: {"class": name, "accounts": 0, "overdue_amount": ZERO} for name in CLASSES}
-    for row in rows:  # at most a dozen (bucket, class) pairs
-        portfolio["accounts"] += row["n"]
-        portfolio["overdue_amount"] += row["overdue"] or ZERO
-        portfolio["outstanding_balance"] += row["outstanding"] or ZERO
-        for block, key in ((aging, row["dash_bucket"]), (classes, row["dash_class"])):
+    for _branch, bucket, loan_class, n, overdue, outstanding in state["portfolio"]:
+        portfolio["accounts"] += n
+        portfolio["overdue_amount"] += overdue or ZERO
+        portfolio["outstanding_balance"] += outstanding or ZERO
+        for block, key in ((aging, bucket), (classes, loan_class)):
             if key in block:
-                block[key]["accounts"] += row["n"]
-                block[key]["overdue_amount"] += row["overdue"] or ZERO
+                block[key]["accounts"] += n
+                block[key]["overdue_amount"] += overdue or ZERO
     for entry in (portfolio, *aging.values(), *classes.values()):
         for key in ("overdue_amount", "outstanding_balance"):
             if key in entry:
@@ -70,75 +153,53 @@ def portfolio_blocks(scope: Scope) -> tuple[dict, list[dict], list[dict]]:
     return portfolio, list(aging.values()), list(classes.values())
 
 
-def case_blocks(scope: Scope) -> tuple[dict[str, int], dict[int, int]]:
-    """Open cases per stage now (``closed`` counts the cases closed during the period), and open cases
-    per assigned collector, from one query grouped by (stage, collector)."""
-    in_period = Q(closed_at__gte=scope.starts, closed_at__lt=scope.ends)
-    rows = (
-        scope.cases()
-        .filter(~Q(stage=Stage.CLOSED) | in_period)
-        .values_list("stage", "assigned_collector_id")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
+def case_blocks(state: dict) -> tuple[dict[str, int], dict[int, int]]:
+    """Open cases per stage now and per assigned collector, and ``closed``: the cases closed during the
+    period, folded from the state rows."""
     stages = dict.fromkeys(Stage.values, 0)
     open_cases: dict[int, int] = {}
-    for stage, collector_id, n in rows:  # one row per (stage, collector): a few hundred at most
+    for _team, stage, collector_id, n in state["open_cases"]:
         if stage in stages:
             stages[stage] += n
-        if stage != Stage.CLOSED and collector_id is not None:
+        if collector_id is not None:
             open_cases[collector_id] = open_cases.get(collector_id, 0) + n
+    stages[Stage.CLOSED] = state["closed"]
     return stages, open_cases
 
 
-def event_blocks(scope: Scope) -> tuple[dict[str, float | None], list[dict]]:
-    """Average days per stage and the compliance table, from one statement over the period's
-    ``transition`` and ``refused`` events (``event_kind_time_idx``).
-
-    Average days in a stage: over the stays that ended during the period, i.e. the transitions leaving
-    it, each carrying the stay's length (``CaseEvent.stage_seconds``, written by ``case_transition``).
-    Compliance: refused actions per actor and rule.
-    """
-    in_period = Q(scope.in_cases(), created_at__gte=scope.starts, created_at__lt=scope.ends)
-    # A UNION ALL of two grouped queries rather than one grouped by both shapes: each part gets its own
-    # (small) group estimate, so PostgreSQL hashes instead of sorting ~600k rows to disk at 1M accounts.
-    stays = (
-        CaseEvent.objects.filter(in_period, kind=CaseEvent.Kind.TRANSITION, stage_seconds__isnull=False)
-        .annotate(what=Value("stay"), rule=Value(""))
-        .values_list("what", "from_stage", "rule")
-        .annotate(n=Count("id"), seconds=Sum("stage_seconds"))
-        .order_by()
-    )
-    refusals = (
-        CaseEvent.objects.filter(in_period, kind=CaseEvent.Kind.REFUSED)
-        .annotate(what=Value("refused"), rule=KT("payload__rule"))
-        .values_list("what", "actor__username", "rule")
-        .annotate(n=Count("id"), seconds=Value(0))
-        .order_by()
-    )
-    totals: dict[str, list[int]] = {}
-    per_actor: dict[str, dict] = {}
-    for what, name, rule, n, seconds in stays.union(refusals, all=True):
-        if what == "stay":
-            total = totals.setdefault(name, [0, 0])
-            total[0] += seconds or 0
-            total[1] += n
-            continue
-        username = name or ""
-        entry = per_actor.setdefault(
-            username, {"username": username, **dict.fromkeys(COMPLIANCE_RULES, 0), "other": 0, "total": 0}
-        )
-        key = rule if rule in COMPLIANCE_RULES else "other"
-        entry[key] += n
-        entry["total"] += n
+def stage_days_block(facts: dict) -> dict[str, float | None]:
+    """Average days in a stage over the stays that ended during the period, i.e. the transitions leaving
+    it, each carrying the stay's length (``CaseEvent.stage_seconds``, written by ``case_transition``)."""
+    stays = facts[DayTally.Metric.STAY]["key"]
     stage_days: dict[str, float | None] = {}
     for stage in Stage.values:
         if stage == Stage.CLOSED:
             continue
-        seconds, timed = totals.get(stage, (0, 0))
-        stage_days[stage] = round(seconds / timed / 86400, 1) if timed else None
-    compliance = sorted(per_actor.values(), key=lambda entry: (-entry["total"], entry["username"]))
-    return stage_days, compliance
+        timed, seconds = stays.get(stage, (0, ZERO))
+        stage_days[stage] = round(float(seconds) / timed / 86400, 1) if timed else None
+    return stage_days
+
+
+def compliance_block(scope: Scope) -> list[dict]:
+    """Refused actions per actor and rule in the period (``refused`` events on ``event_kind_time_idx``)."""
+    refusals = (
+        CaseEvent.objects.filter(
+            scope.in_cases(), kind=CaseEvent.Kind.REFUSED, created_at__gte=scope.starts, created_at__lt=scope.ends
+        )
+        .annotate(rule=KT("payload__rule"))
+        .values_list("actor__username", "rule")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    per_actor: dict[str, dict] = {}
+    for name, rule, n in refusals:
+        username = name or ""
+        entry = per_actor.setdefault(
+            username, {"username": username, **dict.fromkeys(COMPLIANCE_RULES, 0), "other": 0, "total": 0}
+        )
+        entry[rule if rule in COMPLIANCE_RULES else "other"] += n
+        entry["total"] += n
+    return sorted(per_actor.values(), key=lambda entry: (-entry["total"], entry["username"]))
 
 
 def roll_block(scope: Scope) -> dict:
@@ -186,25 +247,31 @@ def roll_block(scope: Scope) -> dict:
 def dashboard(*, user: User, filters: Filters) -> dict:
     """Every block of the dashboard, in a constant number of queries."""
     scope = Scope(user=user, filters=filters, today=local_today())
-    portfolio, aging, classification = portfolio_blocks(scope)
-    stages, open_cases = case_blocks(scope)
-    stage_days, compliance = event_blocks(scope)
+    state = state_rows(scope)
+    facts = tallies.period_facts(scope, state["upto"])
+    portfolio, aging, classification = portfolio_blocks(state)
+    stages, open_cases = case_blocks(state)
     promises, promises_by_creator = recovery.promise_blocks(scope)
-    recovered, recovered_by_collector = recovery.payment_blocks(scope)
+    recovered, recovered_by_collector = recovery.payment_blocks(scope, facts)
     return {
         "as_of": scope.today,
+        "state_taken_at": state["taken_at"],
         "filters": filters,
         "portfolio": portfolio,
         "aging": aging,
         "classification": classification,
         "stages": stages,
-        "stage_days": stage_days,
+        "stage_days": stage_days_block(facts),
         "roll": roll_block(scope),
-        "compliance": compliance,
+        "compliance": compliance_block(scope),
         "recovery": recovered,
         "promises": promises,
-        "plans": recovery.plan_block(scope),
+        "plans": {
+            "active": state["active_plans"],
+            "completed": state["plans_completed"],
+            "defaulted": state["plans_defaulted"],
+        },
         "collectors": recovery.collector_block(
-            scope, open_cases=open_cases, promises=promises_by_creator, recovered=recovered_by_collector
+            scope, facts=facts, open_cases=open_cases, promises=promises_by_creator, recovered=recovered_by_collector
         ),
     }

@@ -1,4 +1,4 @@
-"""Dashboard tasks: the nightly bucket snapshot (scheduled in ``CELERY_BEAT_SCHEDULE``)."""
+"""Dashboard tasks: the nightly bucket snapshot and the tallies (scheduled in ``CELERY_BEAT_SCHEDULE``)."""
 
 import datetime as dt
 import logging
@@ -7,6 +7,7 @@ from celery import shared_task
 
 from collections_app.aging import local_today
 from collections_app.dashboard.services import bucket_snapshot_take
+from collections_app.dashboard.tallies import day_tally_roll, state_tally_refresh
 
 logger = logging.getLogger(__name__)
 
@@ -17,4 +18,18 @@ def snapshot_buckets(as_of: str | None = None) -> int:
     day = dt.date.fromisoformat(as_of) if as_of else local_today()
     added = bucket_snapshot_take(as_of=day)
     logger.info("bucket snapshot %s: %s rows added", day.isoformat(), added)
+    return added
+
+
+@shared_task(name="collections_app.dashboard.tasks.refresh_state_tally", acks_late=True)
+def refresh_state_tally() -> int:
+    """Retake the portfolio, open cases and active plans the dashboard reads (every few minutes)."""
+    return state_tally_refresh()
+
+
+@shared_task(name="collections_app.dashboard.tasks.roll_day_tally", acks_late=True)
+def roll_day_tally() -> dict:
+    """Sum the visits, contacts, payments and stage stays recorded since the last roll (hourly)."""
+    added = day_tally_roll()
+    logger.info("day tally rolled: %s", added)
     return added

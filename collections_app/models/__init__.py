@@ -14,6 +14,7 @@ from collections_app.models.cases import (
 )
 from collections_app.models.org import Branch, Role, Team, User
 from collections_app.models.rules import AccountBucketSnapshot, ImportJob, Notification, RulePack
+from collections_app.models.tallies import DayTally, StateTally, TallyMark
 
 __all__ = [
     "AccountBucketSnapshot",
@@ -26,6 +27,7 @@ __all__ = [
     "Case",
     "CaseEvent",
     "CloseReason",
+    "DayTally",
     "DelinquentAccount",
     "ImportJob",
     "LoanClass",
@@ -34,6 +36,8 @@ __all__ = [
     "Role",
     "RulePack",
     "Stage",
+    "StateTally",
+    "TallyMark",
     "Team",
     "User",
 ]

@@ -263,6 +263,9 @@ class Case(models.Model):
     next_action_due = models.DateTimeField(_("next action due"), null=True, blank=True)
     cured_candidate = models.BooleanField(_("cured candidate"), default=False)
     stage_changed_at = models.DateTimeField(_("in stage since"), auto_now_add=True)
+    # The latest payment date, kept by repayment.signals on every payment: the dashboard's recovery base
+    # ("cases paid into during a period ending today") is then an index range, not a scan of payments.
+    last_paid_on = models.DateField(_("last paid on"), null=True, blank=True, editable=False)
 
     objects = CaseQuerySet.as_manager()
 
@@ -277,6 +280,15 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["assigned_collector", "stage", "next_action_due"], name="case_collector_queue_idx"),
             models.Index(fields=["team", "stage"], name="case_team_stage_idx"),
+            models.Index(
+                fields=["closed_at"], include=["team"], condition=Q(stage="closed"), name="case_closed_at_idx"
+            ),
+            models.Index(
+                fields=["last_paid_on"],
+                include=["overdue_amount_at_open", "team"],
+                condition=Q(last_paid_on__isnull=False),
+                name="case_last_paid_idx",
+            ),
         ]
         verbose_name = _("case")
         verbose_name_plural = _("cases")

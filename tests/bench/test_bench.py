@@ -20,7 +20,10 @@ from collections_app.models import (
     Branch,
     Case,
     CaseEvent,
+    DayTally,
     DelinquentAccount,
+    StateTally,
+    TallyMark,
     Team,
     User,
 )
@@ -76,6 +79,8 @@ def _snapshot(prefix: str) -> dict:
 def _delete_generated() -> None:
     for model in GENERATED:
         model.objects.all().delete()
+    for tally in (DayTally, StateTally, TallyMark):  # the generator rolls them, as the beat would
+        tally.objects.all().delete()
     Team.objects.all().delete()
     User.objects.filter(username__startswith="bd_").delete()
     Branch.objects.all().delete()

@@ -25,6 +25,7 @@ def test_contract_keys_types_and_order(dataset, cast):
     body = response.json()
     assert list(body) == [
         "as_of",
+        "state_taken_at",
         "portfolio",
         "aging",
         "classification",
@@ -34,6 +35,7 @@ def test_contract_keys_types_and_order(dataset, cast):
         "collectors",
     ]
     assert body["as_of"] == dataset.today.isoformat()
+    assert body["state_taken_at"] is None  # no state tally taken yet: computed live
     assert body["portfolio"] == {"accounts": 15, "outstanding_balance": "14500.00", "overdue_amount": "2001.00"}
     assert [row["bucket"] for row in body["aging"]] == ["1-30", "31-60", "61-90", "91-180", "181+"]
     assert body["aging"][0] == {"bucket": "1-30", "accounts": 2, "overdue_amount": "32.00"}
@@ -126,6 +128,7 @@ def test_schema_documents_the_endpoint():
     component = schema["components"]["schemas"][ref.rsplit("/", 1)[-1]]
     assert set(component["properties"]) == {
         "as_of",
+        "state_taken_at",
         "portfolio",
         "aging",
         "classification",

@@ -1,0 +1,86 @@
+"""The dashboard's current-state numbers computed from the live rows, grouped finely enough that the
+state tally can store them and any scope can be cut from them. ``scope`` None means every row (what
+``tallies.state_tally_refresh`` stores); otherwise the rows the scope may see."""
+
+import datetime as dt
+
+from django.db.models import Count, F, IntegerField, Q, Sum, Value
+
+from collections_app.models import Case, DelinquentAccount, Stage
+
+
+def _bucket_expression(today: dt.date):
+    from collections_app.dashboard.selectors import bucket_expression
+
+    return bucket_expression(today)
+
+
+def _class_expression(today: dt.date):
+    from collections_app.dashboard.selectors import class_expression
+
+    return class_expression(today)
+
+
+def portfolio_rows(scope, today: dt.date):
+    """``(branch, bucket, class, accounts, overdue, outstanding)`` of the accounts with an overdue amount."""
+    accounts = DelinquentAccount.objects.all() if scope is None else scope.accounts()
+    return (
+        accounts.filter(overdue_amount__gt=0)
+        .annotate(dash_bucket=_bucket_expression(today), dash_class=_class_expression(today))
+        .values_list("branch_id", "dash_bucket", "dash_class")
+        .annotate(n=Count("id"), overdue=Sum("overdue_amount"), outstanding=Sum("outstanding_balance"))
+        .order_by()
+    )
+
+
+def open_case_rows(scope, closed_in: Q | None = None):
+    """``(team, stage, collector, cases)`` of the open cases, plus (stage ``closed``) the closed cases
+    matching ``closed_in``."""
+    cases = Case.objects.all() if scope is None else scope.cases()
+    wanted = ~Q(stage=Stage.CLOSED) if closed_in is None else ~Q(stage=Stage.CLOSED) | closed_in
+    return (
+        cases.filter(wanted).values_list("team_id", "stage", "assigned_collector_id").annotate(n=Count("id")).order_by()
+    )
+
+
+def active_plan_rows(scope):
+    """``(team, active plans)``."""
+    from repayment.models import RepaymentPlan
+
+    return (
+        _plans(scope)
+        .filter(status=RepaymentPlan.Status.ACTIVE)
+        .values_list("case__team_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+
+
+def plan_count_rows(scope, ended_in: Q):
+    """``(None, status, None, plans)``: plans active now, and completed or defaulted matching
+    ``ended_in``; shaped like ``open_case_rows`` (no team) so both come in one ``UNION ALL``."""
+    from repayment.models import RepaymentPlan
+
+    Status = RepaymentPlan.Status
+    wanted = Q(status=Status.ACTIVE) | (Q(status__in=[Status.COMPLETED, Status.DEFAULTED]) & ended_in)
+    return (
+        _plans(scope)
+        .filter(wanted)
+        .annotate(
+            p_team=Value(None, output_field=IntegerField()),
+            p_status=F("status"),
+            p_collector=Value(None, output_field=IntegerField()),
+        )
+        .values_list("p_team", "p_status", "p_collector")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+
+
+def _plans(scope):
+    from repayment.models import RepaymentPlan
+
+    plans = RepaymentPlan.objects.all()
+    if scope is not None and scope.narrowed:
+        plans = plans.filter(case__in=scope.cases().values("pk"))
+    return plans
