@@ -81,7 +81,9 @@ class Ctx:
 
     @property
     def now(self) -> dt.datetime:
-        return dt.datetime.combine(self.today, dt.time(8, 0), tzinfo=self.tz)
+        """The moment the data is built up to: the start of ``today``, so that nothing generated lies in
+        the future whatever the hour the generator runs (the dashboard's tallies roll what is recorded)."""
+        return dt.datetime.combine(self.today, dt.time(0, 0), tzinfo=self.tz)
 
     def midnight(self, day: dt.date) -> dt.datetime:
         return dt.datetime.combine(day, dt.time(0, 0), tzinfo=self.tz)

@@ -127,7 +127,9 @@ def _closed_plan(ctx: Ctx, case: CaseInfo, status: str) -> None:
     paid_upto = 0 if status == Plan.CANCELLED else rng.randint(0, 2)
     # A plan has ended by yesterday at the latest; a completed one was paid off by then (early where its
     # schedule runs on): nothing is dated in the future, as the app never records it.
-    ended = min(first_due + SPACING * 3, ctx.today - dt.timedelta(days=1))
+    ended = first_due + SPACING * 3
+    if ended >= ctx.today:
+        ended = ctx.today - dt.timedelta(days=rng.randint(1, 60))
     _plan_id, rows = _plan(ctx, case, status, first_due, paid_upto, closed_at=ctx.midnight(ended))
     if status == Plan.COMPLETED:
         for row in rows[paid_upto:]:

@@ -117,7 +117,11 @@ class RepaymentPlan(models.Model):
             ),
         ]
         # The dashboard counts the plans that ended in a period.
-        indexes = [models.Index(fields=["closed_at"], condition=Q(closed_at__isnull=False), name="plan_closed_at_idx")]
+        indexes = [
+            models.Index(
+                fields=["closed_at"], include=["status"], condition=Q(closed_at__isnull=False), name="plan_closed_at_idx"
+            )
+        ]
         verbose_name = _("repayment plan")
         verbose_name_plural = _("repayment plans")
 

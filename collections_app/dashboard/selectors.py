@@ -90,7 +90,7 @@ def _period_ends(scope: Scope) -> dict[str, int]:
     )
     if scope.narrowed:
         plans = plans.filter(case__in=scope.cases().values("pk"))
-    plans = plans.annotate(what=F("status")).values_list("what").annotate(n=Count("id")).order_by()
+    plans = plans.annotate(what=F("status")).values_list("what").annotate(n=Count("closed_at")).order_by()
     return dict(closed.union(plans, all=True))
 
 

@@ -29,6 +29,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='repaymentplan',
-            index=models.Index(condition=models.Q(('closed_at__isnull', False)), fields=['closed_at'], name='plan_closed_at_idx'),
+            index=models.Index(condition=models.Q(('closed_at__isnull', False)), fields=['closed_at'], include=('status',), name='plan_closed_at_idx'),
         ),
     ]
