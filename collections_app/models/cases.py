@@ -194,6 +194,13 @@ class DelinquentAccount(models.Model):
                 condition=Q(has_open_case=False, overdue_amount__gt=0),
                 name="account_screening_idx",
             ),
+            # Screening filtered by product (and DPD range) in a branch: only the candidate rows, so the
+            # heap is read for the accounts that match rather than for every account in the DPD range.
+            models.Index(
+                fields=["branch", "product", "overdue_since"],
+                condition=Q(has_open_case=False, overdue_amount__gt=0),
+                name="account_screen_product_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
