@@ -43,7 +43,9 @@ def affordability_share() -> Decimal:
 
 
 def sweep_batch() -> int:
-    return int(getattr(settings, "REPAYMENT_SWEEP_BATCH", 500))
+    """Due checks per sweep transaction: the set-based statements cost per batch as much as per row, so a
+    larger batch is cheaper per check (a batch of 1,000 holds its rows' locks for about half a second)."""
+    return int(getattr(settings, "REPAYMENT_SWEEP_BATCH", 1000))
 
 
 def test_pause_seconds() -> float:

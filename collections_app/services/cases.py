@@ -1,13 +1,14 @@
 """Opening, assigning and moving cases. The only writer of ``Case.stage``."""
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from collections_app import priority
 from collections_app.exceptions import NotPermitted, StaleObject, TransitionNotAllowed
-from collections_app.models import Case, CaseEvent, DelinquentAccount, Role, Stage, Team, User
-from collections_app.services.audit import audit_log, without_nul
+from collections_app.models import AuditLog, Case, CaseEvent, DelinquentAccount, Role, Stage, Team, User
+from collections_app.services.audit import audit_log, current_ip, without_nul
+from collections_app.services.bulk_rows import insert_rows
 from collections_app.workflow import SUPERVISOR, actor_role, find_transition
 
 
@@ -83,6 +84,11 @@ def case_assign(*, case: Case, collector: User, actor: User, reason: str = "") -
     return case
 
 
+def _stage_seconds(case: Case, now) -> int | None:
+    """The stay being ended, for the dashboard's average days per stage (README, "Dashboard")."""
+    return max(0, int((now - case.stage_changed_at).total_seconds())) if case.stage_changed_at else None
+
+
 @transaction.atomic
 def case_transition(
     *,
@@ -116,8 +122,7 @@ def case_transition(
     elif case.stage == Stage.CLOSED:
         changes.update(closed_at=None, close_reason="")
     source = case.stage
-    # The stay being ended, for the dashboard's average days per stage (README, "Dashboard").
-    stage_seconds = max(0, int((now - case.stage_changed_at).total_seconds())) if case.stage_changed_at else None
+    stage_seconds = _stage_seconds(case, now)
     try:
         with transaction.atomic():
             updated = Case.objects.filter(pk=case.pk, stage=source).update(**changes)
@@ -148,3 +153,111 @@ def case_transition(
         changes={"stage": [source, target], **({"close_reason": close_reason} if close_reason else {})},
     )
     return case
+
+
+def _moved_ids(cases: list[Case], source: str, target: str, now, fields: dict[int, dict]) -> set[int]:
+    """Compare-and-set on the stage column for many cases at once, writing each case's other ``fields`` with
+    it: ``UPDATE … FROM (VALUES (id, …), …) WHERE id = <the row's id> AND stage = source RETURNING id``
+    (PostgreSQL and SQLite both return the rows they changed)."""
+    meta, quote = Case._meta, connection.ops.quote_name
+    names = sorted(fields.get(cases[0].pk, {}))
+    columns = [meta.get_field(name) for name in names]
+    sets = [f"{quote(meta.get_field('stage').column)} = %s", f"{quote(meta.get_field('stage_changed_at').column)} = %s"]
+    sets += [f"{quote(field.column)} = v.column{n}" for n, field in enumerate(columns, start=2)]
+    row = f"({', '.join(['%s'] * (len(names) + 1))})"
+    pk, stage = quote(meta.pk.column), quote(meta.get_field("stage").column)
+    moved: set[int] = set()
+    for start in range(0, len(cases), 1000):
+        chunk = cases[start : start + 1000]
+        sql = (
+            f"UPDATE {quote(meta.db_table)} SET {', '.join(sets)} FROM (VALUES {', '.join([row] * len(chunk))}) AS v "  # noqa: S608  # nosec B608 -- names from model metadata, values as parameters
+            f"WHERE {pk} = v.column1 AND {stage} = %s RETURNING {pk}"
+        )
+        params = [target, connection.ops.adapt_datetimefield_value(now)]
+        for case in chunk:
+            values = fields.get(case.pk, {})
+            params += [case.pk, *(field.get_db_prep_save(values[field.name], connection) for field in columns)]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, source])
+            moved.update(returned[0] for returned in cursor.fetchall())
+    return moved
+
+
+@transaction.atomic
+def cases_transition_bulk(
+    *,
+    cases: list[Case],
+    target: str,
+    actor: User | None,
+    notes: dict[int, str] | None = None,
+    payloads: dict[int, dict] | None = None,
+    fields: dict[int, dict] | None = None,
+) -> list[Case]:
+    """Move many cases to ``target`` at once, writing for each moved case what ``case_transition`` writes (the
+    stage and ``stage_changed_at``, a transition event with ``stage_seconds``, a ``case.transition`` audit row),
+    in a number of statements that does not grow with the number of cases.
+
+    ``cases`` carry the caller's read of ``stage`` and ``stage_changed_at`` (best taken with
+    ``select_for_update``). Compare-and-set on the stage, as in ``case_transition``: a case whose stage changed
+    since that read is not moved and is left out of the returned list, for the caller to decide. Moves into or
+    out of closed stay with ``case_transition`` (they touch the account's open-case flag and close fields).
+    ``notes`` and ``payloads`` are by case id; so are ``fields``, other columns written in the same UPDATE
+    (e.g. ``{"next_action": …}``; the same names for every case).
+    """
+    if target not in Stage.values or target == Stage.CLOSED:
+        raise TransitionNotAllowed(_("Unknown stage."))
+    for case in cases:
+        if case.stage == Stage.CLOSED or find_transition(case, actor, target) is None:
+            raise TransitionNotAllowed(
+                _("A case in %(source)s cannot move to %(target)s by you.")
+                % {"source": Stage(case.stage).label, "target": Stage(target).label}
+            )
+        if target == Stage.PREPARATION and case.assigned_collector_id is None:
+            raise TransitionNotAllowed(_("Assign a collector before preparation starts."))
+    notes, payloads, fields = notes or {}, payloads or {}, fields or {}
+    if len({frozenset(fields.get(case.pk, {})) for case in cases}) > 1:
+        raise ValueError("cases_transition_bulk: give the same fields for every case")
+    if len({case.pk for case in cases}) != len(cases):
+        raise ValueError("cases_transition_bulk: give each case once")
+    now = timezone.now()
+    by_source: dict[str, list[Case]] = {}
+    for case in cases:
+        by_source.setdefault(case.stage, []).append(case)
+    moved_ids: set[int] = set()
+    for source, group in by_source.items():
+        moved_ids |= _moved_ids(group, source, target, now, fields)
+    moved = [case for case in cases if case.pk in moved_ids]
+    events, audits = [], []
+    audit_actor = actor.pk if actor is not None and actor.is_authenticated else None
+    ip_address = current_ip.get()
+    for case in moved:
+        source, stage_seconds = case.stage, _stage_seconds(case, now)
+        case.stage, case.stage_changed_at = target, now
+        for name, value in fields.get(case.pk, {}).items():
+            setattr(case, name, value)
+        note = notes.get(case.pk, "")
+        payload = {**payloads.get(case.pk, {}), **({"note": note} if note else {})}
+        events.append(
+            {
+                "case_id": case.pk,
+                "actor_id": actor.pk if actor is not None else None,
+                "kind": CaseEvent.Kind.TRANSITION,
+                "from_stage": source,
+                "to_stage": target,
+                "payload": without_nul(payload),
+                "stage_seconds": stage_seconds,
+            }
+        )
+        audits.append(
+            {
+                "actor_id": audit_actor,
+                "action": "case.transition",
+                "object_type": Case._meta.label_lower,
+                "object_id": str(case.pk),
+                "changes": {"stage": [source, target]},
+                "ip_address": ip_address,
+            }
+        )
+    insert_rows(CaseEvent, events)
+    insert_rows(AuditLog, audits)
+    return moved

@@ -1,12 +1,14 @@
 """The follow-up engine: evaluate due ``FollowUpCheck`` rows, exactly once each.
 
-The sweep works a batch at a time (``repayment.services.followups_bulk``): outcomes that need no case change
-are settled set-based, and the evaluators below handle the ones that move a case, inside the batch's
-transaction. ``followup_evaluate`` evaluates a single check in a transaction of its own (a batch that fails
-falls back to it). Each check is evaluated and marked done in one transaction, under a row lock taken with
-``select_for_update(skip_locked=True)`` (PostgreSQL), plus a compare-and-set on the status when marking
-done (SQLite has no row locks). A worker killed mid-evaluation rolls its transaction back, so the check
-stays pending and the next sweep evaluates it: no effect is ever applied twice.
+The sweep works a batch at a time (``repayment.services.followups_bulk``): every outcome is settled set-based
+(those that move a case by ``repayment.services.followups_moves``, which writes what the evaluators below
+write); the evaluators handle, inside the batch's transaction, a case's second and later case-moving checks
+in a batch and a case a user moved since the claim. ``followup_evaluate`` evaluates a single check in a
+transaction of its own (a batch that fails falls back to it). Each check is evaluated and marked done in one
+transaction, under a row lock taken with ``select_for_update(skip_locked=True)`` (PostgreSQL), plus a
+compare-and-set on the status when marking done (SQLite has no row locks). A worker killed mid-evaluation
+rolls its transaction back, so the check stays pending and the next sweep evaluates it: no effect is ever
+applied twice.
 """
 
 import datetime as dt

@@ -5,14 +5,20 @@ One transaction per batch: the due checks are claimed oldest first under
 
 * outcomes that need no case change are settled with a few set-based statements: promises and
   instalments paid in full by the deadline → kept/paid (one bulk UPDATE each, one ``CaseEvent`` per
-  item by ``bulk_create``), reminders → notifications (``bulk_create(ignore_conflicts=True)`` on the
-  notification's ``dedupe_key``), and the no-ops (already resolved, plan ended, case closed, not needed,
-  too late);
-* outcomes that move a case (broken or partly kept promise, defaulted plan, care revisit) run the
-  one-by-one evaluators of ``repayment.services.followups``, each in a savepoint of the same transaction
-  (a failing row is rolled back to its savepoint and retried later with backoff);
+  item in one INSERT), reminders → notifications (one INSERT that skips a ``dedupe_key`` already
+  there), and the no-ops (already resolved, plan ended, case closed, not needed, too late);
+* outcomes that move a case (broken or partly kept promise, defaulted plan, care revisit) are settled
+  set-based too, by ``repayment.services.followups_moves`` (its docstring lists every write), for the first
+  such check of each case; the case's later checks in the batch, and the checks whose case a user moved
+  since the claim, run the one-by-one evaluators of ``repayment.services.followups`` afterwards, each in a
+  savepoint of the same transaction (a failing row is rolled back to its savepoint and retried later with
+  backoff);
 * every claimed check is marked done with a compare-and-set on its status, and one ``AuditLog`` row per
-  batch names the settled promises and instalments and the checks by outcome.
+  batch names the settled promises, instalments, plans and moved cases and the checks by outcome.
+
+The statements a batch runs do not grow with its size (``tests/repayment/test_sweep_moves.py`` pins it);
+the rows are read as plain values and written with ``collections_app.services.bulk_rows``, because building
+a model instance or an ORM expression per row cost more than the statements themselves.
 
 A worker killed mid-batch rolls the whole batch back; it is claimed again by the next sweep. Should the
 batch itself fail (a database error in a set-based statement), its checks are evaluated one by one
@@ -22,35 +28,60 @@ instead, so one bad row never blocks the rest.
 import datetime as dt
 import logging
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from collections_app.models import CaseEvent, Notification
+from collections_app.models import CaseEvent, Notification, Stage
 from collections_app.services.audit import audit_log
+from collections_app.services.bulk_rows import id_list, insert_rows
 from repayment.models import ZERO, FollowUpCheck, Instalment, PaymentAllocation, PromiseToPay, RepaymentPlan
-from repayment.services.common import case_tz
+from repayment.services.followups_moves import CaseMoves, settles_set_based
 
 logger = logging.getLogger(__name__)
 Kind, CheckStatus = FollowUpCheck.Kind, FollowUpCheck.Status
-SLOW = "slow"  # evaluated one by one: the outcome moves a case
+SLOW = "slow"  # the outcome moves a case: settled by followups_moves, or one by one
 
 
 class _LostRace(Exception):
     """Another worker settled one of the batch's checks first; roll the batch back."""
 
 
-def _claim(now: dt.datetime, size: int) -> list[FollowUpCheck]:
-    return list(
+@dataclass(frozen=True, slots=True)
+class DueCheck:
+    """A claimed check as the batch reads it, with what it needs of the case and its branch: plain rows,
+    not model instances (a batch claims up to a thousand)."""
+
+    pk: int
+    kind: str
+    due_at: dt.datetime
+    case_id: int
+    promise_id: int | None
+    instalment_id: int | None
+    dedupe_key: str
+    case_stage: str
+    collector_id: int | None
+    branch_timezone: str
+
+
+def _claim(now: dt.datetime, size: int) -> list[DueCheck]:
+    """The oldest due checks, in (due_at, id) order, read straight off ``followup_due_id_idx`` (pending
+    checks by due time and id) and stopping at ``size``: with ``FOR UPDATE`` PostgreSQL cannot bound a sort,
+    so the order must be the index's own."""
+    rows = (
         FollowUpCheck.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(status=CheckStatus.PENDING, due_at__lte=now)
-        .select_related("case__account__branch")
-        .only(
+        .order_by("due_at", "id")
+        .values_list(
             "id",
             "kind",
+            "due_at",
             "case_id",
             "promise_id",
             "instalment_id",
@@ -58,9 +89,9 @@ def _claim(now: dt.datetime, size: int) -> list[FollowUpCheck]:
             "case__stage",
             "case__assigned_collector_id",
             "case__account__branch__timezone",
-        )
-        .order_by("due_at", "id")[:size]
+        )[:size]
     )
+    return [DueCheck(*row) for row in rows]
 
 
 def _paid_in_time(lookup: str, targets: dict) -> dict[int, Decimal]:
@@ -69,30 +100,67 @@ def _paid_in_time(lookup: str, targets: dict) -> dict[int, Decimal]:
     paid: dict[int, Decimal] = defaultdict(lambda: ZERO)
     if not targets:
         return paid
-    rows = PaymentAllocation.objects.filter(**{f"{lookup}_id__in": list(targets)}).values_list(
+    rows = PaymentAllocation.objects.filter(**{f"{lookup}_id__in": id_list(targets)}).values_list(
         f"{lookup}_id", "amount", "payment__paid_on"
     )
     for target_id, amount, paid_on in rows:
         target = targets[target_id]
-        grace = target.grace_days if lookup == "promise" else target.plan.grace_days
-        if paid_on <= target.due_date + dt.timedelta(days=grace):
+        if paid_on <= target.due_date + dt.timedelta(days=target.grace_days):
             paid[target_id] += amount
     return paid
 
 
+@dataclass(frozen=True, slots=True)
+class _Obligation:
+    """What a batch reads of a promise or an instalment: plain rows, not model instances (a batch reads
+    hundreds)."""
+
+    pk: int
+    status: str
+    amount: Decimal
+    paid_amount: Decimal
+    due_date: dt.date
+    grace_days: int  # the promise's, or the instalment's plan's
+    plan_id: int | None = None
+    seq: int | None = None
+    plan_status: str | None = None
+
+    @property
+    def remaining(self) -> Decimal:
+        return max(self.amount - self.paid_amount, ZERO)  # as PromiseToPay.remaining / Instalment.remaining
+
+
 class _Batch:
-    def __init__(self, checks: list[FollowUpCheck], now: dt.datetime):
+    def __init__(self, checks: list[DueCheck], now: dt.datetime):
         self.checks, self.now = checks, now
+        self.order = {check.pk: n for n, check in enumerate(checks)}
         promise_ids = {c.promise_id for c in checks if c.promise_id}
         instalment_ids = {c.instalment_id for c in checks if c.instalment_id}
         # Locked like the one-by-one path locks them: a payment being recorded waits for the batch.
-        self.promises = {p.pk: p for p in PromiseToPay.objects.select_for_update().filter(pk__in=promise_ids)}
-        self.instalments = {
-            i.pk: i
-            for i in Instalment.objects.select_for_update(of=("self",))
-            .select_related("plan")
-            .filter(pk__in=instalment_ids)
-        }
+        promises = (
+            PromiseToPay.objects.select_for_update()
+            .filter(pk__in=id_list(promise_ids))
+            .order_by("pk")
+            .values_list("id", "status", "amount", "paid_amount", "due_date", "grace_days")
+        )
+        self.promises = {row[0]: _Obligation(*row) for row in promises}
+        instalments = (
+            Instalment.objects.select_for_update(of=("self",))
+            .filter(pk__in=id_list(instalment_ids))
+            .order_by("pk")
+            .values_list(
+                "id",
+                "status",
+                "amount",
+                "paid_amount",
+                "due_date",
+                "plan__grace_days",
+                "plan_id",
+                "seq",
+                "plan__status",
+            )
+        )
+        self.instalments = {row[0]: _Obligation(*row) for row in instalments}
         due = {c.promise_id for c in checks if c.kind == Kind.PROMISE_DUE}
         self.promise_paid = _paid_in_time("promise", {pk: p for pk, p in self.promises.items() if pk in due})
         due = {c.instalment_id for c in checks if c.kind == Kind.INSTALMENT_DUE}
@@ -101,30 +169,41 @@ class _Batch:
         self.kept_promises: list[int] = []
         self.cancelled_promises: list[int] = []
         self.paid_instalments: list[int] = []
-        self.events: list[CaseEvent] = []
-        self.notifications: list[Notification] = []
+        self.events: list[dict] = []  # CaseEvent rows (bulk_rows.insert_rows)
+        self.notifications: list[dict] = []  # Notification rows
+        self.moves: CaseMoves | None = None
+        self.reminder_text = _("Case #%(case)s: %(amount)s is due on %(date)s.")  # translated once per batch
 
     def classify(self) -> list[int]:
-        """Decide every check that needs no case change; return the ids left for the one-by-one path.
+        """Decide every check that needs no case change and pick the case-moving ones settled set-based
+        (``self.moves``); return the ids left for the one-by-one path.
 
-        Once a case has a check for the one-by-one path, its later checks in the batch go there too,
-        so each case's checks still take effect in due order."""
+        A case's first case-moving check is settled set-based; its later checks in the batch (whatever their
+        kind) go to the one-by-one path, which runs after the set-based writes, so each case's checks still
+        take effect in due order."""
         slow_cases: set[int] = set()
+        moving: list[DueCheck] = []
         slow: list[int] = []
         for check in self.checks:
             result = SLOW if check.case_id in slow_cases else self._decide(check)
-            if result == SLOW:
-                slow_cases.add(check.case_id)
-                slow.append(check.pk)
-            else:
+            if result != SLOW:
                 self.results[check.pk] = result
+                continue
+            if check.case_id not in slow_cases and settles_set_based(check):
+                moving.append(check)
+            else:
+                slow.append(check.pk)
+            slow_cases.add(check.case_id)
+        self.moves = CaseMoves(self, moving)
         return slow
 
-    def _event(self, check: FollowUpCheck, outcome: str, **extra) -> None:
+    def _event(self, check: DueCheck, outcome: str, **extra) -> None:
         payload = {"check": check.pk, "kind": check.kind, "outcome": outcome, **extra}
-        self.events.append(CaseEvent(case_id=check.case_id, actor=None, kind=CaseEvent.Kind.FOLLOW_UP, payload=payload))
+        self.events.append(
+            {"case_id": check.case_id, "actor_id": None, "kind": CaseEvent.Kind.FOLLOW_UP, "payload": payload}
+        )
 
-    def _decide(self, check: FollowUpCheck) -> str:
+    def _decide(self, check: DueCheck) -> str:
         if check.kind == Kind.PROMISE_DUE:
             return self._decide_promise(check)
         if check.kind == Kind.INSTALMENT_DUE:
@@ -133,11 +212,11 @@ class _Batch:
             return self._decide_reminder(check)
         return SLOW  # care revisit
 
-    def _decide_promise(self, check: FollowUpCheck) -> str:
+    def _decide_promise(self, check: DueCheck) -> str:
         promise = self.promises[check.promise_id]
         if promise.status != PromiseToPay.Status.PENDING:
             return f"already_{promise.status}"
-        if not check.case.is_open:
+        if check.case_stage == Stage.CLOSED:
             self.cancelled_promises.append(promise.pk)
             return "case_closed"
         paid = self.promise_paid[promise.pk]
@@ -148,10 +227,10 @@ class _Batch:
         self._event(check, status, promise=promise.pk, paid=str(paid), amount=str(promise.amount))
         return status
 
-    def _decide_instalment(self, check: FollowUpCheck) -> str:
+    def _decide_instalment(self, check: DueCheck) -> str:
         instalment = self.instalments[check.instalment_id]
-        if instalment.plan.status != RepaymentPlan.Status.ACTIVE:
-            return f"plan_{instalment.plan.status}"
+        if instalment.plan_status != RepaymentPlan.Status.ACTIVE:
+            return f"plan_{instalment.plan_status}"
         if instalment.status != Instalment.Status.PENDING:
             return f"already_{instalment.status}"
         if self.instalment_paid[instalment.pk] < instalment.amount:
@@ -160,59 +239,71 @@ class _Batch:
         self._event(check, "kept", instalment=instalment.pk)
         return "kept"
 
-    def _decide_reminder(self, check: FollowUpCheck) -> str:
+    def _decide_reminder(self, check: DueCheck) -> str:
         if check.promise_id:
             target, pending = self.promises[check.promise_id], PromiseToPay.Status.PENDING
         else:
             target, pending = self.instalments[check.instalment_id], Instalment.Status.PENDING
-        case = check.case
-        if target.status != pending or target.remaining <= 0 or not case.is_open:
+        if target.status != pending or target.remaining <= 0 or check.case_stage == Stage.CLOSED:
             return "not_needed"
-        if timezone.localdate(self.now, case_tz(case)) > target.due_date:
+        # The branch's zone, as ``case_tz`` reads it (the claim brings its name along instead of two models).
+        tz = ZoneInfo(check.branch_timezone or settings.TIME_ZONE)
+        if timezone.localdate(self.now, tz) > target.due_date:
             return "too_late"  # the sweep was down past the due date; the due check handles it
-        if case.assigned_collector_id is not None:
-            message = _("Case #%(case)s: %(amount)s is due on %(date)s.") % {
+        if check.collector_id is not None:
+            message = self.reminder_text % {
                 "case": check.case_id,
                 "amount": target.remaining,
                 "date": target.due_date,
             }
             self.notifications.append(
-                Notification(
-                    recipient_id=case.assigned_collector_id,
-                    case_id=check.case_id,
-                    kind="reminder",
-                    message=message[:500],
-                    dedupe_key=f"reminder:{check.pk}",
-                )
+                {
+                    "recipient_id": check.collector_id,
+                    "case_id": check.case_id,
+                    "kind": "reminder",
+                    "message": message[:500],
+                    "dedupe_key": f"reminder:{check.pk}",
+                }
             )
         return "reminded"
 
-    def settle(self) -> None:
-        """The set-based writes for the checks decided in ``classify``."""
+    def settle(self, slow: list[int]) -> list[int]:
+        """The set-based writes for the checks decided in ``classify``; return the ids for the one-by-one path
+        (``slow`` and the case-moving checks handed back), in claim order."""
         now = self.now
         if self.kept_promises:
-            PromiseToPay.objects.filter(pk__in=self.kept_promises, status=PromiseToPay.Status.PENDING).update(
+            PromiseToPay.objects.filter(pk__in=id_list(self.kept_promises), status=PromiseToPay.Status.PENDING).update(
                 status=PromiseToPay.Status.KEPT, resolved_at=now
             )
         if self.cancelled_promises:
-            PromiseToPay.objects.filter(pk__in=self.cancelled_promises, status=PromiseToPay.Status.PENDING).update(
-                status=PromiseToPay.Status.CANCELLED, resolved_at=now
-            )
+            PromiseToPay.objects.filter(
+                pk__in=id_list(self.cancelled_promises), status=PromiseToPay.Status.PENDING
+            ).update(status=PromiseToPay.Status.CANCELLED, resolved_at=now)
         if self.paid_instalments:
-            Instalment.objects.filter(pk__in=self.paid_instalments, status=Instalment.Status.PENDING).update(
+            Instalment.objects.filter(pk__in=id_list(self.paid_instalments), status=Instalment.Status.PENDING).update(
                 status=Instalment.Status.PAID, resolved_at=now
             )
-        CaseEvent.objects.bulk_create(self.events, batch_size=1000)
-        Notification.objects.bulk_create(self.notifications, batch_size=1000, ignore_conflicts=True)
+        self._mark_done(self.results)
+        slow = sorted([*slow, *self.moves.prepare()], key=self.order.__getitem__)
+        insert_rows(CaseEvent, self.events)
+        self.moves.move_stages()
+        insert_rows(Notification, self.notifications, ignore_conflicts=True)
+        self._mark_done(self.moves.results)
+        self.results.update(self.moves.results)
+        return slow
+
+    def _mark_done(self, results: dict[int, str]) -> None:
+        """Compare-and-set on the status, one UPDATE per result; the checks settled before the case-moving
+        ones are marked first, so those find them done (as the one-by-one path would)."""
         by_result: dict[str, list[int]] = defaultdict(list)
-        for check_id, result in self.results.items():
+        for check_id, result in results.items():
             by_result[result].append(check_id)
         for result, ids in by_result.items():
-            done = FollowUpCheck.objects.filter(pk__in=ids, status=CheckStatus.PENDING).update(
+            done = FollowUpCheck.objects.filter(pk__in=id_list(ids), status=CheckStatus.PENDING).update(
                 status=CheckStatus.DONE,
                 result=result,
-                evaluated_at=now,
-                claimed_at=now,
+                evaluated_at=self.now,
+                claimed_at=self.now,
                 attempts=F("attempts") + 1,
                 last_error="",
             )
@@ -264,6 +355,7 @@ def _audit(batch: _Batch, outcomes: Counter, slow_results: dict[int, str]) -> No
         "kept_promises": sorted(batch.kept_promises),
         "cancelled_promises": sorted(batch.cancelled_promises),
         "paid_instalments": sorted(batch.paid_instalments),
+        **batch.moves.audit(),
     }
     audit_log(actor=None, action="followups.sweep_batch", object_type="repayment.followupcheck", changes=changes)
 
@@ -280,8 +372,7 @@ def followups_sweep_batch(*, now: dt.datetime, size: int) -> dict[str, int]:
                 return {}
             claimed = [c.pk for c in checks]
             batch = _Batch(checks, now)
-            slow = batch.classify()
-            batch.settle()
+            slow = batch.settle(batch.classify())
             slow_results = {check_id: _evaluate_in_batch(check_id, now) for check_id in slow}
             outcomes = Counter(batch.results.values()) + Counter(slow_results.values())
             _audit(batch, outcomes, slow_results)

@@ -125,7 +125,7 @@ def test_rows_claimed_by_one_worker_are_skipped_by_another(mixed):
         worker.start()
         worker.join(60)
     assert sum(seen["outcomes"].values()) == 4
-    held.refresh_from_db()
+    held = FollowUpCheck.objects.get(pk=held.pk)
     assert (held.status, held.attempts) == (FollowUpCheck.Status.PENDING, 0)
     assert followups_sweep(now=now) == {"not_needed": 1}
     assert followups_sweep(now=now) == {}
