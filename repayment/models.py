@@ -119,7 +119,10 @@ class RepaymentPlan(models.Model):
         # The dashboard counts the plans that ended in a period.
         indexes = [
             models.Index(
-                fields=["closed_at"], include=["status"], condition=Q(closed_at__isnull=False), name="plan_closed_at_idx"
+                fields=["closed_at"],
+                include=["status"],
+                condition=Q(closed_at__isnull=False),
+                name="plan_closed_at_idx",
             )
         ]
         verbose_name = _("repayment plan")
@@ -286,7 +289,8 @@ class FollowUpCheck(models.Model):
         ordering = ["due_at", "id"]
         indexes = [
             # The sweep: pending rows by due time.
-            models.Index(fields=["due_at"], condition=Q(status="pending"), name="followup_due_idx"),
+            # The sweep claims pending checks in (due_at, id) order straight off this index, a batch at a time.
+            models.Index(fields=["due_at", "id"], condition=Q(status="pending"), name="followup_due_id_idx"),
         ]
         verbose_name = _("follow-up check")
         verbose_name_plural = _("follow-up checks")
