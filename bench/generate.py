@@ -151,15 +151,10 @@ def _snapshots(ctx) -> None:
 
 
 def _last_paid_on() -> None:
-    """``Case.last_paid_on``, which the app keeps on every payment (``repayment.signals``), for the
-    payments loaded by COPY: one set-based UPDATE."""
-    from django.db.models import Max, OuterRef, Subquery
+    """``Case.last_paid_on``, which the app keeps on every payment, for the payments loaded by COPY."""
+    from repayment.signals import cases_refresh_last_paid_on
 
-    from collections_app.models import Case
-    from repayment.models import Payment
-
-    latest = Payment.objects.filter(case_id=OuterRef("pk")).order_by().values("case_id").annotate(d=Max("paid_on"))
-    Case.objects.filter(pk__in=Payment.objects.values("case_id")).update(last_paid_on=Subquery(latest.values("d")))
+    cases_refresh_last_paid_on()
 
 
 def _tallies(ctx) -> None:

@@ -4,7 +4,7 @@ Amounts, dates and statuses stay, so recovery statistics remain true.
 Every new payment also moves its case's ``last_paid_on`` forward (one conditional UPDATE), whoever
 creates it: the payment service, the demo data or a test factory."""
 
-from django.db.models import Q
+from django.db.models import Max, OuterRef, Q, Subquery
 
 from collections_app.models import Case
 from repayment.models import Payment, PromiseToPay, RepaymentPlan
@@ -22,3 +22,12 @@ def note_last_paid_on(sender, *, instance: Payment, created: bool, **kwargs) -> 
         Case.objects.filter(
             Q(last_paid_on__isnull=True) | Q(last_paid_on__lt=instance.paid_on), pk=instance.case_id
         ).update(last_paid_on=instance.paid_on)
+
+
+def cases_refresh_last_paid_on() -> int:
+    """Recompute every paid-into case's ``last_paid_on`` in one set-based UPDATE, for payments written
+    without the ORM (a bulk load); returns the cases updated."""
+    latest = Payment.objects.filter(case_id=OuterRef("pk")).order_by().values("case_id").annotate(d=Max("paid_on"))
+    return Case.objects.filter(pk__in=Payment.objects.values("case_id")).update(
+        last_paid_on=Subquery(latest.values("d"))
+    )

@@ -4,21 +4,30 @@ state tally can store them and any scope can be cut from them. ``scope`` None me
 
 import datetime as dt
 
+from django.db import models
 from django.db.models import Count, F, IntegerField, Q, Sum, Value
 
+from collections_app.aging import BUCKET_RANGES, CLASS_RANGES, AgingBucket, LoanClass, overdue_since_range
 from collections_app.models import Case, DelinquentAccount, Stage
 
 
-def _bucket_expression(today: dt.date):
-    from collections_app.dashboard.selectors import bucket_expression
+def bucket_expression(today: dt.date) -> models.Case:
+    """The aging bucket of an account as a SQL CASE on ``overdue_since`` (DPD is never stored)."""
+    whens = [
+        models.When(Q(**overdue_since_range(low, high, today)), then=Value(str(bucket)))
+        for low, high, bucket in BUCKET_RANGES
+    ]
+    return models.Case(*whens, default=Value(str(AgingBucket.CURRENT)))
 
-    return bucket_expression(today)
 
-
-def _class_expression(today: dt.date):
-    from collections_app.dashboard.selectors import class_expression
-
-    return class_expression(today)
+def class_expression(today: dt.date) -> models.Case:
+    """The five-category class as a SQL CASE; DPD 0 (incl. no or a future ``overdue_since``) is normal."""
+    whens = [
+        models.When(Q(**overdue_since_range(low, high, today)), then=Value(str(loan_class)))
+        for low, high, loan_class in CLASS_RANGES
+        if low > 0
+    ]
+    return models.Case(*whens, default=Value(str(LoanClass.NORMAL)))
 
 
 def portfolio_rows(scope, today: dt.date):
@@ -26,7 +35,7 @@ def portfolio_rows(scope, today: dt.date):
     accounts = DelinquentAccount.objects.all() if scope is None else scope.accounts()
     return (
         accounts.filter(overdue_amount__gt=0)
-        .annotate(dash_bucket=_bucket_expression(today), dash_class=_class_expression(today))
+        .annotate(dash_bucket=bucket_expression(today), dash_class=class_expression(today))
         .values_list("branch_id", "dash_bucket", "dash_class")
         .annotate(n=Count("id"), overdue=Sum("overdue_amount"), outstanding=Sum("outstanding_balance"))
         .order_by()

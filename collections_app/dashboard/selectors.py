@@ -6,11 +6,10 @@ tally plus what was recorded since (``collections_app.dashboard.tallies``). See 
 import datetime as dt
 from decimal import Decimal
 
-from django.db import models
 from django.db.models import CharField, Count, DecimalField, F, IntegerField, Q, Value
 from django.db.models.fields.json import KT
 
-from collections_app.aging import BUCKET_RANGES, CLASS_RANGES, AgingBucket, LoanClass, local_today, overdue_since_range
+from collections_app.aging import BUCKET_RANGES, CLASS_RANGES, AgingBucket, local_today
 from collections_app.dashboard import live, recovery, roll, tallies
 from collections_app.dashboard.forms import Filters
 from collections_app.dashboard.scope import Scope, cents, rate
@@ -23,25 +22,6 @@ BUCKETS: tuple[str, ...] = tuple(str(bucket) for _low, _high, bucket in BUCKET_R
 CLASSES: tuple[str, ...] = tuple(str(loan_class) for _low, _high, loan_class in CLASS_RANGES)
 COMPLIANCE_RULES: tuple[str, ...] = (QUIET_HOURS, ATTEMPT_CAP, THIRD_PARTY)
 MARK_ROW = "mark"  # the day tally's watermark, riding along with the state tally rows
-
-
-def bucket_expression(today: dt.date) -> models.Case:
-    """The aging bucket of an account as a SQL CASE on ``overdue_since`` (DPD is never stored)."""
-    whens = [
-        models.When(Q(**overdue_since_range(low, high, today)), then=Value(str(bucket)))
-        for low, high, bucket in BUCKET_RANGES
-    ]
-    return models.Case(*whens, default=Value(str(AgingBucket.CURRENT)))
-
-
-def class_expression(today: dt.date) -> models.Case:
-    """The five-category class as a SQL CASE; DPD 0 (incl. no or a future ``overdue_since``) is normal."""
-    whens = [
-        models.When(Q(**overdue_since_range(low, high, today)), then=Value(str(loan_class)))
-        for low, high, loan_class in CLASS_RANGES
-        if low > 0
-    ]
-    return models.Case(*whens, default=Value(str(LoanClass.NORMAL)))
 
 
 def _tally_rows(scope: Scope) -> tuple[list[tuple], dt.datetime | None]:

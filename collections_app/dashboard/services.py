@@ -8,7 +8,7 @@ from django.db.models.functions import Greatest
 
 from collections_app.aging import AgingBucket, local_today
 from collections_app.dashboard import roll
-from collections_app.dashboard.selectors import bucket_expression
+from collections_app.dashboard.live import bucket_expression
 from collections_app.models import AccountBucketSnapshot, DelinquentAccount
 
 

@@ -42,13 +42,13 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, TruncDate, TruncWeek
 from django.utils import timezone
 
+from collections_app.dashboard.live import active_plan_rows, open_case_rows, portfolio_rows
 from collections_app.models import CaseEvent, DayTally, StateTally, TallyMark
 from collections_app.services.audit import audit_log
 
 logger = logging.getLogger(__name__)
 
 DAY_MARK = "day"
-STATE_MARK = "state"
 ROLL_MARGIN = dt.timedelta(minutes=10)
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 MONEY = DecimalField(max_digits=20, decimal_places=2)
@@ -213,8 +213,6 @@ def day_tally_roll(*, now: dt.datetime | None = None) -> dict[str, int]:
 def state_tally_refresh(*, now: dt.datetime | None = None) -> int:
     """Replace the state tally with the current portfolio, open cases and active plans; returns the rows
     written. Readers see the old rows or the new ones, never a mix (one transaction)."""
-    from collections_app.dashboard.live import active_plan_rows, open_case_rows, portfolio_rows
-
     now = now or timezone.now()
     today = timezone.localtime(now, _tz()).date()
     rows = [
@@ -249,7 +247,6 @@ def state_tally_refresh(*, now: dt.datetime | None = None) -> int:
     ]
     StateTally.objects.all().delete()
     StateTally.objects.bulk_create(rows, batch_size=2000)
-    TallyMark.objects.update_or_create(name=STATE_MARK, defaults={"upto": now, "rolled_at": now})
     audit_log(
         actor=None,
         action="dashboard.tally.state",
