@@ -204,7 +204,7 @@ CELERY_BEAT_SCHEDULE["dashboard-snapshot-buckets"] = {
 }
 # The dashboard's tallies (README, "Dashboard"): the current state (portfolio, open cases, active plans)
 # retaken every few minutes and read while younger than its maximum age; the period facts (visits,
-# contacts, payments, stage stays) rolled into day tallies every hour.
+# contacts, payments, stage stays, closures, plan ends) rolled into day tallies every hour.
 DASHBOARD_STATE_SECONDS = env_int("DASHBOARD_STATE_SECONDS", 300, minimum=10)
 DASHBOARD_STATE_MAX_AGE_SECONDS = env_int("DASHBOARD_STATE_MAX_AGE_SECONDS", 1800, minimum=60)
 CELERY_BEAT_SCHEDULE["dashboard-state-tally"] = {

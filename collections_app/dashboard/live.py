@@ -42,13 +42,14 @@ def portfolio_rows(scope, today: dt.date):
     )
 
 
-def open_case_rows(scope, closed_in: Q | None = None):
-    """``(team, stage, collector, cases)`` of the open cases, plus (stage ``closed``) the closed cases
-    matching ``closed_in``."""
+def open_case_rows(scope):
+    """``(team, stage, collector, cases)`` of the open cases."""
     cases = Case.objects.all() if scope is None else scope.cases()
-    wanted = ~Q(stage=Stage.CLOSED) if closed_in is None else ~Q(stage=Stage.CLOSED) | closed_in
     return (
-        cases.filter(wanted).values_list("team_id", "stage", "assigned_collector_id").annotate(n=Count("id")).order_by()
+        cases.exclude(stage=Stage.CLOSED)
+        .values_list("team_id", "stage", "assigned_collector_id")
+        .annotate(n=Count("id"))
+        .order_by()
     )
 
 
@@ -65,16 +66,14 @@ def active_plan_rows(scope):
     )
 
 
-def plan_count_rows(scope, ended_in: Q):
-    """``(None, status, None, plans)``: plans active now, and completed or defaulted matching
-    ``ended_in``; shaped like ``open_case_rows`` (no team) so both come in one ``UNION ALL``."""
+def plan_count_rows(scope):
+    """``(None, status, None, plans)``: the plans active now; shaped like ``open_case_rows`` (no team) so
+    both come in one ``UNION ALL``."""
     from repayment.models import RepaymentPlan
 
-    Status = RepaymentPlan.Status
-    wanted = Q(status=Status.ACTIVE) | (Q(status__in=[Status.COMPLETED, Status.DEFAULTED]) & ended_in)
     return (
         _plans(scope)
-        .filter(wanted)
+        .filter(status=RepaymentPlan.Status.ACTIVE)
         .annotate(
             p_team=Value(None, output_field=IntegerField()),
             p_status=F("status"),

@@ -6,7 +6,7 @@ tally plus what was recorded since (``collections_app.dashboard.tallies``). See 
 import datetime as dt
 from decimal import Decimal
 
-from django.db.models import CharField, Count, DecimalField, F, IntegerField, Q, Value
+from django.db.models import CharField, Count, DecimalField, IntegerField, Q, Value
 from django.db.models.fields.json import KT
 
 from collections_app.aging import BUCKET_RANGES, CLASS_RANGES, AgingBucket, local_today
@@ -52,33 +52,10 @@ def _tally_rows(scope: Scope) -> tuple[list[tuple], dt.datetime | None]:
     return [row for row in rows if row[1] != MARK_ROW], upto
 
 
-def _period_ends(scope: Scope) -> dict[str, int]:
-    """Cases closed, plans completed and plans defaulted during the period: one ``UNION ALL`` of two
-    counts on ``case_closed_at_idx`` and ``plan_closed_at_idx``."""
-    closed = (
-        scope.cases()
-        .filter(stage=Stage.CLOSED, closed_at__gte=scope.starts, closed_at__lt=scope.ends)
-        .annotate(what=Value(str(Stage.CLOSED)))
-        .values_list("what")
-        .annotate(n=Count("closed_at"))  # read from ``case_closed_at_idx`` alone (an index-only scan)
-        .order_by()
-    )
-    plans = RepaymentPlan.objects.filter(
-        status__in=[RepaymentPlan.Status.COMPLETED, RepaymentPlan.Status.DEFAULTED],
-        closed_at__gte=scope.starts,
-        closed_at__lt=scope.ends,
-    )
-    if scope.narrowed:
-        plans = plans.filter(case__in=scope.cases().values("pk"))
-    plans = plans.annotate(what=F("status")).values_list("what").annotate(n=Count("closed_at")).order_by()
-    return dict(closed.union(plans, all=True))
-
-
 def state_rows(scope: Scope) -> dict:
-    """The current state the blocks fold (portfolio rows, open-case rows, plan counts) and the period's
-    closed cases and ended plans. From the state tally while it is fresh (two queries); otherwise live
-    (three: the tally read, the portfolio, and the cases and plans in one ``UNION ALL``).
-    ``taken_at`` says which (None: live)."""
+    """The current state the blocks fold (portfolio rows, open-case rows, active plans). From the state
+    tally while it is fresh (one query); otherwise live (three: the tally read, the portfolio, and the
+    open cases and active plans in one ``UNION ALL``). ``taken_at`` says which (None: live)."""
     rows, upto = _tally_rows(scope)
     taken_at = rows[0][0] if rows else None
     if tallies.state_is_fresh(taken_at, scope.today):
@@ -90,25 +67,14 @@ def state_rows(scope: Scope) -> dict:
                 state["open_cases"].append((team, key, collector or None, n))
             else:
                 state["active_plans"] += n
-        ends = _period_ends(scope)
-        state["closed"] = ends.get(Stage.CLOSED, 0)
-        state["plans_completed"] = ends.get(RepaymentPlan.Status.COMPLETED, 0)
-        state["plans_defaulted"] = ends.get(RepaymentPlan.Status.DEFAULTED, 0)
         return state
-    in_period = Q(closed_at__gte=scope.starts, closed_at__lt=scope.ends)
-    cases = live.open_case_rows(scope, closed_in=in_period)
-    rows = list(cases.union(live.plan_count_rows(scope, ended_in=in_period), all=True))
-    plans = {status: n for team, status, _collector, n in rows if team is None}
-    cases = [row for row in rows if row[0] is not None]
+    rows = list(live.open_case_rows(scope).union(live.plan_count_rows(scope), all=True))
     return {
         "taken_at": None,
         "upto": upto,
         "portfolio": list(live.portfolio_rows(scope, scope.today)),
-        "open_cases": [row for row in cases if row[1] != Stage.CLOSED],
-        "closed": sum(row[3] for row in cases if row[1] == Stage.CLOSED),
-        "active_plans": plans.get(RepaymentPlan.Status.ACTIVE, 0),
-        "plans_completed": plans.get(RepaymentPlan.Status.COMPLETED, 0),
-        "plans_defaulted": plans.get(RepaymentPlan.Status.DEFAULTED, 0),
+        "open_cases": [row for row in rows if row[0] is not None],
+        "active_plans": sum(row[3] for row in rows if row[0] is None),
     }
 
 
@@ -133,9 +99,9 @@ def portfolio_blocks(state: dict) -> tuple[dict, list[dict], list[dict]]:
     return portfolio, list(aging.values()), list(classes.values())
 
 
-def case_blocks(state: dict) -> tuple[dict[str, int], dict[int, int]]:
-    """Open cases per stage now and per assigned collector, and ``closed``: the cases closed during the
-    period, folded from the state rows."""
+def case_blocks(state: dict, facts: dict) -> tuple[dict[str, int], dict[int, int]]:
+    """Open cases per stage now and per assigned collector, folded from the state rows, and ``closed``:
+    the closures during the period, from its facts."""
     stages = dict.fromkeys(Stage.values, 0)
     open_cases: dict[int, int] = {}
     for _team, stage, collector_id, n in state["open_cases"]:
@@ -143,7 +109,7 @@ def case_blocks(state: dict) -> tuple[dict[str, int], dict[int, int]]:
             stages[stage] += n
         if collector_id is not None:
             open_cases[collector_id] = open_cases.get(collector_id, 0) + n
-    stages[Stage.CLOSED] = state["closed"]
+    stages[Stage.CLOSED] = facts[DayTally.Metric.CLOSURE]["total"][0]
     return stages, open_cases
 
 
@@ -230,7 +196,8 @@ def dashboard(*, user: User, filters: Filters) -> dict:
     state = state_rows(scope)
     facts = tallies.period_facts(scope, state["upto"])
     portfolio, aging, classification = portfolio_blocks(state)
-    stages, open_cases = case_blocks(state)
+    stages, open_cases = case_blocks(state, facts)
+    plan_ends = facts[DayTally.Metric.PLAN_END]["key"]
     promises, promises_by_creator = recovery.promise_blocks(scope)
     recovered, recovered_by_collector = recovery.payment_blocks(scope, facts)
     return {
@@ -248,8 +215,8 @@ def dashboard(*, user: User, filters: Filters) -> dict:
         "promises": promises,
         "plans": {
             "active": state["active_plans"],
-            "completed": state["plans_completed"],
-            "defaulted": state["plans_defaulted"],
+            "completed": plan_ends[RepaymentPlan.Status.COMPLETED][0],
+            "defaulted": plan_ends[RepaymentPlan.Status.DEFAULTED][0],
         },
         "collectors": recovery.collector_block(
             scope, facts=facts, open_cases=open_cases, promises=promises_by_creator, recovered=recovered_by_collector

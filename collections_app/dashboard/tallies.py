@@ -1,8 +1,9 @@
 """The dashboard's aggregate tables: what they hold, how they are written, how they are read.
 
-**Day tallies** (``DayTally``): visits, contact attempts, payments and stage stays summed per local day
-(``TIME_ZONE``), team and collector. Each of those facts has a "recorded" column set once when the row is
-written (``created_at`` / ``recorded_at``). ``day_tally_roll`` adds to the tally every fact recorded in
+**Day tallies** (``DayTally``): visits, contact attempts, payments, stage stays, case closures and plan
+ends (completed or defaulted) summed per local day (``TIME_ZONE``), team and collector. Each of those
+facts has a "recorded" column set once, when the row is written or the plan ends (``created_at`` /
+``recorded_at`` / ``closed_at``), and never changes after. ``day_tally_roll`` adds to the tally every fact recorded in
 ``[previous watermark, new watermark)`` and moves the watermark (``TallyMark`` "day") in the same
 transaction, so every fact is summed exactly once. A reader takes the tally rows of the period's days
 and adds, live, the facts recorded since the watermark: the result is what a scan of every fact would
@@ -43,7 +44,7 @@ from django.db.models.functions import Cast, Coalesce, TruncDate, TruncWeek
 from django.utils import timezone
 
 from collections_app.dashboard.live import active_plan_rows, open_case_rows, portfolio_rows
-from collections_app.models import CaseEvent, DayTally, StateTally, TallyMark
+from collections_app.models import CaseEvent, DayTally, Stage, StateTally, TallyMark
 from collections_app.services.audit import audit_log
 
 logger = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ def _facts():
     """Per metric: the fact rows, their business day and recorded time, team, collector, key and amount.
 
     Imported lazily: the fact models live in apps that import this one."""
-    from repayment.models import Payment
+    from repayment.models import Payment, RepaymentPlan
     from visits.models import ContactAttempt, Visit
 
     return {
@@ -111,6 +112,29 @@ def _facts():
             "collector": Coalesce("case__assigned_collector_id", 0),
             "key": Value(""),
             "amount": Sum("amount", output_field=MONEY),
+        },
+        # A case closed, reopened and closed again is two closures: the transition events, which never
+        # change, not the case's current closed_at, which a reopening clears.
+        Metric.CLOSURE: {
+            "qs": CaseEvent.objects.filter(kind=CaseEvent.Kind.TRANSITION, to_stage=Stage.CLOSED),
+            "day": TruncDate("created_at", tzinfo=_tz()),
+            "time": "created_at",
+            "recorded": "created_at",
+            "collector": Value(0),
+            "key": Value(""),
+            "amount": Value(ZERO, output_field=MONEY),
+        },
+        # Completed and defaulted are final: a plan leaves active once, stamped closed_at at that moment.
+        Metric.PLAN_END: {
+            "qs": RepaymentPlan.objects.filter(
+                status__in=[RepaymentPlan.Status.COMPLETED, RepaymentPlan.Status.DEFAULTED]
+            ),
+            "day": TruncDate("closed_at", tzinfo=_tz()),
+            "time": "closed_at",
+            "recorded": "closed_at",
+            "collector": Value(0),
+            "key": F("status"),
+            "amount": Value(ZERO, output_field=MONEY),
         },
     }
 
@@ -271,11 +295,15 @@ def _sums() -> defaultdict:
 
 
 def _fold(rows) -> dict[str, dict]:
-    """Rows ``(metric, key, collector, week, n, amount)`` into, per metric, ``[count, amount]`` by key
-    (the stage left, for stays), by collector and by week (payments)."""
-    out = {metric: {"key": _sums(), "collector": _sums(), "week": _sums()} for metric in Metric.values}
+    """Rows ``(metric, key, collector, week, n, amount)`` into, per metric, ``[count, amount]`` in all,
+    by key (the stage left, for stays; the end, for plans), by collector and by week (payments)."""
+    out = {
+        metric: {"total": [0, ZERO], "key": _sums(), "collector": _sums(), "week": _sums()} for metric in Metric.values
+    }
     for metric, key, collector, week, n, amount in rows:  # a few hundred grouped rows
         amount = Decimal(amount or 0)
+        out[metric]["total"][0] += n
+        out[metric]["total"][1] += amount
         for name, value in (("key", key), ("collector", collector), ("week", _as_date(week))):
             if value in (None, "", 0):
                 continue
@@ -299,7 +327,8 @@ def _no_date():
 
 
 def period_facts(scope, upto: dt.datetime | None) -> dict[str, dict]:
-    """Stays, visits, contact attempts and payments of the scope's cases in the period, folded by
+    """Stays, visits, contact attempts, payments, closures and plan ends of the scope's cases in the
+    period, folded by
     ``_fold``, from one statement: the tally rows of the period's days ``UNION ALL`` the facts recorded
     since the watermark ``upto``, read live (a literal, so the planner walks the "recorded" indexes).
     A scope that does not read tallies, or no watermark yet, reads every fact live."""

@@ -29,7 +29,8 @@ def refresh_state_tally() -> int:
 
 @shared_task(name="collections_app.dashboard.tasks.roll_day_tally", acks_late=True)
 def roll_day_tally() -> dict:
-    """Sum the visits, contacts, payments and stage stays recorded since the last roll (hourly)."""
+    """Sum the visits, contacts, payments, stage stays, closures and plan ends recorded since the last
+    roll (hourly)."""
     added = day_tally_roll()
     logger.info("day tally rolled: %s", added)
     return added

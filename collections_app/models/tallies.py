@@ -19,6 +19,8 @@ class DayTally(models.Model):
         VISIT = "visit", _("visits")
         CONTACT = "contact", _("contact attempts")
         PAYMENT = "payment", _("payments")  # amount: the sum paid
+        CLOSURE = "closure", _("case closures")
+        PLAN_END = "plan_end", _("plan ends")  # key: completed or defaulted
 
     metric = models.CharField(_("metric"), max_length=10, choices=Metric.choices)
     day = models.DateField(_("day"))

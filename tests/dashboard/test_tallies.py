@@ -12,9 +12,9 @@ from collections_app.dashboard import selectors
 from collections_app.dashboard.forms import Filters
 from collections_app.dashboard.scope import Scope
 from collections_app.dashboard.tallies import DAY_MARK, ROLL_MARGIN, day_tally_roll, state_tally_refresh
-from collections_app.models import AuditLog, CaseEvent, DayTally, StateTally, TallyMark
-from collections_app.services.cases import case_open
-from repayment.models import Payment
+from collections_app.models import AuditLog, CaseEvent, DayTally, Stage, StateTally, TallyMark
+from collections_app.services.cases import case_open, case_transition
+from repayment.models import Payment, RepaymentPlan
 from tests.factories import AccountFactory
 from visits.models import ContactAttempt, Visit
 
@@ -39,6 +39,7 @@ def _age_facts() -> None:
     for model, field in ((Visit, "created_at"), (ContactAttempt, "created_at"), (Payment, "recorded_at")):
         model.objects.update(**{field: F(field) - LATER})
     CaseEvent.objects.filter(created_at__gt=timezone.now() - LATER).update(created_at=F("created_at") - LATER)
+    RepaymentPlan.objects.filter(closed_at__gt=timezone.now() - LATER).update(closed_at=F("closed_at") - LATER)
 
 
 def _roll_everything() -> None:
@@ -81,6 +82,40 @@ def test_facts_recorded_after_the_roll_are_read_live(monkeypatch, cast, dataset)
     assert _comparable(tallied) == _comparable(live)
     collector = next(row for row in tallied["collectors"] if row["username"] == cast.collector_a.username)
     assert collector["visits"] >= 1
+
+
+def test_closures_and_plan_ends_after_the_roll_are_read_live(monkeypatch, cast, dataset):
+    _roll_everything()
+    assert DayTally.objects.filter(metric=DayTally.Metric.CLOSURE).exists()
+    assert DayTally.objects.filter(metric=DayTally.Metric.PLAN_END, key="completed").exists()
+    before = selectors.dashboard(user=cast.manager, filters=dataset.period)
+    case = dataset.cases["follow_up"]
+    case_transition(case=case, target=Stage.CLOSED, actor=cast.collector_a, close_reason="cured")
+    plan = RepaymentPlan.objects.get(case=case, status=RepaymentPlan.Status.ACTIVE)
+    RepaymentPlan.objects.filter(pk=plan.pk).update(status=RepaymentPlan.Status.DEFAULTED, closed_at=timezone.now())
+    after = selectors.dashboard(user=cast.manager, filters=dataset.period)
+    assert after["stages"]["closed"] == before["stages"]["closed"] + 1
+    assert after["plans"]["defaulted"] == before["plans"]["defaulted"] + 1
+    live = _live(monkeypatch, cast.manager, dataset.period)  # the state tally is a snapshot: compare the facts
+    assert after["stages"]["closed"] == live["stages"]["closed"]
+    assert (after["plans"]["completed"], after["plans"]["defaulted"]) == (
+        live["plans"]["completed"],
+        live["plans"]["defaulted"],
+    )
+
+
+def test_a_reopened_case_keeps_its_closure_and_a_second_one_counts_again(monkeypatch, cast, dataset):
+    """Closures are the transition events into closed: reopening does not undo the work of closing."""
+    case = dataset.cases["closed"]
+    before = selectors.dashboard(user=cast.supervisor_x, filters=dataset.period)["stages"]["closed"]
+    case_transition(case=case, target=Stage.PREPARATION, actor=cast.supervisor_x)
+    assert selectors.dashboard(user=cast.supervisor_x, filters=dataset.period)["stages"]["closed"] == before
+    case.refresh_from_db()
+    case_transition(case=case, target=Stage.CLOSED, actor=cast.supervisor_x, close_reason="written_off")
+    _roll_everything()
+    tallied = selectors.dashboard(user=cast.supervisor_x, filters=dataset.period)
+    assert tallied["stages"]["closed"] == before + 1
+    assert _comparable(tallied) == _comparable(_live(monkeypatch, cast.supervisor_x, dataset.period))
 
 
 def test_a_roll_adds_each_fact_once(cast, dataset):
