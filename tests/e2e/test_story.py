@@ -35,6 +35,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from collections_app.models import Case, DelinquentAccount, Notification, Stage, User
 from collections_app.services.screening import accounts_refresh_screening_keys
@@ -174,7 +175,9 @@ def _prepare_and_visit(story: Story, case: Case, photo: Path) -> Visit:
 
     page.click(f"a[href='/cases/{case.pk}/visits/new/']")
     page.click(".js-checkin")
-    page.wait_for_function("document.querySelector('[name=geo_status]').value === 'ok'")
+    # A locator assertion, not wait_for_function: a string predicate is eval'd in the page, which the
+    # Content-Security-Policy (no 'unsafe-eval') refuses whenever the first check comes too early.
+    expect(page.locator("[name=geo_status]")).to_have_value("ok", timeout=30_000)
     # The check-in button takes the browser's clock; the server's may have been moved to daytime.
     page.fill("input[name=checked_in_at]", (timezone.localtime() - dt.timedelta(minutes=20)).strftime("%Y-%m-%dT%H:%M"))
     page.check("input[name=identity_confirmed]")
