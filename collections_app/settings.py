@@ -220,6 +220,13 @@ CELERY_BEAT_SCHEDULE["imports-requeue-queued"] = {
     "task": "collections_app.importer.tasks.requeue_queued_imports",
     "schedule": 60.0,
 }
+# Running imports whose heartbeat is older than this are taken back (worker stopped mid-file; README,
+# "Importing accounts"): queued again, or failed after the third attempt.
+IMPORT_STALL_MINUTES = env_int("IMPORT_STALL_MINUTES", 15, minimum=1)
+CELERY_BEAT_SCHEDULE["imports-take-back-stalled"] = {
+    "task": "collections_app.importer.tasks.take_back_stalled_imports",
+    "schedule": 60.0,
+}
 # The follow-up engine: promises, instalments, reminders and care revisits due as database rows.
 CELERY_BEAT_SCHEDULE["repayment-sweep-followups"] = {
     "task": "repayment.tasks.sweep_followups",

@@ -1,4 +1,10 @@
-"""Import jobs: create (upload), run (Celery task or command), enqueue. Every run leaves one audit row."""
+"""Import jobs: create (upload), run (Celery task or command), enqueue. Every run leaves one audit row.
+
+A run holds its job by the attempt number its claim gave it: every write of the run (the progress after
+each chunk, the final status) is a compare-and-set on (running, that attempt) and also stamps the
+heartbeat ``progress_at``. A job whose worker died is taken back by the sweep in ``stalled``; a run that
+is still alive then loses the compare-and-set, rolls its chunk back and stops (``ClaimLost``).
+"""
 
 import datetime as dt
 import logging
@@ -6,6 +12,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,6 +32,10 @@ CHUNK_SIZE = 5000
 PG_CHUNK_SIZE = 20_000
 # Uploads up to this size import during the request; larger ones go to the Celery worker.
 INLINE_MAX_BYTES = 512 * 1024
+
+
+class ClaimLost(Exception):
+    """The job was taken back from this run (its heartbeat had gone stale): stop, write nothing more."""
 
 
 def may_import(user) -> bool:
@@ -54,41 +66,81 @@ def import_job_create(*, actor: User, upload, as_of: dt.date | None = None, crea
     return job
 
 
-def import_job_claim(job_id: int) -> bool:
-    """Compare-and-set queued → running, so of two deliveries of the same job only one runs it."""
-    return bool(
-        ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
-            status=ImportJob.Status.RUNNING, started_at=timezone.now()
-        )
+# What a claim resets: the progress bar and the counts are those of the run in progress.
+_RUN_COUNTERS = {
+    "total_rows": 0,
+    "processed_rows": 0,
+    "created_count": 0,
+    "updated_count": 0,
+    "unchanged_count": 0,
+    "error_count": 0,
+    "message": "",
+    "finished_at": None,
+}
+
+
+@transaction.atomic
+def import_job_claim(job_id: int) -> int | None:
+    """Compare-and-set queued → running, so of two deliveries of the same job only one runs it.
+
+    Returns the run's attempt number (counted in the same statement), or None when not queued.
+    ``started_at`` keeps the first attempt's start: the screening refresh after the run covers the
+    accounts earlier attempts wrote too.
+    """
+    now = timezone.now()
+    claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
+        status=ImportJob.Status.RUNNING,
+        attempts=F("attempts") + 1,
+        progress_at=now,
+        started_at=Coalesce(F("started_at"), Value(now)),
+        **_RUN_COUNTERS,
     )
+    if not claimed:
+        return None
+    return ImportJob.objects.filter(pk=job_id).values_list("attempts", flat=True).get()
+
+
+def _beat(job: ImportJob, **fields) -> None:
+    """Write the run's progress and heartbeat, or raise ``ClaimLost`` when the job is no longer this run's."""
+    held = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.RUNNING, attempts=job.attempts)
+    if not held.update(progress_at=timezone.now(), **fields):
+        raise ClaimLost
 
 
 def import_job_run(*, job_id: int, path: str | Path | None = None) -> ImportJob | None:
-    """Run a queued job to the end; None when another worker already claimed it."""
-    if not import_job_claim(job_id):
+    """Run a queued job to the end; None when another run claimed it or took it back from this one."""
+    attempt = import_job_claim(job_id)
+    if attempt is None:
         return None
     job = ImportJob.objects.select_related("created_by").get(pk=job_id)
+    job.attempts = attempt
     report = ReportWriter()
     try:
-        _run(job, Path(path) if path else Path(job.file.path), report)
-    except FileFormatError as exc:
-        job.status, job.message = ImportJob.Status.FAILED, str(exc.message)
-    except Exception:
-        logger.exception("import job %s failed", job.pk)
-        job.status, job.message = ImportJob.Status.FAILED, _("The import stopped on an unexpected error.")
-    else:
-        job.status = ImportJob.Status.DONE
+        try:
+            _run(job, Path(path) if path else Path(job.file.path), report)
+        except FileFormatError as exc:
+            job.status, job.message = ImportJob.Status.FAILED, str(exc.message)
+        except ClaimLost:
+            logger.warning("import job %s was taken back from attempt %s; it stops here", job.pk, attempt)
+            return None
+        except Exception:
+            logger.exception("import job %s failed", job.pk)
+            job.status, job.message = ImportJob.Status.FAILED, _("The import stopped on an unexpected error.")
+        else:
+            job.status = ImportJob.Status.DONE
+        # A BaseException (the worker being killed) skips this: the job stays running and the sweep
+        # takes it back once its heartbeat is stale.
+        if not _finish(job, report):
+            return None
     finally:
-        job.finished_at = timezone.now()
-        report.save_to(job)
         report.close()
-        job.save()
     audit_log(
         actor=job.created_by,
         action="import.run",
         obj=job,
         changes={
             "status": job.status,
+            "attempt": job.attempts,
             "rows": job.total_rows,
             "created": job.created_count,
             "updated": job.updated_count,
@@ -99,6 +151,31 @@ def import_job_run(*, job_id: int, path: str | Path | None = None) -> ImportJob 
     return job
 
 
+def _finish(job: ImportJob, report: ReportWriter) -> bool:
+    """Store the report and the final status; False (and no report kept) when the job is no longer this run's."""
+    job.finished_at = timezone.now()
+    report.save_to(job)
+    try:
+        _beat(
+            job,
+            status=job.status,
+            message=job.message,
+            finished_at=job.finished_at,
+            report=job.report.name,
+            total_rows=job.total_rows,
+            processed_rows=job.processed_rows,
+            created_count=job.created_count,
+            updated_count=job.updated_count,
+            unchanged_count=job.unchanged_count,
+            error_count=job.error_count,
+        )
+    except ClaimLost:
+        logger.warning("import job %s was taken back before attempt %s finished", job.pk, job.attempts)
+        job.report.delete(save=False)
+        return False
+    return True
+
+
 def import_file(
     *, path: str | Path, actor: User | None = None, as_of: dt.date | None = None, create_branches: bool = False
 ) -> ImportJob:
@@ -106,7 +183,8 @@ def import_file(
     job = ImportJob.objects.create(
         created_by=actor, filename=Path(path).name[:255], as_of=as_of, create_branches=create_branches
     )
-    return import_job_run(job_id=job.pk, path=path)
+    # None: the sweep took the job back from this run (see ``stalled``): return it as the sweep left it.
+    return import_job_run(job_id=job.pk, path=path) or ImportJob.objects.get(pk=job.pk)
 
 
 def _context(job: ImportJob, report: ReportWriter) -> ImportContext:
@@ -145,15 +223,16 @@ def _run(job: ImportJob, path: Path, report: ReportWriter) -> None:
     if unknown:
         job.message = _("Ignored unknown columns: %(columns)s.") % {"columns": ", ".join(unknown)}
     job.total_rows = table.total_rows
-    ImportJob.objects.filter(pk=job.pk).update(total_rows=job.total_rows, message=job.message)
+    # ``days_past_due`` counts back from the as-of date: a re-run after midnight keeps the first attempt's.
+    job.as_of = job.as_of or local_today()
+    _beat(job, total_rows=job.total_rows, message=job.message, as_of=job.as_of)
     ctx = _context(job, report)
-    as_of = job.as_of or local_today()
-    started = timezone.now()
     try:
-        _process(job, ctx, table, as_of)
+        _process(job, ctx, table, job.as_of)
     finally:
-        # One set-based refresh of every account this run wrote (bulk_create stamps updated_at).
-        _refresh_screening(started)
+        # One set-based refresh of every account this job wrote (bulk_create stamps updated_at), since its
+        # first attempt's start: rows an earlier, stopped attempt wrote are unchanged now, not rewritten.
+        refresh_screening_since(job.started_at)
 
 
 def _chunk_size() -> int:
@@ -165,6 +244,8 @@ def _process(job: ImportJob, ctx: ImportContext, table: TableFile, as_of: dt.dat
     chunk: list = []
     processed = 0
     chunk_size = _chunk_size()
+    # A chunk is flushed every ``chunk_size`` rows of the file, valid or not, so the heartbeat keeps
+    # beating through a stretch of bad rows too.
     for number, cells in table.rows():
         processed += 1
         row = R.validate_row(number, cells, as_of=as_of)
@@ -177,28 +258,31 @@ def _process(job: ImportJob, ctx: ImportContext, table: TableFile, as_of: dt.dat
         else:
             first_seen[row.account_no] = number
             chunk.append(row)
-        if len(chunk) >= chunk_size:
+        if processed % chunk_size == 0:
             _flush(job, ctx, chunk, processed)
             chunk = []
     _flush(job, ctx, chunk, processed)
 
 
 def _flush(job: ImportJob, ctx: ImportContext, chunk: list, processed: int) -> None:
-    if chunk:
-        upsert_chunk(ctx, chunk, actor_id=job.created_by_id)
-    counts = ctx.counts
+    """Write the chunk and the progress in one transaction: a run that lost its job rolls its chunk back."""
+    with transaction.atomic():
+        if chunk:
+            upsert_chunk(ctx, chunk, actor_id=job.created_by_id)
+        counts = ctx.counts
+        _beat(
+            job,
+            processed_rows=processed,
+            created_count=counts.created,
+            updated_count=counts.updated,
+            unchanged_count=counts.unchanged,
+            error_count=counts.failed,
+        )
     job.processed_rows, job.error_count = processed, counts.failed
     job.created_count, job.updated_count, job.unchanged_count = counts.created, counts.updated, counts.unchanged
-    ImportJob.objects.filter(pk=job.pk).update(
-        processed_rows=processed,
-        created_count=counts.created,
-        updated_count=counts.updated,
-        unchanged_count=counts.unchanged,
-        error_count=counts.failed,
-    )
 
 
-def _refresh_screening(since) -> None:
+def refresh_screening_since(since) -> None:
     from collections_app.services.screening import accounts_refresh_screening_keys
 
     accounts_refresh_screening_keys(DelinquentAccount.objects.filter(updated_at__gte=since))

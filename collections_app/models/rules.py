@@ -1,7 +1,17 @@
 import datetime as dt
+import logging
+from decimal import Decimal
 
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.utils import formats
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from collections_app.templatetags.doorstep import money
+
+logger = logging.getLogger(__name__)
 
 
 class RulePack(models.Model):
@@ -37,6 +47,10 @@ class Notification(models.Model):
     case = models.ForeignKey("collections_app.Case", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     kind = models.CharField(_("kind"), max_length=40)
     message = models.CharField(_("message"), max_length=500)
+    # The untranslated message and its values, so each reader gets it in their own language (``message``
+    # is the same text rendered in the project's language when it was created, for rows without one).
+    template = models.CharField(_("message template"), max_length=300, blank=True)
+    params = models.JSONField(_("message values"), default=dict, blank=True)
     # Idempotency: the same alert (e.g. "3rd broken promise on case 12") is created once.
     dedupe_key = models.CharField(max_length=120, blank=True)
     created_at = models.DateTimeField(_("time"), auto_now_add=True)
@@ -55,6 +69,61 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.message
+
+    # ``params`` holds each value as the reader's language will show it: a number or plain text as it is,
+    # and tagged values built by the helpers below (``repayment.services.common`` fills them): a date (ISO),
+    # an amount (a Decimal string and its currency), a choice's stored value (its label is translated when
+    # read) and a message within the message (a revisit's reason: its own msgid and values).
+
+    @staticmethod
+    def date_value(day: dt.date) -> dict:
+        return {"date": day.isoformat()}
+
+    @staticmethod
+    def money_value(amount, currency: str) -> dict:
+        return {"money": str(amount), "currency": currency}
+
+    @staticmethod
+    def choice_value(model: type[models.Model], field: str, value: str) -> dict:
+        return {"choice": f"{model._meta.label}.{field}", "value": value}
+
+    @staticmethod
+    def message_value(template: str, params: dict) -> dict:
+        return {"template": template, "params": params}
+
+    @property
+    def text(self) -> str:
+        """The message in the active language, its dates and amounts formatted for it; ``message`` for a row
+        without a template (older rows, other senders) or whose values no longer fit the template."""
+        if not self.template:
+            return self.message
+        try:
+            return self._render(self.template, self.params)
+        except (KeyError, ValueError, TypeError, AttributeError, LookupError, ArithmeticError, FieldDoesNotExist):
+            logger.warning("notification %s: its values do not fit its template; showing its message", self.pk)
+            return self.message
+
+    @classmethod
+    def _render(cls, template: str, params: dict) -> str:
+        return gettext(template) % {name: cls._localised(value) for name, value in params.items()}
+
+    @classmethod
+    def _localised(cls, value) -> str | int:
+        if isinstance(value, str | int):
+            return value
+        if not isinstance(value, dict):
+            raise TypeError(value)
+        if "date" in value:
+            return formats.date_format(dt.date.fromisoformat(value["date"]))
+        if "money" in value:
+            return money(Decimal(value["money"]), value["currency"])
+        if "choice" in value:
+            app_label, model, field = value["choice"].split(".")
+            choices = dict(apps.get_model(app_label, model)._meta.get_field(field).flatchoices)
+            return str(choices[value["value"]])
+        if "template" in value:
+            return cls._render(value["template"], value["params"])
+        raise ValueError(value)
 
 
 class AccountBucketSnapshot(models.Model):
@@ -101,6 +170,10 @@ class ImportJob(models.Model):
     message = models.TextField(_("message"), blank=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # A running job's heartbeat (claimed, then after each chunk) and how many runs claimed it: a job
+    # whose worker died mid-file is found by a stale heartbeat and taken back, a bounded number of times.
+    progress_at = models.DateTimeField(_("last progress"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
 
     class Meta:
         ordering = ["-created_at", "-id"]

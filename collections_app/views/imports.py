@@ -11,6 +11,7 @@ from collections_app.exceptions import DoorstepError
 from collections_app.forms_imports import ImportUploadForm
 from collections_app.importer.rows import COLUMNS, REQUIRED_COLUMNS
 from collections_app.importer.services import import_job_create, import_job_run, inline_max_bytes, may_import
+from collections_app.importer.stalled import MAX_ATTEMPTS
 from collections_app.importer.tasks import import_job_enqueue
 from collections_app.models import ImportJob, Role
 
@@ -52,6 +53,7 @@ def import_list(request):
         "jobs": _jobs(request.user)[:LIST_LIMIT],
         "columns": COLUMNS,
         "required_columns": REQUIRED_COLUMNS,
+        "max_attempts": MAX_ATTEMPTS,
     }
     return render(request, "imports/import_list.html", context)
 
@@ -74,7 +76,7 @@ def _start(request, job: ImportJob, size: int) -> None:
 def import_progress(request, pk: int):
     _require_importer(request)
     job = get_object_or_404(_jobs(request.user), pk=pk)
-    return render(request, "imports/_job_row.html", {"job": job})
+    return render(request, "imports/_job_row.html", {"job": job, "max_attempts": MAX_ATTEMPTS})
 
 
 @require_GET
