@@ -87,7 +87,7 @@ def borrower_anonymise(*, borrower_id: int, cutoff: dt.datetime, actor=None) -> 
         event.payload = _scrub_payload(event.payload)
     CaseEvent.objects.bulk_update(events, ["payload"], batch_size=500)
     Case.objects.filter(pk__in=case_ids).update(next_action="")
-    Notification.objects.filter(case_id__in=case_ids).update(message="—")
+    Notification.objects.filter(case_id__in=case_ids).update(message="—", template="", params={})
     borrower_anonymised.send(sender=Borrower, borrower_id=borrower_id, case_ids=case_ids)
     audit_log(
         actor=actor,

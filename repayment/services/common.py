@@ -3,12 +3,14 @@ moving the case along, notifications and the broken-promise bookkeeping."""
 
 import datetime as dt
 import logging
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from collections_app.exceptions import NotPermitted, TransitionNotAllowed
 from collections_app.models import Case, DelinquentAccount, Notification, Stage
@@ -21,6 +23,18 @@ logger = logging.getLogger(__name__)
 
 NEGOTIABLE_STAGES = (Stage.VISIT, Stage.NEGOTIATION, Stage.FOLLOW_UP)
 REMINDER_HOUR = 9
+
+# The notifications' messages, untranslated: a notification keeps the msgid and is shown in its reader's language.
+REMINDER_TEXT = gettext_noop("Case #%(case)s: %(amount)s is due on %(date)s.")
+REVISIT_TEXT = gettext_noop("Case #%(case)s: %(reason)s")
+CARE_TEXT = gettext_noop("Case #%(case)s was cured: time for a care revisit.")
+ALERT_TEXT = gettext_noop("Account %(no)s (case #%(case)s) has %(count)s broken promises.")
+BROKEN_REASON = gettext_noop("promise of %(amount)s due %(date)s was broken; revisit the borrower.")
+PARTLY_KEPT_REASON = gettext_noop("promise of %(amount)s due %(date)s was only partly kept; revisit the borrower.")
+DEFAULTED_REASON = gettext_noop(
+    "instalment %(seq)s of %(amount)s due %(date)s was missed; the plan defaulted. Revisit the borrower."
+)
+PLAN_APPROVAL_TEXT = gettext_noop("Case #%(case)s: a %(kind)s plan of %(amount)s awaits your approval.")
 
 
 def require_field_actor(case: Case, actor) -> str:
@@ -77,17 +91,47 @@ def move_to_follow_up(*, case: Case, actor) -> None:
         case_transition(case=case, target=Stage.FOLLOW_UP, actor=actor)
 
 
-def notify(*, recipient, case: Case | None, kind: str, message: str, dedupe_key: str) -> Notification | None:
-    """Create a notification once per ``dedupe_key`` (a re-run or a redelivered task creates nothing)."""
+def notify(
+    *, recipient, case: Case | None, kind: str, message: str, template: str, params: dict, dedupe_key: str
+) -> Notification | None:
+    """Create a notification once per ``dedupe_key`` (a re-run or a redelivered task creates nothing).
+
+    ``template`` is the untranslated msgid and ``params`` its values (``message_params``), which the reader's
+    language renders (``Notification.text``); ``message`` is the text in the language active now."""
     if recipient is None or Notification.objects.filter(dedupe_key=dedupe_key).exists():
         return None
     try:
         with transaction.atomic():
             return Notification.objects.create(
-                recipient=recipient, case=case, kind=kind, message=message[:500], dedupe_key=dedupe_key
+                recipient=recipient,
+                case=case,
+                kind=kind,
+                message=message[:500],
+                template=template,
+                params=params,
+                dedupe_key=dedupe_key,
             )
     except IntegrityError:
         return None
+
+
+def message_params(values: dict, currency: str) -> dict:
+    """A message's ``%`` values as ``Notification.params`` keeps them: amounts (Decimal, in ``currency``) and
+    dates tagged, to be formatted for each reader; numbers and text as they are. The sweep calls it per
+    notification, so it is kept to a type check per value."""
+    params = {}
+    for name, value in values.items():
+        if isinstance(value, Decimal):
+            value = Notification.money_value(value, currency)
+        elif isinstance(value, dt.date):
+            value = Notification.date_value(value)
+        params[name] = value
+    return params
+
+
+def revisit_params(*, case_id: int, reason: str, values: dict, currency: str) -> dict:
+    """``REVISIT_TEXT``'s values: the case and the reason, itself a message with values."""
+    return {"case": case_id, "reason": Notification.message_value(reason, message_params(values, currency))}
 
 
 def refresh_screening_key(account: DelinquentAccount) -> None:
@@ -107,12 +151,14 @@ def record_broken_promise(*, case: Case, source_key: str) -> int:
     count = account.broken_promises
     supervisor = case.team.supervisor
     if count >= conf.broken_promises_alert() and supervisor is not None:
+        values = {"no": account.account_no, "case": case.pk, "count": count}
         notify(
             recipient=supervisor,
             case=case,
             kind="broken_promises",
-            message=_("Account %(no)s (case #%(case)s) has %(count)s broken promises.")
-            % {"no": account.account_no, "case": case.pk, "count": count},
+            message=_(ALERT_TEXT) % values,
+            template=ALERT_TEXT,
+            params=values,
             dedupe_key=f"broken-promises:{account.pk}:{count}",
         )
     return count

@@ -26,7 +26,20 @@ from collections_app.models import Case, CaseEvent, Stage
 from collections_app.services.cases import case_event_add, case_transition
 from repayment import conf
 from repayment.models import FollowUpCheck, Instalment, PromiseToPay, RepaymentPlan
-from repayment.services.common import cancel_checks, case_tz, notify, record_broken_promise
+from repayment.services.common import (
+    BROKEN_REASON,
+    CARE_TEXT,
+    DEFAULTED_REASON,
+    PARTLY_KEPT_REASON,
+    REMINDER_TEXT,
+    REVISIT_TEXT,
+    cancel_checks,
+    case_tz,
+    message_params,
+    notify,
+    record_broken_promise,
+    revisit_params,
+)
 from repayment.services.followups_bulk import followups_sweep_batch
 from repayment.services.payments import paid_in_time
 
@@ -44,16 +57,21 @@ def _event(check: FollowUpCheck, outcome: str, **extra) -> None:
     case_event_add(case=check.case, actor=None, kind=CaseEvent.Kind.FOLLOW_UP, payload=payload)
 
 
-def _revisit(*, case: Case, check: FollowUpCheck, now: dt.datetime, reason: str) -> None:
-    """Send the case back for a revisit: stage follow-up → visit, a next action for the collector, a notification."""
+def _revisit(*, case: Case, check: FollowUpCheck, now: dt.datetime, reason: str, values: dict) -> None:
+    """Send the case back for a revisit: stage follow-up → visit, a next action for the collector, a notification.
+
+    ``reason`` is an untranslated msgid with its ``values``."""
+    text = _(reason) % values
     if case.stage == Stage.FOLLOW_UP:
-        case_transition(case=case, target=Stage.VISIT, actor=None, note=reason, payload={"check": check.pk})
-    Case.objects.filter(pk=case.pk).update(next_action=reason[:200], next_action_due=now)
+        case_transition(case=case, target=Stage.VISIT, actor=None, note=text, payload={"check": check.pk})
+    Case.objects.filter(pk=case.pk).update(next_action=text[:200], next_action_due=now)
     notify(
         recipient=case.assigned_collector,
         case=case,
         kind="revisit",
-        message=_("Case #%(case)s: %(reason)s") % {"case": case.pk, "reason": reason},
+        message=_(REVISIT_TEXT) % {"case": case.pk, "reason": text},
+        template=REVISIT_TEXT,
+        params=revisit_params(case_id=case.pk, reason=reason, values=values, currency=case.account.currency),
         dedupe_key=f"revisit:{check.dedupe_key}",
     )
 
@@ -77,13 +95,14 @@ def _evaluate_promise(check: FollowUpCheck, now: dt.datetime) -> str:
     _event(check, status, promise=promise.pk, paid=str(paid), amount=str(promise.amount))
     if status == PromiseToPay.Status.BROKEN:
         record_broken_promise(case=case, source_key=check.dedupe_key)
-        reason = _("promise of %(amount)s due %(date)s was broken; revisit the borrower.")
+        reason = BROKEN_REASON
     elif status == PromiseToPay.Status.PARTIALLY_KEPT:
-        reason = _("promise of %(amount)s due %(date)s was only partly kept; revisit the borrower.")
+        reason = PARTLY_KEPT_REASON
     else:
         return status
     cancel_checks(promise=promise, kind=Kind.REMINDER, result="promise_resolved", except_pk=check.pk)
-    _revisit(case=case, check=check, now=now, reason=reason % {"amount": promise.amount, "date": promise.due_date})
+    values = {"amount": promise.amount, "date": promise.due_date}
+    _revisit(case=case, check=check, now=now, reason=reason, values=values)
     return status
 
 
@@ -110,11 +129,8 @@ def _evaluate_instalment(check: FollowUpCheck, now: dt.datetime) -> str:
     case_event_add(case=case, actor=None, kind=CaseEvent.Kind.PLAN, payload={"plan": plan.pk, "status": "defaulted"})
     if case.is_open:
         record_broken_promise(case=case, source_key=check.dedupe_key)
-        reason = _(
-            "instalment %(seq)s of %(amount)s due %(date)s was missed; the plan defaulted. Revisit the borrower."
-        )
         values = {"seq": instalment.seq, "amount": instalment.amount, "date": instalment.due_date}
-        _revisit(case=case, check=check, now=now, reason=reason % values)
+        _revisit(case=case, check=check, now=now, reason=DEFAULTED_REASON, values=values)
     return "defaulted"
 
 
@@ -125,12 +141,14 @@ def _evaluate_reminder(check: FollowUpCheck, now: dt.datetime) -> str:
         return "not_needed"
     if timezone.localdate(now, case_tz(check.case)) > target.due_date:
         return "too_late"  # the sweep was down past the due date; the due check handles it
+    values = {"case": check.case_id, "amount": target.remaining, "date": target.due_date}
     notify(
         recipient=check.case.assigned_collector,
         case=check.case,
         kind="reminder",
-        message=_("Case #%(case)s: %(amount)s is due on %(date)s.")
-        % {"case": check.case_id, "amount": target.remaining, "date": target.due_date},
+        message=_(REMINDER_TEXT) % values,
+        template=REMINDER_TEXT,
+        params=message_params(values, check.case.account.currency),
         dedupe_key=f"reminder:{check.pk}",
     )
     return "reminded"
@@ -142,7 +160,9 @@ def _evaluate_care(check: FollowUpCheck, now: dt.datetime) -> str:
         recipient=case.assigned_collector or case.team.supervisor,
         case=case,
         kind="care_revisit",
-        message=_("Case #%(case)s was cured: time for a care revisit.") % {"case": case.pk},
+        message=_(CARE_TEXT) % {"case": case.pk},
+        template=CARE_TEXT,
+        params={"case": case.pk},
         dedupe_key=f"care:{check.pk}",
     )
     _event(check, "care_revisit_due")

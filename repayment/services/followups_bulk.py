@@ -42,6 +42,7 @@ from collections_app.models import CaseEvent, Notification, Stage
 from collections_app.services.audit import audit_log
 from collections_app.services.bulk_rows import id_list, insert_rows
 from repayment.models import ZERO, FollowUpCheck, Instalment, PaymentAllocation, PromiseToPay, RepaymentPlan
+from repayment.services.common import REMINDER_TEXT, message_params
 from repayment.services.followups_moves import CaseMoves, settles_set_based
 
 logger = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ class DueCheck:
     case_stage: str
     collector_id: int | None
     branch_timezone: str
+    currency: str  # the account's, for the amounts in its notifications
 
 
 def _claim(now: dt.datetime, size: int) -> list[DueCheck]:
@@ -89,6 +91,7 @@ def _claim(now: dt.datetime, size: int) -> list[DueCheck]:
             "case__stage",
             "case__assigned_collector_id",
             "case__account__branch__timezone",
+            "case__account__currency",
         )[:size]
     )
     return [DueCheck(*row) for row in rows]
@@ -172,7 +175,7 @@ class _Batch:
         self.events: list[dict] = []  # CaseEvent rows (bulk_rows.insert_rows)
         self.notifications: list[dict] = []  # Notification rows
         self.moves: CaseMoves | None = None
-        self.reminder_text = _("Case #%(case)s: %(amount)s is due on %(date)s.")  # translated once per batch
+        self.reminder_text = _(REMINDER_TEXT)  # translated once per batch
 
     def classify(self) -> list[int]:
         """Decide every check that needs no case change and pick the case-moving ones settled set-based
@@ -251,17 +254,15 @@ class _Batch:
         if timezone.localdate(self.now, tz) > target.due_date:
             return "too_late"  # the sweep was down past the due date; the due check handles it
         if check.collector_id is not None:
-            message = self.reminder_text % {
-                "case": check.case_id,
-                "amount": target.remaining,
-                "date": target.due_date,
-            }
+            values = {"case": check.case_id, "amount": target.remaining, "date": target.due_date}
             self.notifications.append(
                 {
                     "recipient_id": check.collector_id,
                     "case_id": check.case_id,
                     "kind": "reminder",
-                    "message": message[:500],
+                    "message": (self.reminder_text % values)[:500],
+                    "template": REMINDER_TEXT,
+                    "params": message_params(values, check.currency),
                     "dedupe_key": f"reminder:{check.pk}",
                 }
             )

@@ -37,6 +37,15 @@ from collections_app.services.bulk_rows import id_list, update_by_id
 from collections_app.services.cases import cases_transition_bulk
 from repayment import conf
 from repayment.models import FollowUpCheck, Instalment, PromiseToPay, RepaymentPlan
+from repayment.services.common import (
+    ALERT_TEXT,
+    BROKEN_REASON,
+    CARE_TEXT,
+    DEFAULTED_REASON,
+    PARTLY_KEPT_REASON,
+    REVISIT_TEXT,
+    revisit_params,
+)
 
 if TYPE_CHECKING:
     from repayment.services.followups_bulk import DueCheck
@@ -62,6 +71,8 @@ class _Move:
     case: Case  # the locked read
     outcome: str
     reason: str = ""  # the revisit's reason; empty when the case is not sent back
+    reason_template: str = ""  # the reason untranslated, with its values, for the notification
+    reason_values: dict = field(default_factory=dict)
     counts_broken: bool = False
     notifications: list = field(default_factory=list)
 
@@ -75,19 +86,17 @@ class CaseMoves:
         self.moves: list[_Move] = []
         self.moved_cases: list[int] = []
         self.results: dict[int, str] = {}
-        # Each message is translated once per batch, not once per check.
-        self.text = {
-            PromiseToPay.Status.BROKEN: _("promise of %(amount)s due %(date)s was broken; revisit the borrower."),
-            PromiseToPay.Status.PARTIALLY_KEPT: _(
-                "promise of %(amount)s due %(date)s was only partly kept; revisit the borrower."
-            ),
-            "defaulted": _(
-                "instalment %(seq)s of %(amount)s due %(date)s was missed; the plan defaulted. Revisit the borrower."
-            ),
-            "revisit": _("Case #%(case)s: %(reason)s"),
-            "care": _("Case #%(case)s was cured: time for a care revisit."),
-            "alert": _("Account %(no)s (case #%(case)s) has %(count)s broken promises."),
+        # The messages untranslated (kept by each notification), and each translated once per batch, not once
+        # per check.
+        self.templates = {
+            PromiseToPay.Status.BROKEN: BROKEN_REASON,
+            PromiseToPay.Status.PARTIALLY_KEPT: PARTLY_KEPT_REASON,
+            "defaulted": DEFAULTED_REASON,
+            "revisit": REVISIT_TEXT,
+            "care": CARE_TEXT,
+            "alert": ALERT_TEXT,
         }
+        self.text = {key: _(template) for key, template in self.templates.items()}
 
     def prepare(self) -> list[int]:
         """Lock the cases, decide each check, write everything but the stage moves; return the ids of the
@@ -166,8 +175,16 @@ class CaseMoves:
         promise, paid = self.batch.promises[check.promise_id], self.batch.promise_paid[check.promise_id]
         status = PromiseToPay.Status.PARTIALLY_KEPT if paid > 0 else PromiseToPay.Status.BROKEN
         self._event(check, status, promise=promise.pk, paid=str(paid), amount=str(promise.amount))
-        reason = self.text[status] % {"amount": promise.amount, "date": promise.due_date}
-        return _Move(check, case, status, reason=reason, counts_broken=status == PromiseToPay.Status.BROKEN)
+        values = {"amount": promise.amount, "date": promise.due_date}
+        return _Move(
+            check,
+            case,
+            status,
+            reason=self.text[status] % values,
+            reason_template=self.templates[status],
+            reason_values=values,
+            counts_broken=status == PromiseToPay.Status.BROKEN,
+        )
 
     def _decide_instalment(self, check: "DueCheck", case: Case) -> _Move:
         instalment = self.batch.instalments[check.instalment_id]
@@ -183,12 +200,16 @@ class CaseMoves:
         )
         if not case.is_open:
             return _Move(check, case, "defaulted")
-        reason = self.text["defaulted"] % {
-            "seq": instalment.seq,
-            "amount": instalment.amount,
-            "date": instalment.due_date,
-        }
-        return _Move(check, case, "defaulted", reason=reason, counts_broken=True)
+        values = {"seq": instalment.seq, "amount": instalment.amount, "date": instalment.due_date}
+        return _Move(
+            check,
+            case,
+            "defaulted",
+            reason=self.text["defaulted"] % values,
+            reason_template=self.templates["defaulted"],
+            reason_values=values,
+            counts_broken=True,
+        )
 
     def _decide_care(self, check: "DueCheck", case: Case) -> _Move:
         move = _Move(check, case, "care_revisit_due")
@@ -200,6 +221,8 @@ class CaseMoves:
                     "case_id": case.pk,
                     "kind": "care_revisit",
                     "message": (self.text["care"] % {"case": case.pk})[:500],
+                    "template": self.templates["care"],
+                    "params": {"case": case.pk},
                     "dedupe_key": f"care:{check.pk}",
                 }
             )
@@ -279,17 +302,15 @@ class CaseMoves:
             running[account_id] += 1
             count = running[account_id]
             if count >= threshold and supervisor_id is not None:
-                message = self.text["alert"] % {
-                    "no": rows[account_id][1],
-                    "case": move.case.pk,
-                    "count": count,
-                }
+                values = {"no": rows[account_id][1], "case": move.case.pk, "count": count}
                 move.notifications.append(
                     {
                         "recipient_id": supervisor_id,
                         "case_id": move.case.pk,
                         "kind": "broken_promises",
-                        "message": message[:500],
+                        "message": (self.text["alert"] % values)[:500],
+                        "template": self.templates["alert"],
+                        "params": values,
                         "dedupe_key": f"broken-promises:{account_id}:{count}",
                     }
                 )
@@ -304,6 +325,13 @@ class CaseMoves:
                 "case_id": move.case.pk,
                 "kind": "revisit",
                 "message": (self.text["revisit"] % {"case": move.case.pk, "reason": move.reason})[:500],
+                "template": self.templates["revisit"],
+                "params": revisit_params(
+                    case_id=move.case.pk,
+                    reason=move.reason_template,
+                    values=move.reason_values,
+                    currency=move.check.currency,
+                ),
                 "dedupe_key": f"revisit:{move.check.dedupe_key}",
             }
         )

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from collections_app.exceptions import DoorstepError, NotPermitted, TransitionNotAllowed
-from collections_app.models import Case, CaseEvent, User
+from collections_app.models import Case, CaseEvent, Notification, User
 from collections_app.services.audit import audit_log
 from collections_app.services.cases import case_event_add
 from collections_app.workflow import SUPERVISOR, actor_role
@@ -16,8 +16,10 @@ from repayment import conf
 from repayment.models import FollowUpCheck, Instalment, RepaymentPlan
 from repayment.schedule import build_schedule, term_months
 from repayment.services.common import (
+    PLAN_APPROVAL_TEXT,
     cancel_checks,
     deadline_at,
+    message_params,
     move_to_follow_up,
     notify,
     reminder_at,
@@ -169,12 +171,16 @@ def plan_submit(*, plan: RepaymentPlan, actor: User) -> RepaymentPlan:
         _plan_event(plan, actor, "submit", reasons=plan.approval_reasons)
         supervisor = plan.case.team.supervisor
         if supervisor is not None and supervisor.pk != plan.created_by_id:
+            values = {"case": plan.case_id, "kind": plan.get_kind_display(), "amount": plan.amount}
+            params = message_params(values, plan.case.account.currency)
+            params["kind"] = Notification.choice_value(RepaymentPlan, "kind", plan.kind)
             notify(
                 recipient=supervisor,
                 case=plan.case,
                 kind="plan_approval",
-                message=_("Case #%(case)s: a %(kind)s plan of %(amount)s awaits your approval.")
-                % {"case": plan.case_id, "kind": plan.get_kind_display(), "amount": plan.amount},
+                message=_(PLAN_APPROVAL_TEXT) % values,
+                template=PLAN_APPROVAL_TEXT,
+                params=params,
                 dedupe_key=f"plan-approval:{plan.pk}",
             )
         return plan

@@ -147,7 +147,10 @@ def _state(since_event: int, since_note: int, since_audit: int) -> dict:
                 "case_id", "actor_id", "kind", "from_stage", "to_stage", "payload", "stage_seconds"
             )
         ],
-        "notifications": sorted(notes.values_list("recipient_id", "case_id", "kind", "message", "dedupe_key")),
+        "notifications": sorted(
+            notes.values_list("recipient_id", "case_id", "kind", "message", "dedupe_key", "template", "params"),
+            key=lambda row: row[:5],
+        ),
         "transition_audit": list(transitions.values_list("actor_id", "object_type", "object_id", "changes")),
     }
 
@@ -222,6 +225,28 @@ def test_set_based_batch_writes_the_same_rows_as_the_one_by_one_evaluators(book,
         [("collector_a", "revisit")] * 4  # two, two, plan, moved (bare has no collector)
         + [("supervisor_x", "broken_promises"), ("collector_a", "care_revisit"), ("collector_a", "reminder")]
     )
+    # Both paths keep each message's msgid and values, down to the revisit reason's own.
+    revisit = notes.get(kind="revisit", case=book["plan"])
+    assert revisit.template == "Case #%(case)s: %(reason)s"
+    assert revisit.params == {
+        "case": book["plan"].pk,
+        "reason": {
+            "template": (
+                "instalment %(seq)s of %(amount)s due %(date)s was missed; the plan defaulted. Revisit the borrower."
+            ),
+            "params": {"seq": 1, "amount": {"money": "200.00", "currency": "CNY"}, "date": {"date": "2026-03-05"}},
+        },
+    }
+    reminder = notes.get(kind="reminder")
+    assert reminder.params == {
+        "case": book["kept"].pk,
+        "amount": {"money": "20.00", "currency": "CNY"},
+        "date": {"date": "2026-04-03"},
+    }
+    alert = notes.get(kind="broken_promises")
+    assert alert.template == "Account %(no)s (case #%(case)s) has %(count)s broken promises."
+    assert alert.params == {"no": book["plan"].account.account_no, "case": book["plan"].pk, "count": 2}
+    assert notes.get(kind="care_revisit").params == {"case": book["cured"].pk}
     (audit,) = AuditLog.objects.filter(action="followups.sweep_batch", pk__gt=marks[2])
     assert audit.changes["moved_to_visit"] == sorted([book["plan"].pk, book["bare"].pk, book["two"].pk])
     assert len(audit.changes["broken_promises"]) == 3 and len(audit.changes["defaulted_plans"]) == 1

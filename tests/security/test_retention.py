@@ -7,7 +7,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from collections_app import retention
-from collections_app.models import AuditLog, Borrower, CaseEvent, CloseReason, RulePack, Stage
+from collections_app.models import AuditLog, Borrower, CaseEvent, CloseReason, Notification, RulePack, Stage
 from collections_app.services.cases import case_assign, case_open, case_transition
 from collections_app.tasks import retention_anonymise
 from tests.factories import AccountFactory, BorrowerFactory
@@ -59,6 +59,23 @@ def test_an_old_closed_case_is_anonymised(closed_case):
     assert row.object_id == str(borrower.pk) and row.changes["cases"] == [case.pk]
     case.refresh_from_db()
     assert case.stage == Stage.CLOSED and case.overdue_amount_at_open  # statistics stay
+
+
+def test_an_anonymised_cases_notifications_keep_no_account_or_amount(closed_case, cast):
+    """A notification's values (account number, amount) would render again from its template."""
+    case = closed_case(days_ago=3 * 365)
+    note = Notification.objects.create(
+        recipient=cast.collector_a,
+        case=case,
+        kind="reminder",
+        message=f"Account {case.account.account_no}: 350.00 due",
+        template="Account %(no)s (case #%(case)s) has %(count)s broken promises.",
+        params={"no": case.account.account_no, "case": case.pk, "count": 3},
+    )
+    assert case.account.account_no in note.text
+    assert retention.anonymise_expired() == 1
+    note.refresh_from_db()
+    assert (note.message, note.template, note.params, note.text) == ("—", "", {}, "—")
 
 
 def test_recent_closed_and_open_cases_are_kept(closed_case, open_case):
