@@ -102,3 +102,16 @@ class CaseFactory(factory.django.DjangoModelFactory):
     team = factory.SubFactory(TeamFactory)
     stage = Stage.SCREENING
     overdue_amount_at_open = factory.LazyAttribute(lambda o: o.account.overdue_amount)
+
+
+def case_walked_to(cast, stage=Stage.NEGOTIATION):
+    """A new account's case of team X, assigned to collector A, walked along the workflow to ``stage``."""
+    from collections_app.services.cases import case_assign, case_open, case_transition
+
+    case = case_open(account=AccountFactory(branch=cast.branch_a), actor=cast.supervisor_x, team=cast.team_x)
+    case = case_assign(case=case, collector=cast.collector_a, actor=cast.supervisor_x)
+    for target in (Stage.PREPARATION, Stage.VISIT, Stage.NEGOTIATION):
+        case_transition(case=case, target=target, actor=cast.collector_a)
+        if target == stage:
+            break
+    return case

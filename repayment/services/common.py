@@ -34,7 +34,7 @@ PARTLY_KEPT_REASON = gettext_noop("promise of %(amount)s due %(date)s was only p
 DEFAULTED_REASON = gettext_noop(
     "instalment %(seq)s of %(amount)s due %(date)s was missed; the plan defaulted. Revisit the borrower."
 )
-PLAN_APPROVAL_TEXT = gettext_noop("Case #%(case)s: a %(kind)s plan of %(amount)s awaits your approval.")
+PLAN_APPROVAL_TEXT = gettext_noop("Case #%(case)s: a plan of %(amount)s (%(kind)s) awaits your approval.")
 
 
 def require_field_actor(case: Case, actor) -> str:

@@ -13,12 +13,11 @@ from django.conf import settings as django_settings
 from django.urls import reverse
 from django.utils import translation
 
-from collections_app.models import Notification, Stage
-from collections_app.services.cases import case_assign, case_open, case_transition
+from collections_app.models import Notification
 from repayment.models import FollowUpCheck, RepaymentPlan
 from repayment.services import followup_evaluate, payment_record, plan_propose, promise_create
 from repayment.services.followups import followups_sweep_all
-from tests.factories import AccountFactory
+from tests.factories import case_walked_to
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -38,16 +37,6 @@ def _language_restored():
         yield
 
 
-def _case(cast, stage=Stage.NEGOTIATION):
-    case = case_open(account=AccountFactory(branch=cast.branch_a), actor=cast.supervisor_x, team=cast.team_x)
-    case = case_assign(case=case, collector=cast.collector_a, actor=cast.supervisor_x)
-    for target in (Stage.PREPARATION, Stage.VISIT, Stage.NEGOTIATION):
-        case_transition(case=case, target=target, actor=cast.collector_a)
-        if target == stage:
-            break
-    return case
-
-
 def _evaluate(path: str, now: dt.datetime) -> None:
     if path == "sweep":
         followups_sweep_all(now=now)
@@ -65,7 +54,7 @@ def notes(request, cast, time_machine, settings):
     settings.REPAYMENT_BROKEN_PROMISES_ALERT = 1
     with translation.override("en"):
         time_machine.move_to(dt.datetime(2026, 3, 2, 10, tzinfo=SH), tick=False)
-        promised, cured, planned = _case(cast), _case(cast), _case(cast)
+        promised, cured, planned = case_walked_to(cast), case_walked_to(cast), case_walked_to(cast)
         promise_create(case=promised, actor=cast.collector_a, amount=D("1234.50"), due_date=DUE, grace_days=3)
         payment_record(
             case=cured, actor=cast.collector_a, amount=D("5000.00"), paid_on=dt.date(2026, 3, 2), channel="cash"
@@ -104,7 +93,7 @@ def _english(promised, cured, planned) -> dict[str, str]:
         "revisit": f"Case #{promised.pk}: promise of ¥1,234.50 due March 5, 2026 was broken; revisit the borrower.",
         "broken_promises": f"Account {account_no} (case #{promised.pk}) has 1 broken promises.",
         "care_revisit": f"Case #{cured.pk} was cured: time for a care revisit.",
-        "plan_approval": f"Case #{planned.pk}: a Instalments plan of ¥5,000.00 awaits your approval.",
+        "plan_approval": f"Case #{planned.pk}: a plan of ¥5,000.00 (Instalments) awaits your approval.",
     }
 
 

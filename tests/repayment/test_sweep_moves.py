@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from collections_app.exceptions import TransitionNotAllowed
 from collections_app.models import AuditLog, Case, CaseEvent, DelinquentAccount, Notification, Stage
-from collections_app.services.cases import case_assign, case_open, case_transition, cases_transition_bulk
+from collections_app.services.cases import case_transition, cases_transition_bulk
 from repayment.models import FollowUpCheck, Instalment, Payment, PaymentAllocation, PromiseToPay, RepaymentPlan
 from repayment.services import (
     followup_evaluate,
@@ -24,7 +24,7 @@ from repayment.services import (
 )
 from repayment.services.followups import followups_sweep_all
 from repayment.services.followups_moves import CaseMoves
-from tests.factories import AccountFactory
+from tests.factories import case_walked_to
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -35,17 +35,6 @@ NOW = dt.datetime(2026, 4, 2, 10, 0, tzinfo=SH)  # past every due check below, a
 
 def at(day: int, hour: int = 0) -> dt.datetime:
     return dt.datetime(2026, 3, day, hour, tzinfo=SH)
-
-
-def _case(cast, stage=Stage.NEGOTIATION) -> Case:
-    """A new account's case of team X, collector A's, walked to ``stage``."""
-    case = case_open(account=AccountFactory(branch=cast.branch_a), actor=cast.supervisor_x, team=cast.team_x)
-    case = case_assign(case=case, collector=cast.collector_a, actor=cast.supervisor_x)
-    for target in (Stage.PREPARATION, Stage.VISIT, Stage.NEGOTIATION):
-        case_transition(case=case, target=target, actor=cast.collector_a)
-        if target == stage:
-            break
-    return case
 
 
 def _promise(case, cast, amount: str, due: dt.date = DUE) -> PromiseToPay:
@@ -89,7 +78,7 @@ def book(cast, time_machine, settings):
     """
     settings.REPAYMENT_BROKEN_PROMISES_ALERT = 2
     time_machine.move_to(at(2, 10), tick=False)
-    cases = {name: _case(cast) for name in ("two", "plan", "cured", "kept", "moved", "bare")}
+    cases = {name: case_walked_to(cast) for name in ("two", "plan", "cured", "kept", "moved", "bare")}
     _promise(cases["two"], cast, "10.00")
     partly = _promise(cases["two"], cast, "100.00")
     _plan(cases["plan"], cast)
@@ -263,7 +252,7 @@ def test_set_based_batch_writes_the_same_rows_as_the_one_by_one_evaluators(book,
 
 def test_a_case_moved_by_a_user_after_the_claim_is_evaluated_one_by_one(cast, time_machine, monkeypatch):
     time_machine.move_to(at(2, 10), tick=False)
-    case = _case(cast)
+    case = case_walked_to(cast)
     promise = _promise(case, cast, "10.00")
     time_machine.move_to(at(9, 8), tick=False)
     claim = followups_bulk._claim
@@ -295,13 +284,13 @@ def _slow_book(cast, per_kind: int) -> None:
     """``per_kind`` follow-up cases each with one broken, one partly kept, one defaulted plan; and as many
     cured cases with a care revisit (built on 2 March, all due by ``NOW``)."""
     for _n in range(per_kind):
-        _promise(_case(cast), cast, "10.00")
-        partly_case = _case(cast)
+        _promise(case_walked_to(cast), cast, "10.00")
+        partly_case = case_walked_to(cast)
         partly = _promise(partly_case, cast, "100.00")
         _paid(partly_case, cast, partly, "40.00", at(2).date())
-        _plan(_case(cast), cast)
+        _plan(case_walked_to(cast), cast)
         payment_record(
-            case=_case(cast), actor=cast.collector_a, amount=D("5000.00"), paid_on=at(2).date(), channel="cash"
+            case=case_walked_to(cast), actor=cast.collector_a, amount=D("5000.00"), paid_on=at(2).date(), channel="cash"
         )
 
 
@@ -323,7 +312,7 @@ def test_statement_count_of_a_batch_does_not_grow_with_its_case_moving_checks(ca
 
 def test_a_failing_set_based_write_falls_back_to_one_by_one(cast, time_machine, monkeypatch, caplog):
     time_machine.move_to(at(2, 10), tick=False)
-    case = _case(cast)
+    case = case_walked_to(cast)
     promise = _promise(case, cast, "10.00")
     time_machine.move_to(at(9, 8), tick=False)
 
@@ -349,7 +338,7 @@ def test_bulk_transition_moves_only_the_cases_still_in_the_stage_read(cast, time
     """``cases_transition_bulk``: compare-and-set per case; the moved ones get their event (with the time
     spent in the stage left) and audit row, a case moved since the caller's read is left out untouched."""
     time_machine.move_to(at(2, 10), tick=False)
-    fresh, stale = _case(cast, Stage.VISIT), _case(cast, Stage.VISIT)
+    fresh, stale = case_walked_to(cast, Stage.VISIT), case_walked_to(cast, Stage.VISIT)
     time_machine.move_to(at(3, 10), tick=False)
     case_transition(case=Case.objects.get(pk=stale.pk), target=Stage.PREPARATION, actor=cast.collector_a)
     time_machine.move_to(at(4, 10), tick=False)
@@ -379,7 +368,7 @@ def test_bulk_transition_moves_only_the_cases_still_in_the_stage_read(cast, time
 
 
 def test_bulk_transition_refuses_what_case_transition_refuses(cast):
-    case = _case(cast, Stage.VISIT)
+    case = case_walked_to(cast, Stage.VISIT)
     with pytest.raises(TransitionNotAllowed):
         cases_transition_bulk(cases=[case], target=Stage.CLOSED, actor=None)  # closing stays one by one
     with pytest.raises(TransitionNotAllowed):
