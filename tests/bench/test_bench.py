@@ -152,6 +152,25 @@ def test_page_query_counts_do_not_grow_with_the_data():
     assert large == small
 
 
+def test_the_timed_collector_fills_a_page_of_open_cases_at_every_size():
+    """1M/10k must compare the same page: the collector the pages are timed as gets more than a full
+    first page of open cases even where the data is small (README, "Performance")."""
+    from bench.builders_cases import MEASURED_OPEN_CASES
+    from collections_app.selectors.cases import CASE_LIST_PAGE_SIZE
+
+    generate(
+        Sizes(
+            accounts=300, cases=240, visits=8, plans=3, payments=4, due_checks=1, branches=2, collectors_per_branch=3
+        ),
+        seed=3,
+        today=TODAY,
+        prefix="bf",
+    )
+    collector = User.objects.get(username="bf_col01_01")
+    assert MEASURED_OPEN_CASES > CASE_LIST_PAGE_SIZE
+    assert Case.objects.visible_to(collector).open().count() >= MEASURED_OPEN_CASES
+
+
 # Pages known to miss the query budget, as {page: reason}; none since the session is no longer saved on
 # every request, the case page reads its phones once and the dashboard reads its aggregates.
 OVER_BUDGET: dict[str, str] = {}
