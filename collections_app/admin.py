@@ -97,11 +97,9 @@ class CaseAdmin(admin.ModelAdmin):
     inlines = [CaseEventInline]
 
 
-@admin.register(AuditLog)
-class AuditLogAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "actor", "action", "object_type", "object_id", "ip_address")
-    list_filter = ("action", "object_type")
-    search_fields = ("object_id", "actor__username")
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows only services and tasks write (the audit trail, the aggregates): visible to staff, never edited
+    by hand."""
 
     def has_add_permission(self, request):
         return False
@@ -111,6 +109,13 @@ class AuditLogAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "actor", "action", "object_type", "object_id", "ip_address")
+    list_filter = ("action", "object_type")
+    search_fields = ("object_id", "actor__username")
 
 
 @admin.register(RulePack)
@@ -136,19 +141,6 @@ class AccountBucketSnapshotAdmin(admin.ModelAdmin):
 class ImportJobAdmin(admin.ModelAdmin):
     list_display = ("created_at", "filename", "status", "total_rows", "error_count", "created_by")
     list_filter = ("status",)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Aggregates written by tasks only: visible to staff, never edited by hand."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(DayTally)
