@@ -8,6 +8,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
 from django.core.exceptions import PermissionDenied
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -22,6 +23,10 @@ PAGE_SIZE = 50
 EXPORT_LIMIT = 100_000
 
 
+# Days whose local midnight (and the next) exist in every time zone: 0001-01-01 or 9999-12-31 overflow.
+DAY_BOUNDS = [MinValueValidator(dt.date(2000, 1, 1)), MaxValueValidator(dt.date(2100, 12, 31))]
+
+
 class AuditFilterForm(forms.Form):
     actor = forms.CharField(label=_("Actor (user name)"), required=False, max_length=150)
     action = forms.CharField(
@@ -29,8 +34,12 @@ class AuditFilterForm(forms.Form):
     )
     object_type = forms.CharField(label=_("Object type"), required=False, max_length=60)
     object_id = forms.CharField(label=_("Object id"), required=False, max_length=40)
-    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}), validators=DAY_BOUNDS
+    )
+    date_to = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}), validators=DAY_BOUNDS
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
