@@ -11,6 +11,11 @@ Middlewares (see ``settings.MIDDLEWARE`` for their order):
   request gets ``HX-Redirect`` so the whole page goes to the login, not a fragment.
 - ``NoStoreMiddleware`` marks every response to a signed-in user ``Cache-Control: no-store``:
   those pages carry personal data and must not stay in a shared phone's browser cache.
+- ``RequestSizeLimitMiddleware`` answers 413 to a request whose declared body (``Content-Length``)
+  is larger than the path allows (``DOORSTEP_MAX_REQUEST_BYTES``; the import upload
+  ``DOORSTEP_IMPORT_MAX_BYTES``), before anything reads it: an oversized upload never reaches a
+  temporary file, the login page included. A body sent without a length is left to the server in
+  front (its own body limit).
 - ``RefusedAccessMiddleware`` writes an ``access.refused`` audit row for a 403, or a 404 on an
   object URL, answered to a signed-in user. It only looks at the status code, so a 200 costs
   nothing.
@@ -26,8 +31,10 @@ from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in
 from django.contrib.auth.views import redirect_to_login
 from django.dispatch import receiver
-from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, resolve_url
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render, resolve_url
+from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -124,6 +131,38 @@ class SessionLimitMiddleware:
         if request.headers.get("HX-Request"):
             return _htmx_redirect(response["Location"])
         return response
+
+
+def body_limit(path: str) -> int:
+    """The largest body a request to ``path`` may carry."""
+    if path == reverse("import-list"):
+        return settings.DOORSTEP_IMPORT_MAX_BYTES
+    return settings.DOORSTEP_MAX_REQUEST_BYTES
+
+
+class RequestSizeLimitMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0  # Django reads a malformed length as no body
+        limit = body_limit(request.path_info)
+        if declared > limit:
+            return self._too_large(request, limit)
+        return self.get_response(request)
+
+    @staticmethod
+    def _too_large(request, limit: int) -> HttpResponse:
+        message = _("The upload is %(size)s; at most %(max)s can be sent here.") % {
+            "size": filesizeformat(int(request.META["CONTENT_LENGTH"])),
+            "max": filesizeformat(limit),
+        }
+        if request.path_info.startswith("/api/"):
+            return JsonResponse({"detail": message, "code": "too_large"}, status=413)
+        return render(request, "413.html", {"message": message}, status=413)
 
 
 class NoStoreMiddleware:

@@ -69,6 +69,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before any view or process_view (CSRF reads the form) touches the body.
+    "collections_app.security.RequestSizeLimitMiddleware",
     "collections_app.i18n.BranchTimezoneMiddleware",
     "collections_app.security.NoStoreMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
@@ -260,6 +262,10 @@ DOORSTEP_RULE_PACK = env_str("DOORSTEP_RULE_PACK", "CN")
 DOORSTEP_BRAND = env_str("DOORSTEP_BRAND", "Doorstep")
 # Largest visit photo accepted, in bytes (visits.photos).
 DOORSTEP_VISIT_PHOTO_MAX_BYTES = env_int("DOORSTEP_VISIT_PHOTO_MAX_BYTES", 8 * 1024 * 1024, minimum=1024)
+# Largest request body, refused with 413 before anything reads it (collections_app.security): any page,
+# e.g. a visit with ten photos; the import upload has its own, for core-banking files.
+DOORSTEP_MAX_REQUEST_BYTES = env_int("DOORSTEP_MAX_REQUEST_BYTES", 100 * 1024 * 1024, minimum=1024 * 1024)
+DOORSTEP_IMPORT_MAX_BYTES = env_int("DOORSTEP_IMPORT_MAX_BYTES", 1024 * 1024 * 1024, minimum=1024 * 1024)
 # Screening priority weights (see README, "Priority score").
 DOORSTEP_PRIORITY_WEIGHTS = {
     "dpd": env_decimal_str("PRIORITY_WEIGHT_DPD", "1.0"),
