@@ -151,13 +151,13 @@ class RequestSizeLimitMiddleware:
             declared = 0  # Django reads a malformed length as no body
         limit = body_limit(request.path_info)
         if declared > limit:
-            return self._too_large(request, limit)
+            return self._too_large(request, declared, limit)
         return self.get_response(request)
 
     @staticmethod
-    def _too_large(request, limit: int) -> HttpResponse:
+    def _too_large(request, declared: int, limit: int) -> HttpResponse:
         message = _("The upload is %(size)s; at most %(max)s can be sent here.") % {
-            "size": filesizeformat(int(request.META["CONTENT_LENGTH"])),
+            "size": filesizeformat(declared),
             "max": filesizeformat(limit),
         }
         if request.path_info.startswith("/api/"):

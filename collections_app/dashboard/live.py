@@ -5,7 +5,7 @@ state tally can store them and any scope can be cut from them. ``scope`` None me
 import datetime as dt
 
 from django.db import models
-from django.db.models import Count, F, IntegerField, Q, Sum, Value
+from django.db.models import Count, IntegerField, Q, Sum, Value
 
 from collections_app.aging import BUCKET_RANGES, CLASS_RANGES, AgingBucket, LoanClass, overdue_since_range
 from collections_app.models import Case, DelinquentAccount, Stage
@@ -53,33 +53,19 @@ def open_case_rows(scope):
     )
 
 
+ACTIVE_PLANS = "active_plans"  # the second column of ``active_plan_rows``: never a stage
+
+
 def active_plan_rows(scope):
-    """``(team, active plans)``."""
+    """``(team, ACTIVE_PLANS, None, active plans)``: shaped like ``open_case_rows`` so both come in one
+    ``UNION ALL``."""
     from repayment.models import RepaymentPlan
 
     return (
         _plans(scope)
         .filter(status=RepaymentPlan.Status.ACTIVE)
-        .values_list("case__team_id")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-
-
-def plan_count_rows(scope):
-    """``(None, status, None, plans)``: the plans active now; shaped like ``open_case_rows`` (no team) so
-    both come in one ``UNION ALL``."""
-    from repayment.models import RepaymentPlan
-
-    return (
-        _plans(scope)
-        .filter(status=RepaymentPlan.Status.ACTIVE)
-        .annotate(
-            p_team=Value(None, output_field=IntegerField()),
-            p_status=F("status"),
-            p_collector=Value(None, output_field=IntegerField()),
-        )
-        .values_list("p_team", "p_status", "p_collector")
+        .annotate(p_kind=Value(ACTIVE_PLANS), p_collector=Value(None, output_field=IntegerField()))
+        .values_list("case__team_id", "p_kind", "p_collector")
         .annotate(n=Count("id"))
         .order_by()
     )

@@ -92,14 +92,12 @@ def promise_blocks(scope: Scope) -> tuple[dict, dict[int, dict]]:
 
 
 def scope_collectors(scope: Scope):
-    """The collectors the user may see: a supervisor's team members; everyone for a manager."""
+    """The collectors of the scope's teams (``Scope.teams``): a supervisor's team members; everyone for a
+    manager."""
     qs = User.objects.filter(role=Role.COLLECTOR, is_active=True)
-    if not scope.user.sees_everything:
-        qs = qs.filter(team__supervisor=scope.user)
-    if scope.filters.branch is not None:
-        qs = qs.filter(team__branch_id=scope.filters.branch.pk)
-    if scope.filters.team is not None:
-        qs = qs.filter(team_id=scope.filters.team.pk)
+    teams = scope.teams()
+    if teams is not None:
+        qs = qs.filter(team__in=teams)
     return qs.order_by("username")
 
 

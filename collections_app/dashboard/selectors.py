@@ -68,13 +68,13 @@ def state_rows(scope: Scope) -> dict:
             else:
                 state["active_plans"] += n
         return state
-    rows = list(live.open_case_rows(scope).union(live.plan_count_rows(scope), all=True))
+    rows = list(live.open_case_rows(scope).union(live.active_plan_rows(scope), all=True))
     return {
         "taken_at": None,
         "upto": upto,
         "portfolio": list(live.portfolio_rows(scope, scope.today)),
-        "open_cases": [row for row in rows if row[0] is not None],
-        "active_plans": sum(row[3] for row in rows if row[0] is None),
+        "open_cases": [row for row in rows if row[1] != live.ACTIVE_PLANS],
+        "active_plans": sum(row[3] for row in rows if row[1] == live.ACTIVE_PLANS),
     }
 
 

@@ -267,7 +267,7 @@ def state_tally_refresh(*, now: dt.datetime | None = None) -> int:
     ]
     rows += [
         StateTally(kind=StateTally.Kind.ACTIVE_PLANS, team_id=team, n=n, taken_at=now, as_of=today)
-        for team, n in active_plan_rows(None)
+        for team, _kind, _collector, n in active_plan_rows(None)
     ]
     StateTally.objects.all().delete()
     StateTally.objects.bulk_create(rows, batch_size=2000)
