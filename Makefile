@@ -48,7 +48,7 @@ seed: migrate
 run: seed
 	@echo "Doorstep on http://$(HOST):$(PORT)/ — log in as collector1 / supervisor1 / manager, password doorstep-demo"
 	@trap 'kill 0' INT TERM EXIT; \
-	$(VENV)/bin/celery -A collections_app worker --beat --loglevel=INFO --concurrency=2 & \
+	$(VENV)/bin/celery -A config worker --beat --loglevel=INFO --concurrency=2 & \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install-dev messages

@@ -4,7 +4,7 @@ import sys
 
 
 def main() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "collections_app.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     # manage.py is the developer's entry point: it defaults to DEBUG so a fresh checkout's
     # commands work without a .env. What production serves (wsgi, asgi, the Celery worker)
     # keeps DEBUG off unless the environment turns it on; deployments set DEBUG=false here too.

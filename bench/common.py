@@ -76,7 +76,7 @@ def configure(url: str) -> None:
     for name, value in BENCH_ENV.items():
         os.environ[name] = value
     os.environ["DATABASE_URL"] = url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "collections_app.settings"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
     (OUT_DIR / "var").mkdir(parents=True, exist_ok=True)
     import django
 

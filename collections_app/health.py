@@ -22,7 +22,7 @@ def check_database() -> dict:
 def check_broker() -> dict:
     from django.conf import settings
 
-    from collections_app.celery import app
+    from config.celery import app
 
     try:
         with app.connection_for_write(url=settings.CELERY_BROKER_URL) as conn:

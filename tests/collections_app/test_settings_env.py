@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from collections_app.env import database_config, env_bool, env_decimal_str, env_int, env_list, env_timezone, redis_url
+from config.env import database_config, env_bool, env_decimal_str, env_int, env_list, env_timezone, redis_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -62,7 +62,7 @@ def test_redis_url_must_be_a_redis_url():
 def _load_settings(**env) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "FIELD_ENCRYPTION_KEY"}}
     clean.update(env)
-    code = "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='collections_app.settings'; django.setup()"
+    code = "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings'; django.setup()"
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60)
 
 

@@ -288,7 +288,7 @@ def _run_sweep(promise: PromiseToPay, case: Case, tmp_path: Path) -> None:
 
 
 def _run_worker(promise: PromiseToPay, case: Case, tmp_path: Path) -> None:
-    from collections_app.celery import app
+    from config.celery import app
 
     with app.connection_for_write(url=settings.REDIS_URL) as conn:
         conn.default_channel.queue_purge(app.conf.task_default_queue)

@@ -61,7 +61,7 @@ def test_upload_refuses_other_file_types(client, cast):
 def test_large_upload_is_queued_and_polled_until_the_worker_ran_it(
     client, cast, settings, django_capture_on_commit_callbacks
 ):
-    from collections_app.celery import app
+    from config.celery import app
 
     settings.DOORSTEP_IMPORT_INLINE_MAX_BYTES = 0
     client.force_login(cast.supervisor_x)

@@ -260,7 +260,7 @@ def hung_broker():
 @pytest.fixture
 def point_celery_at(settings):
     """Point this process's Celery app at another broker URL; restored (with fresh pools) afterwards."""
-    from collections_app.celery import app
+    from config.celery import app
 
     original = app.conf.broker_url
 

@@ -70,14 +70,14 @@ def _poll(predicate, seconds: float = POLL_LIMIT_SECONDS, what: str = "condition
 
 
 def _purge_queue() -> None:
-    from collections_app.celery import app
+    from config.celery import app
 
     with app.connection_for_write(url=settings.REDIS_URL) as conn:
         conn.default_channel.queue_purge(app.conf.task_default_queue)
 
 
 def _send_sweep() -> None:
-    from collections_app.celery import app
+    from config.celery import app
 
     with app.connection_for_write(url=settings.REDIS_URL) as conn:
         app.send_task("repayment.tasks.sweep_followups", connection=conn)

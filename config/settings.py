@@ -8,7 +8,7 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from collections_app.env import (
+from config.env import (
     database_config,
     env_bool,
     env_decimal_str,
@@ -21,7 +21,6 @@ from collections_app.env import (
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("DOORSTEP_VAR_DIR", str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DEBUG", False)
 
@@ -55,6 +54,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "csp",
+    "config",
     "collections_app",
     "visits",
     "repayment",
@@ -84,9 +84,9 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "collections_app.urls"
-WSGI_APPLICATION = "collections_app.wsgi.application"
-ASGI_APPLICATION = "collections_app.asgi.application"
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
 
 TEMPLATES = [
     {
@@ -135,7 +135,6 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
-STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -169,8 +168,7 @@ if REDIS_URL:
         "max_retries": 1,
     }
 else:
-    for sub in ("in", "processed", "control"):
-        (CELERY_BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
+    # The folders are made when the Celery app loads (config.celery), not when settings are read.
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_BROKER_DIR / "in"),
@@ -194,45 +192,35 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-# The beat schedule: each entry names a task; the tasks only call services.
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
-# Task modules outside "<app>.tasks", which autodiscovery does not find.
-CELERY_IMPORTS = ["collections_app.importer.tasks"]
-CELERY_IMPORTS.append("collections_app.dashboard.tasks")
-# Each account's aging bucket once a day, for the dashboard's roll and cure rates (idempotent per day).
-CELERY_BEAT_SCHEDULE["dashboard-snapshot-buckets"] = {
-    "task": "collections_app.dashboard.tasks.snapshot_buckets",
-    "schedule": crontab(hour=1, minute=30),
-}
 # The dashboard's tallies (README, "Dashboard"): the current state (portfolio, open cases, active plans)
 # retaken every few minutes and read while younger than its maximum age; the period facts (visits,
 # contacts, payments, stage stays, closures, plan ends) rolled into day tallies every hour.
 DASHBOARD_STATE_SECONDS = env_int("DASHBOARD_STATE_SECONDS", 300, minimum=10)
 DASHBOARD_STATE_MAX_AGE_SECONDS = env_int("DASHBOARD_STATE_MAX_AGE_SECONDS", 1800, minimum=60)
-CELERY_BEAT_SCHEDULE["dashboard-state-tally"] = {
-    "task": "collections_app.dashboard.tasks.refresh_state_tally",
-    "schedule": float(DASHBOARD_STATE_SECONDS),
-}
-CELERY_BEAT_SCHEDULE["dashboard-day-tally"] = {
-    "task": "collections_app.dashboard.tasks.roll_day_tally",
-    "schedule": crontab(minute=5),
-}
-# Imports left queued while the broker was down are enqueued again.
-CELERY_BEAT_SCHEDULE["imports-requeue-queued"] = {
-    "task": "collections_app.importer.tasks.requeue_queued_imports",
-    "schedule": 60.0,
-}
 # Running imports whose heartbeat is older than this are taken back (worker stopped mid-file; README,
 # "Importing accounts"): queued again, or failed after the third attempt.
 IMPORT_STALL_MINUTES = env_int("IMPORT_STALL_MINUTES", 15, minimum=1)
-CELERY_BEAT_SCHEDULE["imports-take-back-stalled"] = {
-    "task": "collections_app.importer.tasks.take_back_stalled_imports",
-    "schedule": 60.0,
-}
-# The follow-up engine: promises, instalments, reminders and care revisits due as database rows.
-CELERY_BEAT_SCHEDULE["repayment-sweep-followups"] = {
-    "task": "repayment.tasks.sweep_followups",
-    "schedule": float(env_int("REPAYMENT_SWEEP_SECONDS", 60, minimum=1)),
+# Task modules outside "<app>.tasks", which autodiscovery does not find.
+CELERY_IMPORTS = ["collections_app.importer.tasks"]
+# The beat schedule, in one place: each entry names a task; the tasks only call services.
+CELERY_BEAT_SCHEDULE = {
+    # Each account's aging bucket once a day, for the dashboard's roll and cure rates (idempotent per day).
+    "dashboard-snapshot-buckets": {"task": "dashboard.tasks.snapshot_buckets", "schedule": crontab(hour=1, minute=30)},
+    "dashboard-state-tally": {
+        "task": "dashboard.tasks.refresh_state_tally",
+        "schedule": float(DASHBOARD_STATE_SECONDS),
+    },
+    "dashboard-day-tally": {"task": "dashboard.tasks.roll_day_tally", "schedule": crontab(minute=5)},
+    # Imports left queued while the broker was down are enqueued again.
+    "imports-requeue-queued": {"task": "collections_app.importer.tasks.requeue_queued_imports", "schedule": 60.0},
+    "imports-take-back-stalled": {"task": "collections_app.importer.tasks.take_back_stalled_imports", "schedule": 60.0},
+    # The follow-up engine: promises, instalments, reminders and care revisits due as database rows.
+    "repayment-sweep-followups": {
+        "task": "repayment.tasks.sweep_followups",
+        "schedule": float(env_int("REPAYMENT_SWEEP_SECONDS", 60, minimum=1)),
+    },
+    # Retention (PIPL): once a day, anonymise borrowers whose cases closed beyond the rule pack's period.
+    "retention-anonymise": {"task": "collections_app.tasks.retention_anonymise", "schedule": 24 * 3600.0},
 }
 
 # --- Caches -----------------------------------------------------------------
@@ -385,8 +373,3 @@ LOGGING = {
 }
 # The Celery worker keeps this configuration (and its filter) instead of installing its own handlers.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-# Retention (PIPL): once a day, anonymise borrowers whose cases closed beyond the rule pack's period.
-CELERY_BEAT_SCHEDULE["retention-anonymise"] = {
-    "task": "collections_app.tasks.retention_anonymise",
-    "schedule": 24 * 3600.0,
-}
