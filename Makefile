@@ -51,8 +51,9 @@ run: seed
 	$(VENV)/bin/celery -A config worker --beat --loglevel=INFO --concurrency=2 & \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
+# PYTEST_ARGS passes options through, e.g. PYTEST_ARGS='-m "not postgres"' for the SQLite pass in CI.
 test: install-dev messages
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 # Only the browser tests (Playwright + Debian's /usr/bin/chromium; `make test` runs them too).
 e2e: install-dev messages
@@ -61,6 +62,7 @@ e2e: install-dev messages
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	$(PY) manage.py makemigrations --check --dry-run
 
 # Production settings pass Django's deploy checks (fresh random keys) and bandit finds nothing.

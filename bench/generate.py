@@ -141,7 +141,7 @@ def _snapshots(ctx) -> None:
     """The dashboard's roll and cure rates read the nightly snapshots of the month's start and today."""
     from django.db import connection, transaction
 
-    from collections_app.dashboard.services import bucket_snapshot_take
+    from dashboard.services import bucket_snapshot_take
 
     if connection.vendor == "postgresql":
         with transaction.atomic(), connection.cursor() as cursor:
@@ -159,7 +159,7 @@ def _last_paid_on() -> None:
 
 def _tallies(ctx) -> None:
     """What the beat keeps current in a running install: the day tally rolled and the state tally taken."""
-    from collections_app.dashboard.tallies import day_tally_roll, state_tally_refresh
+    from dashboard.tallies import day_tally_roll, state_tally_refresh
 
     ctx.counts["tallied_facts"] = sum(day_tally_roll().values())
     ctx.counts["state_tally_rows"] = state_tally_refresh()

@@ -219,7 +219,7 @@ def main(argv=None) -> None:
     subjects = _subjects()
     # What the beat keeps current in a running install (every 5 minutes, hourly): without it the
     # dashboard would find its state tally older than DASHBOARD_STATE_MAX_AGE_SECONDS and compute live.
-    from collections_app.dashboard.tallies import day_tally_roll, state_tally_refresh
+    from dashboard.tallies import day_tally_roll, state_tally_refresh
 
     day_tally_roll()
     state_tally_refresh()

@@ -11,13 +11,10 @@ from collections_app.models import (
     Branch,
     Case,
     CaseEvent,
-    DayTally,
     DelinquentAccount,
     ImportJob,
     Notification,
     RulePack,
-    StateTally,
-    TallyMark,
     Team,
     User,
 )
@@ -141,20 +138,3 @@ class AccountBucketSnapshotAdmin(admin.ModelAdmin):
 class ImportJobAdmin(admin.ModelAdmin):
     list_display = ("created_at", "filename", "status", "total_rows", "error_count", "created_by")
     list_filter = ("status",)
-
-
-@admin.register(DayTally)
-class DayTallyAdmin(ReadOnlyAdmin):
-    list_display = ("day", "metric", "team_id", "collector_id", "key", "n", "amount")
-    list_filter = ("metric", "day")
-
-
-@admin.register(StateTally)
-class StateTallyAdmin(ReadOnlyAdmin):
-    list_display = ("kind", "as_of", "taken_at", "branch_id", "team_id", "collector_id", "key", "key2", "n")
-    list_filter = ("kind",)
-
-
-@admin.register(TallyMark)
-class TallyMarkAdmin(ReadOnlyAdmin):
-    list_display = ("name", "upto", "rolled_at")

@@ -20,9 +20,8 @@ def check_database() -> dict:
 
 
 def check_broker() -> dict:
+    from celery import current_app as app
     from django.conf import settings
-
-    from config.celery import app
 
     try:
         with app.connection_for_write(url=settings.CELERY_BROKER_URL) as conn:

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "collections_app",
     "visits",
     "repayment",
+    "dashboard",
 ]
 
 MIDDLEWARE = [

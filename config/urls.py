@@ -20,7 +20,7 @@ urlpatterns = [
     path("", include("collections_app.urls_audit")),
     path("", include("visits.urls")),
     path("", include("repayment.urls")),
-    path("", include("collections_app.dashboard.urls")),
-    path("api/v1/", include("collections_app.api.urls")),
+    path("", include("dashboard.urls")),
+    path("api/v1/", include("config.urls_api")),
     path("admin/", admin.site.urls),
 ]

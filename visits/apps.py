@@ -8,6 +8,9 @@ class VisitsConfig(AppConfig):
 
     def ready(self):
         from collections_app.retention import borrower_anonymised
+        from visits import panels
         from visits.signals import clear_personal_data
+
+        panels.register()
 
         borrower_anonymised.connect(clear_personal_data, dispatch_uid="visits-clear-personal-data")

@@ -15,12 +15,11 @@ REQUEUE_AFTER = dt.timedelta(minutes=1)
 
 @shared_task(acks_late=True)
 def run_import(job_id: int) -> None:
-    from collections_app.dashboard.tallies import state_tally_refresh
     from collections_app.importer.services import import_job_run
+    from collections_app.importer.signals import import_finished
 
     import_job_run(job_id=job_id)
-    # An import changes the portfolio wholesale: the dashboard shows it now, not at the next beat.
-    state_tally_refresh()
+    import_finished.send(sender=run_import, job_id=job_id)
 
 
 def import_job_enqueue(job: ImportJob) -> bool:

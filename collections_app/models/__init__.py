@@ -14,7 +14,6 @@ from collections_app.models.cases import (
 )
 from collections_app.models.org import Branch, Role, Team, User
 from collections_app.models.rules import AccountBucketSnapshot, ImportJob, Notification, RulePack
-from collections_app.models.tallies import DayTally, StateTally, TallyMark
 
 __all__ = [
     "AccountBucketSnapshot",
@@ -27,7 +26,6 @@ __all__ = [
     "Case",
     "CaseEvent",
     "CloseReason",
-    "DayTally",
     "DelinquentAccount",
     "ImportJob",
     "LoanClass",
@@ -36,8 +34,6 @@ __all__ = [
     "Role",
     "RulePack",
     "Stage",
-    "StateTally",
-    "TallyMark",
     "Team",
     "User",
 ]

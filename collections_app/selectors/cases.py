@@ -1,16 +1,13 @@
 """Reads for the case pages ("my cases" and the case page), scoped through ``visible_to``."""
 
-from django.apps import apps
-from django.db.models import Count, F, QuerySet
+from django.db.models import F, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from collections_app.aging import local_today
+from collections_app import panels
 from collections_app.models import Case, CaseEvent, CloseReason, DelinquentAccount, Stage, User
-from visits import selectors as visit_selectors
-from visits.models import ContactAttempt, Party, Visit
 
 CASE_LIST_PAGE_SIZE = 50
 
@@ -24,32 +21,15 @@ def case_list(user: User, *, stage: str = "") -> QuerySet[Case]:
     )
 
 
-def promises_due_counts(case_ids: list[int]) -> dict[int, int]:
-    """Promises to pay still pending whose due date is today or earlier, per case (one query)."""
-    if not case_ids:
-        return {}
-    try:
-        promise_model = apps.get_model("repayment", "PromiseToPay")
-    except LookupError:  # the repayment app's models are not installed
-        return {}
-    rows = (
-        promise_model.objects.filter(case_id__in=case_ids, status="pending", due_date__lte=local_today())
-        .values_list("case_id")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    return dict(rows)
-
-
 def case_list_rows(cases) -> list[Case]:
     """A page of ``case_list`` with what each row shows computed once (the page renders every row
-    twice, as a card and as a table row): promises due (one query), stage label, link and due time.
-    ``get_stage_display()`` and the ``date`` filter cost ~0.3 ms a call; per row they add up."""
+    twice, as a card and as a table row): stage label, link and due time, and what the apps add to a
+    row (e.g. promises due, one query a page). ``get_stage_display()`` and the ``date`` filter cost
+    ~0.3 ms a call; per row they add up."""
     cases = list(cases)
-    promises_due = promises_due_counts([c.pk for c in cases])
+    panels.decorate_case_rows(cases)
     stages = {value: str(label) for value, label in Stage.choices}
     for case in cases:
-        case.promises_due = promises_due.get(case.pk, 0)
         case.stage_label = stages.get(case.stage, case.stage)
         case.url = case.get_absolute_url()
         case.next_action_due_text = _short_datetime(case.next_action_due)
@@ -65,19 +45,17 @@ def case_for_user(user: User, pk: int) -> Case:
 
 
 def case_for_page(user: User, pk: int) -> Case:
-    """``case_for_user`` with what the case page reads of it loaded once: the visit preparation in
-    the same query, the borrower's phones and addresses prefetched (the borrower file, the contact
-    attempt form and the PII snippets all read ``borrower.phones.all()`` from that cache)."""
+    """``case_for_user`` with what the case page reads of it loaded once: what the registered panels
+    read (e.g. the visit preparation) in the same query, the borrower's phones and addresses
+    prefetched (the borrower file, the contact attempt form and the PII snippets all read
+    ``borrower.phones.all()`` from that cache)."""
+    select_related, prefetch_related = panels.case_page_relations()
     cases = (
         Case.objects.visible_to(user)
         .select_related(
-            "account__borrower",
-            "account__branch",
-            "team__supervisor",
-            "assigned_collector",
-            "visit_plan__address",
+            "account__borrower", "account__branch", "team__supervisor", "assigned_collector", *select_related
         )
-        .prefetch_related("account__borrower__phones", "account__borrower__addresses")
+        .prefetch_related("account__borrower__phones", "account__borrower__addresses", *prefetch_related)
     )
     return get_object_or_404(cases, pk=pk)
 
@@ -138,28 +116,13 @@ def describe_event(event: CaseEvent) -> str:
         if p.get("close_reason"):
             parts.append(_label(CloseReason, p["close_reason"]))
         if p.get("outcome"):
-            parts.append(_("after visit: %(outcome)s") % {"outcome": _label(Visit.Outcome, p["outcome"])})
+            parts.append(_("after visit: %(outcome)s") % {"outcome": panels.payload_label("outcome", p["outcome"])})
         if p.get("note"):
             parts.append(p["note"])
         return " · ".join(parts)
-    if kind == CaseEvent.Kind.CONTACT_ATTEMPT:
-        return " · ".join(
-            filter(
-                None,
-                [
-                    _label(ContactAttempt.Channel, p.get("channel")),
-                    _label(Party, p.get("party")),
-                    _label(ContactAttempt.Result, p.get("result")),
-                    p.get("phone", ""),
-                ],
-            )
-        )
-    if kind == CaseEvent.Kind.VISIT:
-        return _("%(outcome)s · met: %(met)s · %(photos)s photo(s)") % {
-            "outcome": _label(Visit.Outcome, p.get("outcome")),
-            "met": _label(Party, p.get("met")) or "—",
-            "photos": p.get("photos", 0),
-        }
+    describe = panels.event_describer(kind)
+    if describe is not None:
+        return describe(p)
     if kind == CaseEvent.Kind.PREPARATION:
         planned = _when(p.get("planned_at", "")) or _("no time planned")
         checklist = _("checklist complete") if p.get("checklist_complete") else _("checklist incomplete")
@@ -172,19 +135,7 @@ def describe_event(event: CaseEvent) -> str:
     return str(p.get("message") or p.get("summary") or p.get("note") or "")
 
 
-def _visit_plan(case: Case):
-    if Case.visit_plan.is_cached(case):  # case_for_page selected it (None when there is none)
-        return getattr(case, "visit_plan", None)
-    return visit_selectors.case_visit_plan(case)
-
-
 def case_page(user: User, case: Case) -> dict:
-    """Everything the case page shows, in a constant number of queries (fewest with a case from
-    ``case_for_page``)."""
-    return {
-        **borrower_file(user, case),
-        "visits": list(visit_selectors.case_visits(case)),
-        "contact_attempts": list(visit_selectors.case_contact_attempts(case)),
-        "visit_plan": _visit_plan(case),
-        "timeline": case_timeline(case),
-    }
+    """What the core shows on the case page (the borrower file and the timeline), in a constant
+    number of queries; the registered panels add theirs (``panels.panel_context``)."""
+    return {**borrower_file(user, case), "timeline": case_timeline(case)}

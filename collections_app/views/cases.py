@@ -6,12 +6,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from collections_app import panels
 from collections_app.exceptions import DoorstepError
 from collections_app.forms_cases import CaseFilterForm, CaseTransitionForm
 from collections_app.models import Stage
 from collections_app.selectors import cases as selectors
 from collections_app.workflow import actor_role, transition_targets
-from visits.forms import ContactAttemptForm
 from visits.services import case_move
 from visits.views import case_for_action
 
@@ -28,20 +28,6 @@ def case_list(request):
     return render(request, "collections_app/case_list.html", context)
 
 
-def _contact_form(case) -> ContactAttemptForm:
-    """The contact attempt form offering the borrower's phones already loaded with the case.
-
-    A ``ModelChoiceField`` copies its queryset, so rendering it would read the phones again;
-    fixed choices built the field's own way (its iterator, its empty label) render the same options.
-    Only the page renders this form: the POST goes to ``contact-attempt-create``, which validates
-    against the queryset as usual."""
-    form = ContactAttemptForm(case=case)
-    field = form.fields["phone"]
-    options = [field.iterator(field).choice(phone) for phone in case.account.borrower.phones.all()]
-    field.choices = ([("", field.empty_label)] if field.empty_label is not None else []) + options
-    return form
-
-
 @require_GET
 def case_detail(request, pk: int):
     user = request.user
@@ -53,8 +39,9 @@ def case_detail(request, pk: int):
         "can_act": can_act,
         "moves": [b for b in buttons if b["target"] != Stage.CLOSED],
         "close_reasons": [b for b in buttons if b["target"] == Stage.CLOSED],
-        "contact_form": _contact_form(case) if can_act and case.is_open else None,
+        "case_panels": panels.case_panels(),
         **selectors.case_page(user, case),
+        **panels.panel_context(user=user, case=case, can_act=can_act),
     }
     return render(request, "collections_app/case_detail.html", context)
 

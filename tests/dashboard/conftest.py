@@ -9,9 +9,9 @@ from django.core.cache import caches
 from django.utils import timezone
 
 from collections_app.aging import local_today
-from collections_app.dashboard.forms import Filters
 from collections_app.models import Case, CaseEvent, Stage
 from collections_app.services.cases import case_assign, case_open, case_transition
+from dashboard.forms import Filters
 from repayment.models import Payment, PromiseToPay, RepaymentPlan
 from tests.factories import AccountFactory
 from visits.models import ContactAttempt, Visit

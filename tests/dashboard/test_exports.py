@@ -5,8 +5,8 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
-from collections_app.dashboard.exports import escape_cell
 from collections_app.models import AuditLog, CaseEvent
+from dashboard.exports import escape_cell
 
 pytestmark = pytest.mark.django_db
 

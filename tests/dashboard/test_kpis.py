@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from collections_app.dashboard import selectors
-from collections_app.dashboard.forms import Filters
+from dashboard import selectors
+from dashboard.forms import Filters
 from tests.dashboard.conftest import BOUNDARY_DPDS
 
 pytestmark = pytest.mark.django_db

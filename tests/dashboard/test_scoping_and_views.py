@@ -3,8 +3,8 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from collections_app.dashboard import selectors
-from collections_app.dashboard.forms import Filters
+from dashboard import selectors
+from dashboard.forms import Filters
 
 pytestmark = pytest.mark.django_db
 

@@ -8,10 +8,10 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from collections_app.aging import local_today
-from collections_app.dashboard import selectors
-from collections_app.dashboard.forms import Filters
-from collections_app.dashboard.tasks import snapshot_buckets
 from collections_app.models import AccountBucketSnapshot, DelinquentAccount
+from dashboard import selectors
+from dashboard.forms import Filters
+from dashboard.tasks import snapshot_buckets
 from tests.factories import AccountFactory
 
 pytestmark = pytest.mark.django_db
@@ -62,9 +62,17 @@ def test_management_command(cast, capsys):
 
 def test_snapshot_task_is_scheduled_nightly():
     entry = settings.CELERY_BEAT_SCHEDULE["dashboard-snapshot-buckets"]
-    assert entry["task"] == "collections_app.dashboard.tasks.snapshot_buckets"
-    assert "collections_app.dashboard.tasks" in settings.CELERY_IMPORTS
+    assert entry["task"] == "dashboard.tasks.snapshot_buckets"
     assert snapshot_buckets.name == entry["task"]
+
+
+def test_every_scheduled_task_is_registered_with_the_worker():
+    """A beat entry naming a task the worker does not know would be dropped every time it fires."""
+    from config.celery import app
+
+    app.loader.import_default_modules()
+    missing = [entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values() if entry["task"] not in app.tasks]
+    assert missing == []
 
 
 def _snap(account, day, bucket):

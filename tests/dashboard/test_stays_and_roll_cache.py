@@ -11,11 +11,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from collections_app.aging import local_today
-from collections_app.dashboard import roll, selectors
-from collections_app.dashboard.forms import Filters
-from collections_app.dashboard.services import bucket_snapshot_take
 from collections_app.models import AccountBucketSnapshot, CaseEvent, Stage
 from collections_app.services.cases import case_transition
+from dashboard import roll, selectors
+from dashboard.forms import Filters
+from dashboard.services import bucket_snapshot_take
 from tests.dashboard.test_snapshots import _snap
 from tests.factories import AccountFactory
 

@@ -8,12 +8,13 @@ from django.db.models import F
 from django.utils import timezone
 
 from collections_app.aging import local_today
-from collections_app.dashboard import selectors
-from collections_app.dashboard.forms import Filters
-from collections_app.dashboard.scope import Scope
-from collections_app.dashboard.tallies import DAY_MARK, ROLL_MARGIN, day_tally_roll, state_tally_refresh
-from collections_app.models import AuditLog, CaseEvent, DayTally, Stage, StateTally, TallyMark
+from collections_app.models import AuditLog, CaseEvent, Stage
 from collections_app.services.cases import case_open, case_transition
+from dashboard import selectors
+from dashboard.forms import Filters
+from dashboard.models import DayTally, StateTally, TallyMark
+from dashboard.scope import Scope
+from dashboard.tallies import DAY_MARK, ROLL_MARGIN, day_tally_roll, state_tally_refresh
 from repayment.models import Payment, RepaymentPlan
 from tests.factories import AccountFactory
 from visits.models import ContactAttempt, Visit

@@ -141,7 +141,17 @@ def test_the_committed_mo_matches_the_po():
 def test_every_translatable_string_in_the_code_is_in_the_catalogue(tmp_path):
     """A string wrapped for translation after the last `make makemessages` would show in English."""
     polib, po = _catalogue()
-    for name in ("manage.py", "collections_app", "visits", "repayment", "templates", "static", "locale"):
+    for name in (
+        "manage.py",
+        "config",
+        "collections_app",
+        "visits",
+        "repayment",
+        "dashboard",
+        "templates",
+        "static",
+        "locale",
+    ):
         source = ROOT / name
         if source.is_dir():
             shutil.copytree(source, tmp_path / name, ignore=shutil.ignore_patterns("vendor", "__pycache__", "*.mo"))

@@ -214,9 +214,9 @@ ADMIN_EXCEPTIONS = {
     "admin:axes_accesslog_add": roles(LOGIN, admin=FORBIDDEN),
     "admin:collections_app_auditlog_add": roles(LOGIN, admin=FORBIDDEN),
     # Tallies are written by tasks only (README, "Dashboard"): nobody adds one by hand.
-    "admin:collections_app_daytally_add": roles(LOGIN, admin=FORBIDDEN),
-    "admin:collections_app_statetally_add": roles(LOGIN, admin=FORBIDDEN),
-    "admin:collections_app_tallymark_add": roles(LOGIN, admin=FORBIDDEN),
+    "admin:dashboard_daytally_add": roles(LOGIN, admin=FORBIDDEN),
+    "admin:dashboard_statetally_add": roles(LOGIN, admin=FORBIDDEN),
+    "admin:dashboard_tallymark_add": roles(LOGIN, admin=FORBIDDEN),
 }
 
 # --- objects and bodies ---------------------------------------------------------------------------------

@@ -6,10 +6,10 @@ import uuid
 import pytest
 from django.urls import reverse
 
-from collections_app.dashboard.forms import Filters
-from collections_app.dashboard.selectors import dashboard
 from collections_app.exceptions import RuleRefused
 from collections_app.models import CaseEvent, RulePack, Stage
+from dashboard.forms import Filters
+from dashboard.selectors import dashboard
 from tests.visits.helpers import DAYTIME
 from visits.models import ContactAttempt, Visit
 from visits.services import contact_attempt_log, visit_log

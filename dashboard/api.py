@@ -10,10 +10,10 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from collections_app.dashboard import selectors
-from collections_app.dashboard.forms import DashboardFilterForm
-from collections_app.dashboard.views import may_view_dashboard
 from collections_app.models import Stage
+from dashboard import selectors
+from dashboard.forms import DashboardFilterForm
+from dashboard.views import may_view_dashboard
 
 
 class MoneyField(serializers.DecimalField):

@@ -1,5 +1,5 @@
-"""``/api/v1/``: token and session authentication, the case domain, field work, repayment, screening,
-the schema and its docs. The catch-all JSON 404 stays last."""
+"""``/api/v1/``, one router over every app's viewsets: token and session authentication, the case
+domain, field work, repayment, screening, the schema and its docs. The catch-all JSON 404 stays last."""
 
 from django.contrib.auth.decorators import login_not_required
 from django.urls import path, re_path

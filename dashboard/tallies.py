@@ -43,9 +43,10 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, TruncDate, TruncWeek
 from django.utils import timezone
 
-from collections_app.dashboard.live import active_plan_rows, open_case_rows, portfolio_rows
-from collections_app.models import CaseEvent, DayTally, Stage, StateTally, TallyMark
+from collections_app.models import CaseEvent, Stage
 from collections_app.services.audit import audit_log
+from dashboard.live import active_plan_rows, open_case_rows, portfolio_rows
+from dashboard.models import DayTally, StateTally, TallyMark
 
 logger = logging.getLogger(__name__)
 

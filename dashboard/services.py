@@ -7,9 +7,9 @@ from django.db.models import Case, CharField, DateField, Func, IntegerField, Q, 
 from django.db.models.functions import Greatest
 
 from collections_app.aging import AgingBucket, local_today
-from collections_app.dashboard import roll
-from collections_app.dashboard.live import bucket_expression
 from collections_app.models import AccountBucketSnapshot, DelinquentAccount
+from dashboard import roll
+from dashboard.live import bucket_expression
 
 
 class DaysBetween(Func):

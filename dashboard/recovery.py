@@ -1,14 +1,15 @@
 """Dashboard blocks over the field work: recovery, promises, plans and the collector scorecard.
 
-Each block folds the period's facts or the state rows (``collections_app.dashboard.tallies``) or is one
+Each block folds the period's facts or the state rows (``dashboard.tallies``) or is one
 grouped query over the scoped cases; see README, "Dashboard"."""
 
 from decimal import Decimal
 
 from django.db.models import Count, DecimalField, Exists, OuterRef, Q, Sum
 
-from collections_app.dashboard.scope import Scope, cents, rate
-from collections_app.models import DayTally, Role, User
+from collections_app.models import Role, User
+from dashboard.models import DayTally
+from dashboard.scope import Scope, cents, rate
 from repayment.models import Payment, PromiseToPay
 
 ZERO = Decimal("0.00")

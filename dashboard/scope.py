@@ -7,8 +7,8 @@ from decimal import Decimal
 from django.db.models import Q
 from django.utils import timezone
 
-from collections_app.dashboard.forms import Filters
 from collections_app.models import Branch, Case, DelinquentAccount, Team, User
+from dashboard.forms import Filters
 
 CENT = Decimal("0.01")
 
@@ -96,7 +96,7 @@ class Scope:
     def reads_tallies(self) -> bool:
         """Tallies are cut by team and branch: they serve managers and supervisors (the dashboard's
         users), in the project's time zone; anyone else gets live numbers."""
-        from collections_app.dashboard.tallies import tallies_apply
+        from dashboard.tallies import tallies_apply
 
         return (self.user.sees_everything or self.user.is_supervisor) and tallies_apply()
 

@@ -17,8 +17,8 @@ from django.db import connection
 from django.utils import timezone
 
 from collections_app.aging import AgingBucket
-from collections_app.dashboard.scope import Scope, day_start
 from collections_app.models import AccountBucketSnapshot
+from dashboard.scope import Scope, day_start
 
 logger = logging.getLogger(__name__)
 

@@ -5,10 +5,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from collections_app.aging import LoanClass
-from collections_app.dashboard import exports, selectors
-from collections_app.dashboard.forms import DashboardFilterForm, Filters
 from collections_app.exceptions import DoorstepError
 from collections_app.models import Stage
+from dashboard import exports, selectors
+from dashboard.forms import DashboardFilterForm, Filters
 
 
 def may_view_dashboard(user) -> bool:

@@ -1,7 +1,7 @@
 """Dashboard reads. Every block folds a handful of grouped rows computed in the database, scoped through
 ``DelinquentAccount.objects.visible_to`` / ``Case.objects.visible_to`` (or, for the tallies, the same
 scope's teams and branches): the current state from the state tally, the period's facts from the day
-tally plus what was recorded since (``collections_app.dashboard.tallies``). See README, "Dashboard"."""
+tally plus what was recorded since (``dashboard.tallies``). See README, "Dashboard"."""
 
 import datetime as dt
 from decimal import Decimal
@@ -10,11 +10,12 @@ from django.db.models import CharField, Count, DecimalField, IntegerField, Q, Va
 from django.db.models.fields.json import KT
 
 from collections_app.aging import BUCKET_RANGES, CLASS_RANGES, AgingBucket, local_today
-from collections_app.dashboard import live, recovery, roll, tallies
-from collections_app.dashboard.forms import Filters
-from collections_app.dashboard.scope import Scope, cents, rate
-from collections_app.models import CaseEvent, DayTally, Stage, StateTally, TallyMark, User
+from collections_app.models import CaseEvent, Stage, User
 from collections_app.rules import ATTEMPT_CAP, QUIET_HOURS, THIRD_PARTY
+from dashboard import live, recovery, roll, tallies
+from dashboard.forms import Filters
+from dashboard.models import DayTally, StateTally, TallyMark
+from dashboard.scope import Scope, cents, rate
 from repayment.models import RepaymentPlan
 
 ZERO = Decimal("0.00")
@@ -154,7 +155,7 @@ def roll_block(scope: Scope) -> dict:
     Roll rate of bucket k: accounts in k at the start that are in a worse bucket (k+1 or beyond) at the
     end ÷ accounts in k at the start. Cure rate: accounts delinquent at the start that are current
     (overdue 0) or gone from the snapshot at the end ÷ accounts delinquent at the start. The matrix
-    behind them is history, cached (``collections_app.dashboard.roll``).
+    behind them is history, cached (``dashboard.roll``).
     """
     start_day, end_day = roll.snapshot_days(scope)
     if start_day is None or end_day is None:

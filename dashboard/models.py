@@ -36,6 +36,7 @@ class DayTally(models.Model):
                 fields=["day", "metric", "team_id", "collector_id", "key"], name="day_tally_one_row_per_group"
             )
         ]
+        db_table = "collections_app_daytally"
         verbose_name = _("day tally")
         verbose_name_plural = _("day tallies")
 
@@ -51,6 +52,7 @@ class TallyMark(models.Model):
     rolled_at = models.DateTimeField(_("rolled at"))
 
     class Meta:
+        db_table = "collections_app_tallymark"
         verbose_name = _("tally watermark")
         verbose_name_plural = _("tally watermarks")
 
@@ -81,6 +83,7 @@ class StateTally(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["kind", "branch_id"], name="state_tally_kind_idx")]
+        db_table = "collections_app_statetally"
         verbose_name = _("state tally")
         verbose_name_plural = _("state tallies")
 

@@ -3,7 +3,7 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError
 
 from collections_app.aging import local_today
-from collections_app.dashboard.services import bucket_snapshot_take
+from dashboard.services import bucket_snapshot_take
 
 
 def _date(value: str) -> dt.date:

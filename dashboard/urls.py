@@ -1,6 +1,6 @@
 from django.urls import path
 
-from collections_app.dashboard import api, views
+from dashboard import api, views
 
 urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),

@@ -1,0 +1,98 @@
+"""How other apps plug into the case pages without the case core importing them.
+
+The core owns the case page, the case list and the timeline; an app registers, at start-up
+(``AppConfig.ready``), the panels it adds to the case page, what it adds to each case-list row, how
+its timeline events read and the choice sets that label its event payloads. Registration order does
+not matter: panels are shown by their ``order``.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.db.models import TextChoices
+
+
+@dataclass(frozen=True)
+class CasePanel:
+    """A block of the case page: ``template`` is included with the page context, extended by what
+    ``context(user=, case=, can_act=)`` returns. ``select_related`` / ``prefetch_related`` name what
+    the panel reads of the case, so the page loads it with the case in one query."""
+
+    name: str
+    template: str
+    order: int
+    context: Callable[..., dict] | None = None
+    select_related: tuple[str, ...] = ()
+    prefetch_related: tuple[str, ...] = ()
+
+
+@dataclass
+class _Registry:
+    panels: dict[str, CasePanel] = field(default_factory=dict)
+    row_decorators: dict[str, Callable[[list], None]] = field(default_factory=dict)
+    describers: dict[str, Callable] = field(default_factory=dict)
+    payload_choices: dict[str, type[TextChoices]] = field(default_factory=dict)
+
+
+_registry = _Registry()
+
+
+def register_case_panel(panel: CasePanel) -> None:
+    _registry.panels[panel.name] = panel
+
+
+def register_case_rows(name: str, decorate: Callable[[list], None]) -> None:
+    """``decorate(cases)`` sets attributes on a page of case-list rows (one query for the page)."""
+    _registry.row_decorators[name] = decorate
+
+
+def register_event_describer(kind: str, describe: Callable) -> None:
+    """``describe(payload) -> str``: one readable line for a timeline event of that kind."""
+    _registry.describers[kind] = describe
+
+
+def register_payload_choices(key: str, choices: type[TextChoices]) -> None:
+    """Label the value under ``key`` of an event's payload with these choices (e.g. a visit outcome)."""
+    _registry.payload_choices[key] = choices
+
+
+def case_panels() -> list[CasePanel]:
+    return sorted(_registry.panels.values(), key=lambda panel: (panel.order, panel.name))
+
+
+def case_page_relations() -> tuple[list[str], list[str]]:
+    """What the registered panels read of the case: (select_related, prefetch_related)."""
+    panels = case_panels()
+    return (
+        [name for panel in panels for name in panel.select_related],
+        [name for panel in panels for name in panel.prefetch_related],
+    )
+
+
+def panel_context(*, user, case, can_act: bool) -> dict:
+    context: dict = {}
+    for panel in case_panels():
+        if panel.context is not None:
+            context.update(panel.context(user=user, case=case, can_act=can_act))
+    return context
+
+
+def decorate_case_rows(cases: Iterable) -> None:
+    cases = list(cases)
+    for decorate in _registry.row_decorators.values():
+        decorate(cases)
+
+
+def event_describer(kind: str) -> Callable | None:
+    return _registry.describers.get(kind)
+
+
+def payload_label(key: str, value) -> str:
+    """The label of ``value`` under payload ``key``, or the value itself when no app labels it."""
+    choices = _registry.payload_choices.get(key)
+    if choices is None:
+        return str(value or "")
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return str(value or "")
