@@ -22,6 +22,7 @@ from repayment.services.common import (
     require_negotiable,
     schedule_check,
 )
+from repayment.services.statuses import promise_status_move
 
 MAX_PROMISE_DAYS = 366
 
@@ -111,8 +112,11 @@ def promise_create(
 def promise_cancel(*, promise: PromiseToPay, actor: User, note: str = "") -> PromiseToPay:
     case = promise.case
     require_field_actor(case, actor)
-    updated = PromiseToPay.objects.filter(pk=promise.pk, status=PromiseToPay.Status.PENDING).update(
-        status=PromiseToPay.Status.CANCELLED, resolved_at=timezone.now()
+    updated = promise_status_move(
+        rows=[promise.pk],
+        source=PromiseToPay.Status.PENDING,
+        target=PromiseToPay.Status.CANCELLED,
+        resolved_at=timezone.now(),
     )
     if not updated:
         raise TransitionNotAllowed(_("Only a pending promise can be cancelled."))
