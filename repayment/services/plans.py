@@ -27,6 +27,7 @@ from repayment.services.common import (
     require_negotiable,
     schedule_check,
 )
+from repayment.services.payments import apply_held_credit
 from repayment.services.statuses import instalment_status_move, plan_status_move
 
 Kind, Status = RepaymentPlan.Kind, RepaymentPlan.Status
@@ -194,8 +195,6 @@ def plan_submit(*, plan: RepaymentPlan, actor: User) -> RepaymentPlan:
 
 
 def _activate(plan: RepaymentPlan, actor, *, source: str) -> RepaymentPlan:
-    from repayment.services.payments import apply_held_credit
-
     if plan.first_due_date < timezone.localdate():
         raise PlanRefused(_("The first due date has passed; propose a new plan."))
     _set_status(plan, source, Status.ACTIVE, activated_at=timezone.now())

@@ -22,6 +22,7 @@ from repayment.services.common import (
     require_negotiable,
     schedule_check,
 )
+from repayment.services.payments import apply_held_credit
 from repayment.services.statuses import promise_status_move
 
 MAX_PROMISE_DAYS = 366
@@ -63,8 +64,6 @@ def promise_create(
     idempotency_key: str | None = None,
 ) -> PromiseToPay:
     """Record a promise to pay ``amount`` by ``due_date`` (+ grace); the case moves to follow-up."""
-    from repayment.services.payments import apply_held_credit
-
     if idempotency_key:
         existing = PromiseToPay.objects.filter(idempotency_key=idempotency_key, case=case).first()
         if existing:
