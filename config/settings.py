@@ -269,9 +269,6 @@ REPAYMENT_TERM_APPROVAL_MONTHS = env_int("REPAYMENT_TERM_APPROVAL_MONTHS", 12, m
 REPAYMENT_BROKEN_PROMISES_ALERT = env_int("REPAYMENT_BROKEN_PROMISES_ALERT", 2, minimum=1)
 REPAYMENT_REMINDER_LEAD_DAYS = env_int("REPAYMENT_REMINDER_LEAD_DAYS", 2, minimum=0)
 REPAYMENT_CARE_REVISIT_DAYS = env_int("REPAYMENT_CARE_REVISIT_DAYS", 30, minimum=1)
-# Test-only hook: pause an evaluation before its commit (the kill-the-worker test); 0 in production.
-REPAYMENT_TEST_PAUSE_SECONDS = env_int("REPAYMENT_TEST_PAUSE_SECONDS", 0, minimum=0)
-REPAYMENT_TEST_PAUSE_MARKER = env_str("REPAYMENT_TEST_PAUSE_MARKER", "")
 
 # --- REST API -----------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -46,12 +46,3 @@ def sweep_batch() -> int:
     """Due checks per sweep transaction: the set-based statements cost per batch as much as per row, so a
     larger batch is cheaper per check (a batch of 1,000 holds its rows' locks for about half a second)."""
     return int(getattr(settings, "REPAYMENT_SWEEP_BATCH", 1000))
-
-
-def test_pause_seconds() -> float:
-    """Test-only: pause inside an evaluation (before commit) so a test can kill the worker there."""
-    return float(getattr(settings, "REPAYMENT_TEST_PAUSE_SECONDS", 0) or 0)
-
-
-def test_pause_marker() -> str:
-    return str(getattr(settings, "REPAYMENT_TEST_PAUSE_MARKER", "") or "")

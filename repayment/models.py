@@ -23,6 +23,11 @@ class PromiseToPay(models.Model):
         BROKEN = "broken", _("Broken")
         CANCELLED = "cancelled", _("Cancelled")
 
+    # The allowed status moves, source → targets; only ``repayment.services.statuses`` writes a status.
+    MOVES = {
+        Status.PENDING: frozenset({Status.KEPT, Status.PARTIALLY_KEPT, Status.BROKEN, Status.CANCELLED}),
+    }
+
     case = models.ForeignKey("collections_app.Case", on_delete=models.CASCADE, related_name="promises")
     amount = models.DecimalField(_("amount"), validators=POSITIVE, **MONEY)
     due_date = models.DateField(_("due date"))
@@ -69,6 +74,12 @@ class RepaymentPlan(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
 
     OPEN_STATUSES = (Status.DRAFT, Status.PENDING_APPROVAL, Status.ACTIVE)
+    # The allowed status moves, source → targets; only ``repayment.services.statuses`` writes a status.
+    MOVES = {
+        Status.DRAFT: frozenset({Status.PENDING_APPROVAL, Status.ACTIVE, Status.CANCELLED}),
+        Status.PENDING_APPROVAL: frozenset({Status.ACTIVE, Status.CANCELLED}),
+        Status.ACTIVE: frozenset({Status.COMPLETED, Status.DEFAULTED, Status.CANCELLED}),
+    }
 
     case = models.ForeignKey("collections_app.Case", on_delete=models.CASCADE, related_name="plans")
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
@@ -153,6 +164,11 @@ class Instalment(models.Model):
         PAID = "paid", _("Paid")
         MISSED = "missed", _("Missed")
         CANCELLED = "cancelled", _("Cancelled")
+
+    # The allowed status moves, source → targets; only ``repayment.services.statuses`` writes a status.
+    MOVES = {
+        Status.PENDING: frozenset({Status.PAID, Status.MISSED, Status.CANCELLED}),
+    }
 
     plan = models.ForeignKey(RepaymentPlan, on_delete=models.CASCADE, related_name="instalments")
     seq = models.PositiveSmallIntegerField(_("number"))

@@ -10,6 +10,6 @@ MAX_SECONDS = 50
 
 @shared_task(ignore_result=True)
 def sweep_followups() -> dict[str, int]:
-    """Claim and evaluate every due follow-up check, a batch per transaction (``followups_bulk``). Idempotent,
-    so a redelivered message is harmless, and overlapping sweeps share the work (``skip_locked``)."""
+    """Claim and evaluate every due follow-up check, a batch per transaction (``repayment.services.followups``).
+    Idempotent, so a redelivered message is harmless, and overlapping sweeps share the work (``skip_locked``)."""
     return followups_sweep_all(max_seconds=MAX_SECONDS)

@@ -17,6 +17,7 @@ from repayment import selectors, services
 from repayment.affordability import suggest_plan
 from repayment.forms import DecisionForm, PaymentForm, PlanForm, PromiseForm
 from repayment.models import RepaymentPlan
+from visits.selectors import latest_financials
 
 
 def _require_field(case, user) -> None:
@@ -25,16 +26,8 @@ def _require_field(case, user) -> None:
         raise PermissionDenied
 
 
-def _financials(case) -> dict | None:
-    try:
-        from visits.selectors import latest_financials
-    except ImportError:
-        return None
-    return latest_financials(case)
-
-
 def _suggestion(case):
-    figures = _financials(case)
+    figures = latest_financials(case)
     if not figures:
         return None, None
     suggestion = suggest_plan(

@@ -1,39 +1,26 @@
 """Helpers shared by the repayment services: permissions, local due times, check scheduling,
-moving the case along, notifications and the broken-promise bookkeeping."""
+moving the case along and notifications."""
 
 import datetime as dt
-import logging
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from collections_app.exceptions import NotPermitted, TransitionNotAllowed
-from collections_app.models import Case, DelinquentAccount, Notification, Stage
+from collections_app.models import Case, Notification, Stage
 from collections_app.services.cases import case_transition
 from collections_app.workflow import COLLECTOR, SUPERVISOR, actor_role
 from repayment import conf
 from repayment.models import FollowUpCheck
 
-logger = logging.getLogger(__name__)
-
 NEGOTIABLE_STAGES = (Stage.VISIT, Stage.NEGOTIATION, Stage.FOLLOW_UP)
 REMINDER_HOUR = 9
 
-# The notifications' messages, untranslated: a notification keeps the msgid and is shown in its reader's language.
-REMINDER_TEXT = gettext_noop("Case #%(case)s: %(amount)s is due on %(date)s.")
-REVISIT_TEXT = gettext_noop("Case #%(case)s: %(reason)s")
-CARE_TEXT = gettext_noop("Case #%(case)s was cured: time for a care revisit.")
-ALERT_TEXT = gettext_noop("Account %(no)s (case #%(case)s) has %(count)s broken promises.")
-BROKEN_REASON = gettext_noop("promise of %(amount)s due %(date)s was broken; revisit the borrower.")
-PARTLY_KEPT_REASON = gettext_noop("promise of %(amount)s due %(date)s was only partly kept; revisit the borrower.")
-DEFAULTED_REASON = gettext_noop(
-    "instalment %(seq)s of %(amount)s due %(date)s was missed; the plan defaulted. Revisit the borrower."
-)
+# A notification keeps the untranslated msgid and is shown in its reader's language.
 PLAN_APPROVAL_TEXT = gettext_noop("Case #%(case)s: a plan of %(amount)s (%(kind)s) awaits your approval.")
 
 
@@ -132,33 +119,3 @@ def message_params(values: dict, currency: str) -> dict:
 def revisit_params(*, case_id: int, reason: str, values: dict, currency: str) -> dict:
     """``REVISIT_TEXT``'s values: the case and the reason, itself a message with values."""
     return {"case": case_id, "reason": Notification.message_value(reason, message_params(values, currency))}
-
-
-def refresh_screening_key(account: DelinquentAccount) -> None:
-    try:
-        from collections_app.services.screening import account_refresh_screening_key
-    except ImportError:  # written by the screening work; absent in older trees
-        logger.info("account_refresh_screening_key is not available; screening key not refreshed")
-        return
-    account_refresh_screening_key(account=account)
-
-
-def record_broken_promise(*, case: Case, source_key: str) -> int:
-    """Count a broken promise or defaulted plan on the account; alert the supervisor at the threshold."""
-    DelinquentAccount.objects.filter(pk=case.account_id).update(broken_promises=F("broken_promises") + 1)
-    account = DelinquentAccount.objects.get(pk=case.account_id)
-    refresh_screening_key(account)
-    count = account.broken_promises
-    supervisor = case.team.supervisor
-    if count >= conf.broken_promises_alert() and supervisor is not None:
-        values = {"no": account.account_no, "case": case.pk, "count": count}
-        notify(
-            recipient=supervisor,
-            case=case,
-            kind="broken_promises",
-            message=_(ALERT_TEXT) % values,
-            template=ALERT_TEXT,
-            params=values,
-            dedupe_key=f"broken-promises:{account.pk}:{count}",
-        )
-    return count

@@ -1,391 +1,349 @@
-"""The follow-up sweep, a batch at a time: claim due checks, settle the common outcomes set-based.
+"""The follow-up engine's reads and its one writer: claim due checks, read their facts as plain rows under row
+locks, decide them (``followups_decisions``), write every decision of the batch set-based.
 
-One transaction per batch: the due checks are claimed oldest first under
-``select_for_update(skip_locked=True)`` (PostgreSQL; two workers never take the same rows), then
+Locks, in this order: the claimed checks (``select_for_update(skip_locked=True)``: two workers never take the
+same rows), their cases, promises and instalments (each in id order). The decisions read the cases as locked, so
+a stage a user changed before the lock is the stage decided on.
 
-* outcomes that need no case change are settled with a few set-based statements: promises and
-  instalments paid in full by the deadline → kept/paid (one bulk UPDATE each, one ``CaseEvent`` per
-  item in one INSERT), reminders → notifications (one INSERT that skips a ``dedupe_key`` already
-  there), and the no-ops (already resolved, plan ended, case closed, not needed, too late);
-* outcomes that move a case (broken or partly kept promise, defaulted plan, care revisit) are settled
-  set-based too, by ``repayment.services.followups_moves`` (its docstring lists every write), for the first
-  such check of each case; the case's later checks in the batch, and the checks whose case a user moved
-  since the claim, run the one-by-one evaluators of ``repayment.services.followups`` afterwards, each in a
-  savepoint of the same transaction (a failing row is rolled back to its savepoint and retried later with
-  backoff);
-* every claimed check is marked done with a compare-and-set on its status, and one ``AuditLog`` row per
-  batch names the settled promises, instalments, plans and moved cases and the checks by outcome.
-
-The statements a batch runs do not grow with its size (``tests/repayment/test_sweep_moves.py`` pins it);
-the rows are read as plain values and written with ``collections_app.services.bulk_rows``, because building
-a model instance or an ORM expression per row cost more than the statements themselves.
-
-A worker killed mid-batch rolls the whole batch back; it is claimed again by the next sweep. Should the
-batch itself fail (a database error in a set-based statement), its checks are evaluated one by one
-instead, so one bad row never blocks the rest.
+``write`` runs a number of statements that does not grow with the batch (``tests/repayment/test_sweep_moves.py``
+pins it): the checks marked done (a compare-and-set on their status, one UPDATE per result), promise,
+instalment and plan statuses through ``repayment.services.statuses`` (one UPDATE per move), the checks cancelled
+by a resolved promise or a defaulted plan, the follow-up and plan events, the accounts' broken-promise counts
+with their screening keys (one grouped UPDATE) and the supervisors' alerts, the next actions and the moves from
+follow-up to visit (``cases_transition_bulk``), the notifications (a ``dedupe_key`` already there is skipped),
+and one audit row. Rows are read as plain values and written with ``collections_app.services.bulk_rows``:
+building a model instance or an ORM expression per row cost more than the statements themselves.
 """
 
 import datetime as dt
-import logging
 from collections import Counter, defaultdict
-from dataclasses import dataclass
-from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
-from django.utils import timezone
+from django.db.models import Case as SqlCase
+from django.db.models import F, IntegerField, Value, When
 from django.utils.translation import gettext as _
 
-from collections_app.models import CaseEvent, Notification, Stage
+from collections_app import priority
+from collections_app.aging import local_today
+from collections_app.exceptions import StaleObject
+from collections_app.models import Case, CaseEvent, DelinquentAccount, Notification, Stage
 from collections_app.services.audit import audit_log
-from collections_app.services.bulk_rows import id_list, insert_rows
-from repayment.models import ZERO, FollowUpCheck, Instalment, PaymentAllocation, PromiseToPay, RepaymentPlan
-from repayment.services.common import REMINDER_TEXT, message_params
-from repayment.services.followups_moves import CaseMoves, settles_set_based
+from collections_app.services.bulk_rows import id_list, insert_rows, update_by_id
+from collections_app.services.cases import cases_transition_bulk
+from repayment import conf
+from repayment.models import FollowUpCheck, Instalment, PaymentAllocation, PromiseToPay, RepaymentPlan
+from repayment.services.common import message_params, revisit_params
+from repayment.services.followups_decisions import (
+    ALERT_TEXT,
+    REVISIT_TEXT,
+    CaseFacts,
+    Decision,
+    DueCheck,
+    Facts,
+    Obligation,
+)
+from repayment.services.statuses import instalment_status_move, plan_status_move, promise_status_move
 
-logger = logging.getLogger(__name__)
 Kind, CheckStatus = FollowUpCheck.Kind, FollowUpCheck.Status
-SLOW = "slow"  # the outcome moves a case: settled by followups_moves, or one by one
+PromiseStatus, InstalmentStatus, PlanStatus = PromiseToPay.Status, Instalment.Status, RepaymentPlan.Status
 
 
-class _LostRace(Exception):
-    """Another worker settled one of the batch's checks first; roll the batch back."""
+class LostRace(Exception):
+    """Another worker marked one of the batch's checks done first; roll the batch back."""
 
 
-@dataclass(frozen=True, slots=True)
-class DueCheck:
-    """A claimed check as the batch reads it, with what it needs of the case and its branch: plain rows,
-    not model instances (a batch claims up to a thousand)."""
-
-    pk: int
-    kind: str
-    due_at: dt.datetime
-    case_id: int
-    promise_id: int | None
-    instalment_id: int | None
-    dedupe_key: str
-    case_stage: str
-    collector_id: int | None
-    branch_timezone: str
-    currency: str  # the account's, for the amounts in its notifications
+# --- reading -------------------------------------------------------------------------------------
 
 
-def _claim(now: dt.datetime, size: int) -> list[DueCheck]:
-    """The oldest due checks, in (due_at, id) order, read straight off ``followup_due_id_idx`` (pending
-    checks by due time and id) and stopping at ``size``: with ``FOR UPDATE`` PostgreSQL cannot bound a sort,
-    so the order must be the index's own."""
-    rows = (
-        FollowUpCheck.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(status=CheckStatus.PENDING, due_at__lte=now)
-        .order_by("due_at", "id")
-        .values_list(
-            "id",
-            "kind",
-            "due_at",
-            "case_id",
-            "promise_id",
-            "instalment_id",
-            "dedupe_key",
-            "case__stage",
-            "case__assigned_collector_id",
-            "case__account__branch__timezone",
-            "case__account__currency",
-        )[:size]
-    )
+def claim(now: dt.datetime, size: int, check_id: int | None = None) -> list[DueCheck]:
+    """The oldest due checks (or the one ``check_id``), in (due_at, id) order, read straight off
+    ``followup_due_id_idx`` and stopping at ``size``: with ``FOR UPDATE`` PostgreSQL cannot bound a sort, so the
+    order must be the index's own."""
+    due = FollowUpCheck.objects.select_for_update(skip_locked=True).filter(status=CheckStatus.PENDING, due_at__lte=now)
+    if check_id is not None:
+        due = due.filter(pk=check_id)
+    rows = due.order_by("due_at", "id").values_list(
+        "id", "kind", "due_at", "case_id", "promise_id", "instalment_id", "dedupe_key"
+    )[:size]
     return [DueCheck(*row) for row in rows]
 
 
-def _paid_in_time(lookup: str, targets: dict) -> dict[int, Decimal]:
-    """``{target id: allocated by its due date + grace}`` for promises or instalments, in one query
-    (the same measure as ``payments.paid_in_time``)."""
-    paid: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    if not targets:
-        return paid
-    rows = PaymentAllocation.objects.filter(**{f"{lookup}_id__in": id_list(targets)}).values_list(
-        f"{lookup}_id", "amount", "payment__paid_on"
+def _payments(lookup: str, ids: set[int]) -> dict[int, tuple]:
+    """``{promise or instalment id: ((amount, paid on), …)}``, in one query."""
+    found: dict[int, list] = defaultdict(list)
+    if ids:
+        rows = PaymentAllocation.objects.filter(**{f"{lookup}_id__in": id_list(ids)}).values_list(
+            f"{lookup}_id", "amount", "payment__paid_on"
+        )
+        for pk, amount, paid_on in rows:
+            found[pk].append((amount, paid_on))
+    return {pk: tuple(rows) for pk, rows in found.items()}
+
+
+def read_facts(checks: list[DueCheck]) -> Facts:
+    """Lock and read the checks' cases, promises and instalments (a payment being recorded waits for the batch)."""
+    cases = (
+        Case.objects.select_for_update(of=("self",))
+        .filter(pk__in=id_list({c.case_id for c in checks}))
+        .order_by("pk")
+        .values_list(
+            "id",
+            "stage",
+            "stage_changed_at",
+            "account_id",
+            "assigned_collector_id",
+            "team__supervisor_id",
+            "account__branch__timezone",
+            "account__currency",
+            "account__account_no",
+        )
     )
-    for target_id, amount, paid_on in rows:
-        target = targets[target_id]
-        if paid_on <= target.due_date + dt.timedelta(days=target.grace_days):
-            paid[target_id] += amount
-    return paid
-
-
-@dataclass(frozen=True, slots=True)
-class _Obligation:
-    """What a batch reads of a promise or an instalment: plain rows, not model instances (a batch reads
-    hundreds)."""
-
-    pk: int
-    status: str
-    amount: Decimal
-    paid_amount: Decimal
-    due_date: dt.date
-    grace_days: int  # the promise's, or the instalment's plan's
-    plan_id: int | None = None
-    seq: int | None = None
-    plan_status: str | None = None
-
-    @property
-    def remaining(self) -> Decimal:
-        return max(self.amount - self.paid_amount, ZERO)  # as PromiseToPay.remaining / Instalment.remaining
-
-
-class _Batch:
-    def __init__(self, checks: list[DueCheck], now: dt.datetime):
-        self.checks, self.now = checks, now
-        self.order = {check.pk: n for n, check in enumerate(checks)}
-        promise_ids = {c.promise_id for c in checks if c.promise_id}
-        instalment_ids = {c.instalment_id for c in checks if c.instalment_id}
-        # Locked like the one-by-one path locks them: a payment being recorded waits for the batch.
-        promises = (
-            PromiseToPay.objects.select_for_update()
-            .filter(pk__in=id_list(promise_ids))
-            .order_by("pk")
-            .values_list("id", "status", "amount", "paid_amount", "due_date", "grace_days")
+    site_zone = settings.TIME_ZONE
+    case_rows = {row[0]: CaseFacts(*row[:6], row[6] or site_zone, *row[7:]) for row in cases}
+    due = {c.promise_id for c in checks if c.kind == Kind.PROMISE_DUE}
+    paid = _payments("promise", due)
+    promises = (
+        PromiseToPay.objects.select_for_update()
+        .filter(pk__in=id_list({c.promise_id for c in checks if c.promise_id}))
+        .order_by("pk")
+        .values_list("id", "status", "amount", "paid_amount", "due_date", "grace_days")
+    )
+    promise_rows = {row[0]: Obligation(*row, payments=paid.get(row[0], ())) for row in promises}
+    due = {c.instalment_id for c in checks if c.kind == Kind.INSTALMENT_DUE}
+    paid = _payments("instalment", due)
+    instalments = (
+        Instalment.objects.select_for_update(of=("self",))
+        .filter(pk__in=id_list({c.instalment_id for c in checks if c.instalment_id}))
+        .order_by("pk")
+        .values_list(
+            "id", "status", "amount", "paid_amount", "due_date", "plan__grace_days", "plan_id", "seq", "plan__status"
         )
-        self.promises = {row[0]: _Obligation(*row) for row in promises}
-        instalments = (
-            Instalment.objects.select_for_update(of=("self",))
-            .filter(pk__in=id_list(instalment_ids))
-            .order_by("pk")
-            .values_list(
-                "id",
-                "status",
-                "amount",
-                "paid_amount",
-                "due_date",
-                "plan__grace_days",
-                "plan_id",
-                "seq",
-                "plan__status",
-            )
+    )
+    instalment_rows, plans = {}, {}
+    for *row, plan_status in instalments:
+        pk, plan_id, seq = row[0], row[6], row[7]
+        instalment_rows[pk] = Obligation(*row[:6], payments=paid.get(pk, ()), plan_id=plan_id, seq=seq)
+        plans[plan_id] = plan_status
+    return Facts(case_rows, promise_rows, instalment_rows, plans)
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+
+def write(decisions: list[Decision], facts: Facts, now: dt.datetime) -> dict[int, str]:
+    """Apply a batch of decisions (``facts`` as read before them); return ``{check id: result}``."""
+    texts = _Texts()
+    _mark_done(decisions, now)
+    _write_statuses(decisions, facts, now)
+    insert_rows(CaseEvent, _events(decisions, facts))
+    notifications = [_notice_row(d.check, facts, notice, texts) for d in decisions for notice in d.notices]
+    notifications += _count_broken(decisions, facts, texts)
+    moved = _revisit(decisions, facts, now, texts, notifications)
+    insert_rows(Notification, notifications, ignore_conflicts=True)
+    _audit(decisions, facts, moved)
+    return {d.check.pk: d.result for d in decisions}
+
+
+class _Texts(dict):
+    """Each message translated once per batch, not once per check."""
+
+    def __missing__(self, template: str) -> str:
+        self[template] = _(template)
+        return self[template]
+
+
+def _mark_done(decisions: list[Decision], now: dt.datetime) -> None:
+    """The one compare-and-set that marks checks done: one UPDATE per result."""
+    by_result: dict[str, list[int]] = defaultdict(list)
+    for decision in decisions:
+        by_result[decision.result].append(decision.check.pk)
+    for result, ids in by_result.items():
+        done = FollowUpCheck.objects.filter(pk__in=id_list(ids), status=CheckStatus.PENDING).update(
+            status=CheckStatus.DONE,
+            result=result,
+            evaluated_at=now,
+            claimed_at=now,
+            attempts=F("attempts") + 1,
+            last_error="",
         )
-        self.instalments = {row[0]: _Obligation(*row) for row in instalments}
-        due = {c.promise_id for c in checks if c.kind == Kind.PROMISE_DUE}
-        self.promise_paid = _paid_in_time("promise", {pk: p for pk, p in self.promises.items() if pk in due})
-        due = {c.instalment_id for c in checks if c.kind == Kind.INSTALMENT_DUE}
-        self.instalment_paid = _paid_in_time("instalment", {pk: i for pk, i in self.instalments.items() if pk in due})
-        self.results: dict[int, str] = {}
-        self.kept_promises: list[int] = []
-        self.cancelled_promises: list[int] = []
-        self.paid_instalments: list[int] = []
-        self.events: list[dict] = []  # CaseEvent rows (bulk_rows.insert_rows)
-        self.notifications: list[dict] = []  # Notification rows
-        self.moves: CaseMoves | None = None
-        self.reminder_text = _(REMINDER_TEXT)  # translated once per batch
+        if done != len(ids):
+            raise LostRace
 
-    def classify(self) -> list[int]:
-        """Decide every check that needs no case change and pick the case-moving ones settled set-based
-        (``self.moves``); return the ids left for the one-by-one path.
 
-        A case's first case-moving check is settled set-based; its later checks in the batch (whatever their
-        kind) go to the one-by-one path, which runs after the set-based writes, so each case's checks still
-        take effect in due order."""
-        slow_cases: set[int] = set()
-        moving: list[DueCheck] = []
-        slow: list[int] = []
-        for check in self.checks:
-            result = SLOW if check.case_id in slow_cases else self._decide(check)
-            if result != SLOW:
-                self.results[check.pk] = result
-                continue
-            if check.case_id not in slow_cases and settles_set_based(check):
-                moving.append(check)
-            else:
-                slow.append(check.pk)
-            slow_cases.add(check.case_id)
-        self.moves = CaseMoves(self, moving)
-        return slow
+def _write_statuses(decisions: list[Decision], facts: Facts, now: dt.datetime) -> None:
+    """Promise, instalment and plan moves, and the checks they cancel. The batch's own checks are done by now,
+    so only the other pending checks are cancelled."""
+    promises, instalments = defaultdict(list), defaultdict(list)
+    for d in decisions:
+        if d.promise_status:
+            promises[d.promise_status].append(d.check.promise_id)
+        if d.instalment_status:
+            instalments[d.instalment_status].append(d.check.instalment_id)
+    for target, ids in promises.items():
+        promise_status_move(rows=ids, source=PromiseStatus.PENDING, target=target, resolved_at=now)
+    for target, ids in instalments.items():
+        instalment_status_move(rows=ids, source=InstalmentStatus.PENDING, target=target, resolved_at=now)
+    resolved = [d.check.promise_id for d in decisions if d.cancels_reminders]
+    if resolved:
+        FollowUpCheck.objects.filter(
+            status=CheckStatus.PENDING, kind=Kind.REMINDER, promise_id__in=id_list(resolved)
+        ).update(status=CheckStatus.CANCELLED, result="promise_resolved")
+    plans = [d.defaults_plan for d in decisions if d.defaults_plan]
+    if not plans:
+        return
+    plan_status_move(rows=plans, source=PlanStatus.ACTIVE, target=PlanStatus.DEFAULTED, closed_at=now)
+    # The plans' instalments by id, so their checks are found through the check's instalment index (a join on
+    # the plan made the planner scan every check).
+    ids = list(Instalment.objects.filter(plan_id__in=id_list(plans)).order_by().values_list("id", flat=True))
+    instalment_status_move(rows=ids, source=InstalmentStatus.PENDING, target=InstalmentStatus.CANCELLED)
+    FollowUpCheck.objects.filter(status=CheckStatus.PENDING, instalment_id__in=id_list(ids)).update(
+        status=CheckStatus.CANCELLED, result="plan_defaulted"
+    )
 
-    def _event(self, check: DueCheck, outcome: str, **extra) -> None:
-        payload = {"check": check.pk, "kind": check.kind, "outcome": outcome, **extra}
-        self.events.append(
-            {"case_id": check.case_id, "actor_id": None, "kind": CaseEvent.Kind.FOLLOW_UP, "payload": payload}
-        )
 
-    def _decide(self, check: DueCheck) -> str:
-        if check.kind == Kind.PROMISE_DUE:
-            return self._decide_promise(check)
-        if check.kind == Kind.INSTALMENT_DUE:
-            return self._decide_instalment(check)
-        if check.kind == Kind.REMINDER:
-            return self._decide_reminder(check)
-        return SLOW  # care revisit
+def _events(decisions: list[Decision], facts: Facts) -> list[dict]:
+    rows = []
+    for d in decisions:
+        if d.event is not None:
+            rows.append({"case_id": d.check.case_id, "kind": CaseEvent.Kind.FOLLOW_UP, "payload": d.event})
+        if d.defaults_plan:
+            payload = {"plan": d.defaults_plan, "status": PlanStatus.DEFAULTED.value}
+            rows.append({"case_id": d.check.case_id, "kind": CaseEvent.Kind.PLAN, "payload": payload})
+    return rows
 
-    def _decide_promise(self, check: DueCheck) -> str:
-        promise = self.promises[check.promise_id]
-        if promise.status != PromiseToPay.Status.PENDING:
-            return f"already_{promise.status}"
-        if check.case_stage == Stage.CLOSED:
-            self.cancelled_promises.append(promise.pk)
-            return "case_closed"
-        paid = self.promise_paid[promise.pk]
-        if paid < promise.amount:
-            return SLOW  # broken or partly kept: the case goes back for a revisit
-        self.kept_promises.append(promise.pk)
-        status = PromiseToPay.Status.KEPT
-        self._event(check, status, promise=promise.pk, paid=str(paid), amount=str(promise.amount))
-        return status
 
-    def _decide_instalment(self, check: DueCheck) -> str:
-        instalment = self.instalments[check.instalment_id]
-        if instalment.plan_status != RepaymentPlan.Status.ACTIVE:
-            return f"plan_{instalment.plan_status}"
-        if instalment.status != Instalment.Status.PENDING:
-            return f"already_{instalment.status}"
-        if self.instalment_paid[instalment.pk] < instalment.amount:
-            return SLOW  # missed: the plan defaults
-        self.paid_instalments.append(instalment.pk)
-        self._event(check, "kept", instalment=instalment.pk)
-        return "kept"
+def _notice_row(check: DueCheck, facts: Facts, notice, texts: _Texts) -> dict:
+    return {
+        "recipient_id": notice.recipient_id,
+        "case_id": check.case_id,
+        "kind": notice.kind,
+        "message": (texts[notice.template] % notice.values)[:500],
+        "template": notice.template,
+        "params": message_params(notice.values, facts.cases[check.case_id].currency),
+        "dedupe_key": notice.dedupe_key,
+    }
 
-    def _decide_reminder(self, check: DueCheck) -> str:
-        if check.promise_id:
-            target, pending = self.promises[check.promise_id], PromiseToPay.Status.PENDING
-        else:
-            target, pending = self.instalments[check.instalment_id], Instalment.Status.PENDING
-        if target.status != pending or target.remaining <= 0 or check.case_stage == Stage.CLOSED:
-            return "not_needed"
-        # The branch's zone, as ``case_tz`` reads it (the claim brings its name along instead of two models).
-        tz = ZoneInfo(check.branch_timezone or settings.TIME_ZONE)
-        if timezone.localdate(self.now, tz) > target.due_date:
-            return "too_late"  # the sweep was down past the due date; the due check handles it
-        if check.collector_id is not None:
-            values = {"case": check.case_id, "amount": target.remaining, "date": target.due_date}
-            self.notifications.append(
+
+def _count_broken(decisions: list[Decision], facts: Facts, texts: _Texts) -> list[dict]:
+    """One grouped increment of the accounts' broken promises that also stores each account's new screening
+    key, one read of the new counts; an alert to the supervisor for every count reached at or past
+    ``REPAYMENT_BROKEN_PROMISES_ALERT``.
+
+    The key is ``priority.screening_key_expression``, the SQL ``accounts_refresh_screening_keys`` stores, with
+    the incremented count in place of the stored one: each account row is written once, not twice."""
+    counting = [facts.cases[d.check.case_id] for d in decisions if d.counts_broken]
+    if not counting:
+        return []
+    added = Counter(case.account_id for case in counting)
+    if len(set(added.values())) == 1:
+        increment = Value(next(iter(added.values())))
+    else:
+        whens = [When(pk=account_id, then=Value(n)) for account_id, n in added.items()]
+        increment = SqlCase(*whens, default=Value(0), output_field=IntegerField())
+    new_count = F("broken_promises") + increment
+    key = priority.screening_key_expression(today=local_today())
+    accounts = DelinquentAccount.objects.filter(pk__in=id_list(added))
+    accounts.update(broken_promises=new_count, screening_key=key.replace_expressions({F("broken_promises"): new_count}))
+    counts = dict(accounts.order_by().values_list("id", "broken_promises"))
+    running = {pk: counts[pk] - n for pk, n in added.items()}
+    threshold, alerts = conf.broken_promises_alert(), []
+    for case in counting:
+        running[case.account_id] += 1
+        count = running[case.account_id]
+        if count >= threshold and case.supervisor_id is not None:
+            values = {"no": case.account_no, "case": case.pk, "count": count}
+            alerts.append(
                 {
-                    "recipient_id": check.collector_id,
-                    "case_id": check.case_id,
-                    "kind": "reminder",
-                    "message": (self.reminder_text % values)[:500],
-                    "template": REMINDER_TEXT,
-                    "params": message_params(values, check.currency),
-                    "dedupe_key": f"reminder:{check.pk}",
+                    "recipient_id": case.supervisor_id,
+                    "case_id": case.pk,
+                    "kind": "broken_promises",
+                    "message": (texts[ALERT_TEXT] % values)[:500],
+                    "template": ALERT_TEXT,
+                    "params": values,
+                    "dedupe_key": f"broken-promises:{case.account_id}:{count}",
                 }
             )
-        return "reminded"
+    return alerts
 
-    def settle(self, slow: list[int]) -> list[int]:
-        """The set-based writes for the checks decided in ``classify``; return the ids for the one-by-one path
-        (``slow`` and the case-moving checks handed back), in claim order."""
-        now = self.now
-        if self.kept_promises:
-            PromiseToPay.objects.filter(pk__in=id_list(self.kept_promises), status=PromiseToPay.Status.PENDING).update(
-                status=PromiseToPay.Status.KEPT, resolved_at=now
+
+def _revisit(
+    decisions: list[Decision], facts: Facts, now: dt.datetime, texts: _Texts, notifications: list[dict]
+) -> list[int]:
+    """Each revisit's notification to the collector; each revisited case's next action (its last revisit's
+    reason); a case in follow-up back to visit (with its first revisit's reason as the transition's note).
+    Returns the ids of the cases moved."""
+    next_actions: dict[int, str] = {}
+    moves: dict[int, tuple[Decision, str]] = {}
+    for d in decisions:
+        if d.revisit is None:
+            continue
+        case = facts.cases[d.check.case_id]
+        reason = texts[d.revisit.reason] % d.revisit.values
+        next_actions[case.pk] = reason[:200]
+        if d.revisit.to_visit:
+            moves.setdefault(case.pk, (d, reason))
+        if case.collector_id is not None:
+            params = revisit_params(
+                case_id=case.pk, reason=d.revisit.reason, values=d.revisit.values, currency=case.currency
             )
-        if self.cancelled_promises:
-            PromiseToPay.objects.filter(
-                pk__in=id_list(self.cancelled_promises), status=PromiseToPay.Status.PENDING
-            ).update(status=PromiseToPay.Status.CANCELLED, resolved_at=now)
-        if self.paid_instalments:
-            Instalment.objects.filter(pk__in=id_list(self.paid_instalments), status=Instalment.Status.PENDING).update(
-                status=Instalment.Status.PAID, resolved_at=now
+            notifications.append(
+                {
+                    "recipient_id": case.collector_id,
+                    "case_id": case.pk,
+                    "kind": "revisit",
+                    "message": (texts[REVISIT_TEXT] % {"case": case.pk, "reason": reason})[:500],
+                    "template": REVISIT_TEXT,
+                    "params": params,
+                    "dedupe_key": f"revisit:{d.check.dedupe_key}",
+                }
             )
-        self._mark_done(self.results)
-        slow = sorted([*slow, *self.moves.prepare()], key=self.order.__getitem__)
-        insert_rows(CaseEvent, self.events)
-        self.moves.move_stages()
-        insert_rows(Notification, self.notifications, ignore_conflicts=True)
-        self._mark_done(self.moves.results)
-        self.results.update(self.moves.results)
-        return slow
-
-    def _mark_done(self, results: dict[int, str]) -> None:
-        """Compare-and-set on the status, one UPDATE per result; the checks settled before the case-moving
-        ones are marked first, so those find them done (as the one-by-one path would)."""
-        by_result: dict[str, list[int]] = defaultdict(list)
-        for check_id, result in results.items():
-            by_result[result].append(check_id)
-        for result, ids in by_result.items():
-            done = FollowUpCheck.objects.filter(pk__in=id_list(ids), status=CheckStatus.PENDING).update(
-                status=CheckStatus.DONE,
-                result=result,
-                evaluated_at=self.now,
-                claimed_at=self.now,
-                attempts=F("attempts") + 1,
-                last_error="",
-            )
-            if done != len(ids):
-                raise _LostRace
+    staying = {pk: {"next_action": text} for pk, text in next_actions.items() if pk not in moves}
+    update_by_id(Case, staying, next_action_due=now)
+    if not moves:
+        return []
+    cases = [
+        Case(
+            pk=pk,
+            stage=facts.cases[pk].stage,
+            stage_changed_at=facts.cases[pk].stage_changed_at,
+            assigned_collector_id=facts.cases[pk].collector_id,
+        )
+        for pk in moves
+    ]
+    moved = cases_transition_bulk(
+        cases=cases,
+        target=Stage.VISIT,
+        actor=None,
+        notes={pk: reason for pk, (_d, reason) in moves.items()},
+        payloads={pk: {"check": d.check.pk} for pk, (d, _r) in moves.items()},
+        fields={pk: {"next_action": next_actions[pk], "next_action_due": now} for pk in moves},
+    )
+    if len(moved) != len(cases):  # unreachable under the case locks; the batch is rolled back and retried
+        raise StaleObject()
+    return sorted(case.pk for case in moved)
 
 
-def _evaluate_in_batch(check_id: int, now: dt.datetime) -> str:
-    """A case-moving check, one by one inside the batch's transaction, in a savepoint of its own."""
-    from repayment.services import followups
-
-    try:
-        with transaction.atomic():
-            check = (
-                FollowUpCheck.objects.select_related("case__team", "case__account__branch", "case__assigned_collector")
-                .filter(pk=check_id, status=CheckStatus.PENDING)
-                .first()
-            )
-            if check is None:  # cancelled by an earlier check of the batch (a defaulted plan)
-                return "skipped"
-            result = followups.EVALUATORS[check.kind](check, now)
-            done = FollowUpCheck.objects.filter(pk=check.pk, status=CheckStatus.PENDING).update(
-                status=CheckStatus.DONE,
-                result=result,
-                evaluated_at=now,
-                claimed_at=now,
-                attempts=F("attempts") + 1,
-                last_error="",
-            )
-            if not done:
-                raise _LostRace
-            return result
-    except _LostRace:
-        raise
-    except Exception as exc:  # one bad row must not stop the batch; it is retried with backoff
-        logger.exception("follow-up check %s failed", check_id)
-        followups._record_failure(check_id, now, exc)
-        return "error"
-
-
-def _audit(batch: _Batch, outcomes: Counter, slow_results: dict[int, str]) -> None:
+def _audit(decisions: list[Decision], facts: Facts, moved: list[int]) -> None:
     """One audit row per batch: what the engine settled, by id."""
     checks: dict[str, list[int]] = defaultdict(list)
-    for check_id, result in {**batch.results, **slow_results}.items():
-        checks[result].append(check_id)
+    for d in decisions:
+        checks[d.result].append(d.check.pk)
+
+    def ids(attr: str, *results: str) -> list[int]:
+        return sorted(getattr(d.check, attr) for d in decisions if d.result in results)
+
     changes = {
-        "outcomes": dict(outcomes),
-        "checks": {result: sorted(ids) for result, ids in sorted(checks.items())},
-        "kept_promises": sorted(batch.kept_promises),
-        "cancelled_promises": sorted(batch.cancelled_promises),
-        "paid_instalments": sorted(batch.paid_instalments),
-        **batch.moves.audit(),
+        "outcomes": {result: len(pks) for result, pks in checks.items()},
+        "checks": {result: sorted(pks) for result, pks in sorted(checks.items())},
+        "kept_promises": sorted(d.check.promise_id for d in decisions if d.promise_status == PromiseStatus.KEPT),
+        "cancelled_promises": ids("promise_id", "case_closed"),
+        "paid_instalments": sorted(
+            d.check.instalment_id for d in decisions if d.instalment_status == InstalmentStatus.PAID
+        ),
+        "broken_promises": ids("promise_id", PromiseStatus.BROKEN),
+        "partially_kept_promises": ids("promise_id", PromiseStatus.PARTIALLY_KEPT),
+        "missed_instalments": ids("instalment_id", "defaulted"),
+        "defaulted_plans": sorted(d.defaults_plan for d in decisions if d.defaults_plan),
+        "moved_to_visit": moved,
     }
     audit_log(actor=None, action="followups.sweep_batch", object_type="repayment.followupcheck", changes=changes)
-
-
-def followups_sweep_batch(*, now: dt.datetime, size: int) -> dict[str, int]:
-    """Claim up to ``size`` due checks and settle them in one transaction; ``{}`` when none is due."""
-    from repayment.services import followups
-
-    claimed: list[int] = []
-    try:
-        with transaction.atomic():
-            checks = _claim(now, size)
-            if not checks:
-                return {}
-            claimed = [c.pk for c in checks]
-            batch = _Batch(checks, now)
-            slow = batch.settle(batch.classify())
-            slow_results = {check_id: _evaluate_in_batch(check_id, now) for check_id in slow}
-            outcomes = Counter(batch.results.values()) + Counter(slow_results.values())
-            _audit(batch, outcomes, slow_results)
-            followups._test_pause()
-            return dict(outcomes)
-    except Exception:
-        if not claimed:
-            raise
-        # The batch rolled back as a whole (another worker won a race, or a set-based statement
-        # failed): evaluate its checks one by one, each with its own retry and backoff.
-        logger.warning("follow-up batch of %s checks failed; evaluating them one by one", len(claimed), exc_info=True)
-        outcomes: Counter = Counter()
-        for check_id in claimed:
-            outcomes[followups.followup_evaluate(check_id=check_id, now=now) or "skipped"] += 1
-        return dict(outcomes)

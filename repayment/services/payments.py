@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import DecimalField, F, Sum, Value
+from django.db.models import DecimalField, F, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,6 +14,7 @@ from collections_app.exceptions import DoorstepError, TransitionNotAllowed
 from collections_app.models import Case, CaseEvent, CloseReason, DelinquentAccount, Stage, User
 from collections_app.services.audit import audit_log
 from collections_app.services.cases import case_event_add, case_transition
+from collections_app.services.screening import account_refresh_screening_key
 from repayment import conf
 from repayment.models import (
     ZERO,
@@ -24,7 +25,8 @@ from repayment.models import (
     PromiseToPay,
     RepaymentPlan,
 )
-from repayment.services.common import cancel_checks, case_tz, refresh_screening_key, require_field_actor, schedule_check
+from repayment.services.common import cancel_checks, case_tz, require_field_actor, schedule_check
+from repayment.services.statuses import instalment_status_move, plan_status_move, promise_status_move
 
 MAX_BACKDATE_DAYS = 90
 
@@ -78,13 +80,26 @@ def _allocate(*, payment: Payment, amount: Decimal, case: Case) -> Decimal:
             payment=payment, amount=take, **({"promise": obj} if is_promise else {"instalment": obj})
         )
         grace = obj.grace_days if is_promise else obj.plan.grace_days
+        obj.save(update_fields=["paid_amount"])
         # Paid in full in time settles the obligation now; paid late, the engine decides at the deadline.
         if obj.remaining == 0 and _in_time(obj, payment.paid_on, grace):
-            obj.status = PromiseToPay.Status.KEPT if is_promise else Instalment.Status.PAID
-            obj.resolved_at = now
-            cancel_checks(result="paid", **({"promise": obj} if is_promise else {"instalment": obj}))
-        obj.save(update_fields=["paid_amount", "status", "resolved_at"])
+            _settle_paid(obj, is_promise, now)
     return left
+
+
+def _settle_paid(obj: PromiseToPay | Instalment, is_promise: bool, now) -> None:
+    if is_promise:
+        promise_status_move(
+            rows=[obj.pk], source=PromiseToPay.Status.PENDING, target=PromiseToPay.Status.KEPT, resolved_at=now
+        )
+        obj.status = PromiseToPay.Status.KEPT
+    else:
+        instalment_status_move(
+            rows=[obj.pk], source=Instalment.Status.PENDING, target=Instalment.Status.PAID, resolved_at=now
+        )
+        obj.status = Instalment.Status.PAID
+    obj.resolved_at = now
+    cancel_checks(result="paid", **({"promise": obj} if is_promise else {"instalment": obj}))
 
 
 def _complete_paid_plans(case: Case, actor) -> list[RepaymentPlan]:
@@ -92,8 +107,11 @@ def _complete_paid_plans(case: Case, actor) -> list[RepaymentPlan]:
     for plan in RepaymentPlan.objects.filter(case=case, status=RepaymentPlan.Status.ACTIVE):
         if plan.instalments.exclude(status=Instalment.Status.PAID).exists():
             continue
-        RepaymentPlan.objects.filter(pk=plan.pk, status=RepaymentPlan.Status.ACTIVE).update(
-            status=RepaymentPlan.Status.COMPLETED, closed_at=timezone.now()
+        plan_status_move(
+            rows=[plan.pk],
+            source=RepaymentPlan.Status.ACTIVE,
+            target=RepaymentPlan.Status.COMPLETED,
+            closed_at=timezone.now(),
         )
         plan.status = RepaymentPlan.Status.COMPLETED
         if plan.kind == RepaymentPlan.Kind.SETTLEMENT:
@@ -234,18 +252,7 @@ def payment_record(
     case_event_add(case=case, actor=actor, kind=CaseEvent.Kind.PAYMENT, payload=payload)
     audit_log(actor=actor, action="payment.record", obj=payment, changes=payload)
     completed = _complete_paid_plans(case, actor)
-    refresh_screening_key(DelinquentAccount.objects.get(pk=account.pk))
+    account_refresh_screening_key(account=DelinquentAccount.objects.get(pk=account.pk))
     settled = any(plan.kind == RepaymentPlan.Kind.SETTLEMENT for plan in completed)
     maybe_close_cured(case=case, settled=settled)
     return payment
-
-
-def paid_in_time(*, promise: PromiseToPay | None = None, instalment: Instalment | None = None) -> Decimal:
-    """What was paid towards an obligation by its due date + grace (the engine's measure of kept)."""
-    if promise is not None:
-        obj, grace, lookup = promise, promise.grace_days, {"promise": promise}
-    else:
-        obj, grace, lookup = instalment, instalment.plan.grace_days, {"instalment": instalment}
-    deadline = obj.due_date + dt.timedelta(days=grace)
-    total = PaymentAllocation.objects.filter(payment__paid_on__lte=deadline, **lookup).aggregate(s=Sum("amount"))["s"]
-    return total or ZERO

@@ -27,6 +27,8 @@ from repayment.services.common import (
     require_negotiable,
     schedule_check,
 )
+from repayment.services.payments import apply_held_credit
+from repayment.services.statuses import instalment_status_move, plan_status_move
 
 Kind, Status = RepaymentPlan.Kind, RepaymentPlan.Status
 MAX_FIRST_DUE_DAYS = 366
@@ -146,13 +148,18 @@ def plan_propose(
     return plan
 
 
-def _set_status(plan: RepaymentPlan, source: str, **changes) -> None:
+def _set_status(plan: RepaymentPlan, source: str, target: str, **changes) -> None:
     """Compare-and-set on the status: of two concurrent decisions the stale one is refused."""
-    updated = RepaymentPlan.objects.filter(pk=plan.pk, status=source).update(**changes)
-    if not updated:
+    if not plan_status_move(rows=[plan.pk], source=source, target=target, **changes):
         raise TransitionNotAllowed(_("The plan changed meanwhile; reload the page."))
-    for field, value in changes.items():
+    for field, value in {"status": target, **changes}.items():
         setattr(plan, field, value)
+
+
+def _cancel_pending_instalments(plan: RepaymentPlan) -> None:
+    instalment_status_move(
+        rows=plan.instalments.all(), source=Instalment.Status.PENDING, target=Instalment.Status.CANCELLED
+    )
 
 
 def _plan_event(plan: RepaymentPlan, actor, action: str, **extra) -> None:
@@ -167,7 +174,7 @@ def plan_submit(*, plan: RepaymentPlan, actor: User) -> RepaymentPlan:
     if plan.status != Status.DRAFT:
         raise TransitionNotAllowed(_("Only a draft plan can be submitted."))
     if plan.requires_approval:
-        _set_status(plan, Status.DRAFT, status=Status.PENDING_APPROVAL)
+        _set_status(plan, Status.DRAFT, Status.PENDING_APPROVAL)
         _plan_event(plan, actor, "submit", reasons=plan.approval_reasons)
         supervisor = plan.case.team.supervisor
         if supervisor is not None and supervisor.pk != plan.created_by_id:
@@ -188,11 +195,9 @@ def plan_submit(*, plan: RepaymentPlan, actor: User) -> RepaymentPlan:
 
 
 def _activate(plan: RepaymentPlan, actor, *, source: str) -> RepaymentPlan:
-    from repayment.services.payments import apply_held_credit
-
     if plan.first_due_date < timezone.localdate():
         raise PlanRefused(_("The first due date has passed; propose a new plan."))
-    _set_status(plan, source, status=Status.ACTIVE, activated_at=timezone.now())
+    _set_status(plan, source, Status.ACTIVE, activated_at=timezone.now())
     case = plan.case
     now = timezone.now()
     for instalment in plan.instalments.all():
@@ -250,13 +255,13 @@ def plan_reject(*, plan: RepaymentPlan, actor: User, note: str) -> RepaymentPlan
     _set_status(
         plan,
         Status.PENDING_APPROVAL,
-        status=Status.CANCELLED,
+        Status.CANCELLED,
         decided_by=actor,
         decided_at=now,
         decision_note=note.strip(),
         closed_at=now,
     )
-    plan.instalments.update(status=Instalment.Status.CANCELLED)
+    _cancel_pending_instalments(plan)
     _plan_event(plan, actor, "reject", note=note.strip())
     return plan
 
@@ -266,8 +271,8 @@ def plan_cancel(*, plan: RepaymentPlan, actor: User, note: str = "") -> Repaymen
     require_field_actor(plan.case, actor)
     if plan.status not in RepaymentPlan.OPEN_STATUSES:
         raise TransitionNotAllowed(_("Only a draft, pending or active plan can be cancelled."))
-    _set_status(plan, plan.status, status=Status.CANCELLED, closed_at=timezone.now())
-    plan.instalments.filter(status=Instalment.Status.PENDING).update(status=Instalment.Status.CANCELLED)
+    _set_status(plan, plan.status, Status.CANCELLED, closed_at=timezone.now())
+    _cancel_pending_instalments(plan)
     cancel_checks(instalment__plan=plan, result="cancelled")
     _plan_event(plan, actor, "cancel", note=note.strip())
     return plan

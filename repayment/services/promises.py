@@ -22,6 +22,8 @@ from repayment.services.common import (
     require_negotiable,
     schedule_check,
 )
+from repayment.services.payments import apply_held_credit
+from repayment.services.statuses import promise_status_move
 
 MAX_PROMISE_DAYS = 366
 
@@ -62,8 +64,6 @@ def promise_create(
     idempotency_key: str | None = None,
 ) -> PromiseToPay:
     """Record a promise to pay ``amount`` by ``due_date`` (+ grace); the case moves to follow-up."""
-    from repayment.services.payments import apply_held_credit
-
     if idempotency_key:
         existing = PromiseToPay.objects.filter(idempotency_key=idempotency_key, case=case).first()
         if existing:
@@ -111,8 +111,11 @@ def promise_create(
 def promise_cancel(*, promise: PromiseToPay, actor: User, note: str = "") -> PromiseToPay:
     case = promise.case
     require_field_actor(case, actor)
-    updated = PromiseToPay.objects.filter(pk=promise.pk, status=PromiseToPay.Status.PENDING).update(
-        status=PromiseToPay.Status.CANCELLED, resolved_at=timezone.now()
+    updated = promise_status_move(
+        rows=[promise.pk],
+        source=PromiseToPay.Status.PENDING,
+        target=PromiseToPay.Status.CANCELLED,
+        resolved_at=timezone.now(),
     )
     if not updated:
         raise TransitionNotAllowed(_("Only a pending promise can be cancelled."))

@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.management import call_command
 
-from collections_app.models import CaseEvent, DelinquentAccount, Notification, Stage
+from collections_app.models import Branch, CaseEvent, DelinquentAccount, Notification, Stage
 from repayment.models import FollowUpCheck, Instalment, PromiseToPay, RepaymentPlan
 from repayment.services import followup_evaluate, followups_sweep, payment_record, plan_propose, promise_create
-from repayment.services import followups as engine
+from tests.factories import case_walked_to
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -175,17 +175,27 @@ def test_care_revisit_after_cure(negotiation_case, cast, time_machine):
     assert Notification.objects.filter(recipient=cast.collector_a, kind="care_revisit").count() == 1
 
 
-def test_failing_check_is_retried_with_backoff_without_stopping_the_sweep(promise, monkeypatch, time_machine):
-    def explode(check, now):
-        raise RuntimeError("boom")
+def test_a_check_that_fails_is_retried_with_backoff_and_the_rest_of_its_batch_settles(cast, time_machine):
+    """A branch whose time zone is not a zone name breaks its reminders: the batch falls back to batches of one,
+    the other branch's reminder is sent, the broken one waits two minutes for its retry."""
+    time_machine.move_to(at(2, 10), tick=False)
+    broken_case, good_case = case_walked_to(cast), case_walked_to(cast)
+    DelinquentAccount.objects.filter(pk=good_case.account_id).update(branch=cast.branch_b)
+    for case in (broken_case, good_case):
+        promise_create(case=case, actor=cast.collector_a, amount=D("10.00"), due_date=DUE, grace_days=3)
+    Branch.objects.filter(pk=cast.branch_a.pk).update(timezone="Mars/Olympus_Mons")
+    time_machine.move_to(at(3, 9), tick=False)
 
-    monkeypatch.setitem(engine.EVALUATORS, FollowUpCheck.Kind.PROMISE_DUE, explode)
-    time_machine.move_to(at(9), tick=False)
-    assert followups_sweep() == {"too_late": 1, "error": 1}
-    check = FollowUpCheck.objects.get(promise=promise, kind=FollowUpCheck.Kind.PROMISE_DUE)
-    assert (check.status, check.attempts) == (FollowUpCheck.Status.PENDING, 1)
-    assert check.due_at == at(9) + dt.timedelta(minutes=2)
-    assert "boom" in check.last_error
+    assert followups_sweep() == {"error": 1, "reminded": 1}
+
+    checks = FollowUpCheck.objects.filter(kind=FollowUpCheck.Kind.REMINDER)
+    failed = checks.get(case=broken_case)
+    assert (failed.status, failed.attempts, failed.due_at) == (FollowUpCheck.Status.PENDING, 1, at(3, 9, 2))
+    assert failed.last_error == "ZoneInfoNotFoundError: 'No time zone found with key Mars/Olympus_Mons'"
+    sent = checks.get(case=good_case)
+    assert (sent.status, sent.result, sent.attempts) == (FollowUpCheck.Status.DONE, "reminded", 1)
+    assert list(Notification.objects.values_list("case_id", "kind")) == [(good_case.pk, "reminder")]
+    assert followups_sweep() == {}  # the retry is not due yet
 
 
 def test_management_command_runs_one_sweep(promise, time_machine):

@@ -13,7 +13,7 @@ from collections_app.models import AuditLog, CaseEvent, DelinquentAccount, Notif
 from repayment.models import FollowUpCheck, Payment, PaymentAllocation, PromiseToPay
 from repayment.services import followups_sweep, promise_create
 from repayment.services.followups import followups_sweep_all
-from repayment.services.followups_bulk import _claim
+from repayment.services.followups_bulk import claim
 
 D = Decimal
 SH = ZoneInfo("Asia/Shanghai")
@@ -120,7 +120,7 @@ def test_rows_claimed_by_one_worker_are_skipped_by_another(mixed):
             connections.close_all()
 
     with transaction.atomic():
-        held = _claim(now, 1)[0]
+        held = claim(now, 1)[0]
         worker = threading.Thread(target=other_worker)
         worker.start()
         worker.join(60)

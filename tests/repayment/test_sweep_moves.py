@@ -1,29 +1,21 @@
-"""Case-moving outcomes settled set-based in the sweep's batch (``repayment.services.followups_moves``): the
-same rows as the one-by-one evaluators, a case moved by a user meanwhile, a constant statement count, the
-fallback when the set-based part fails."""
+"""Case-moving outcomes written set-based for a whole batch (``repayment.services.followups_bulk``): every row
+each outcome writes, a case's second revisit in one batch, a case moved by a user before its lock, a constant
+statement count; and ``cases_transition_bulk``, which moves the cases."""
 
 import datetime as dt
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import DatabaseError, connection, transaction
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from collections_app.exceptions import TransitionNotAllowed
 from collections_app.models import AuditLog, Case, CaseEvent, DelinquentAccount, Notification, Stage
 from collections_app.services.cases import case_transition, cases_transition_bulk
 from repayment.models import FollowUpCheck, Instalment, Payment, PaymentAllocation, PromiseToPay, RepaymentPlan
-from repayment.services import (
-    followup_evaluate,
-    followups_bulk,
-    followups_sweep,
-    payment_record,
-    plan_propose,
-    promise_create,
-)
+from repayment.services import followups, followups_sweep, payment_record, plan_propose, promise_create
 from repayment.services.followups import followups_sweep_all
-from repayment.services.followups_moves import CaseMoves
 from tests.factories import case_walked_to
 
 pytestmark = pytest.mark.django_db
@@ -103,47 +95,6 @@ def book(cast, time_machine, settings):
     return cases
 
 
-def _amounts(payload: dict) -> dict:
-    """Amounts as numbers: SQLite's SUM gives the one-by-one path "100" where PostgreSQL gives "100.00"."""
-    return {key: Decimal(value) if key in ("paid", "amount") else value for key, value in payload.items()}
-
-
-def _state(since_event: int, since_note: int, since_audit: int) -> dict:
-    """Every row the sweep writes or changes; new rows without their ids, ordered within their case."""
-    events = CaseEvent.objects.filter(pk__gt=since_event).order_by("case_id", "id")
-    notes = Notification.objects.filter(pk__gt=since_note)
-    transitions = AuditLog.objects.filter(pk__gt=since_audit, action="case.transition").order_by("object_id", "id")
-    return {
-        "checks": list(
-            FollowUpCheck.objects.order_by("id").values_list(
-                "id", "status", "result", "attempts", "evaluated_at", "claimed_at", "last_error"
-            )
-        ),
-        "promises": list(PromiseToPay.objects.order_by("id").values_list("id", "status", "resolved_at", "paid_amount")),
-        "plans": list(RepaymentPlan.objects.order_by("id").values_list("id", "status", "closed_at")),
-        "instalments": list(Instalment.objects.order_by("id").values_list("id", "status", "resolved_at")),
-        "cases": list(
-            Case.objects.order_by("id").values_list(
-                "id", "stage", "stage_changed_at", "next_action", "next_action_due", "closed_at"
-            )
-        ),
-        "accounts": list(
-            DelinquentAccount.objects.order_by("id").values_list("id", "broken_promises", "screening_key")
-        ),
-        "events": [
-            (*event[:5], _amounts(event[5]), event[6])
-            for event in events.values_list(
-                "case_id", "actor_id", "kind", "from_stage", "to_stage", "payload", "stage_seconds"
-            )
-        ],
-        "notifications": sorted(
-            notes.values_list("recipient_id", "case_id", "kind", "message", "dedupe_key", "template", "params"),
-            key=lambda row: row[:5],
-        ),
-        "transition_audit": list(transitions.values_list("actor_id", "object_type", "object_id", "changes")),
-    }
-
-
 def _marks() -> tuple[int, int, int]:
     last = [
         model.objects.order_by("-id").values_list("id", flat=True).first() or 0
@@ -152,22 +103,7 @@ def _marks() -> tuple[int, int, int]:
     return tuple(last)
 
 
-def _serial_state(now: dt.datetime) -> dict:
-    """The one-by-one evaluators over the same due checks, in claim order, rolled back afterwards."""
-    marks = _marks()
-    with transaction.atomic():
-        due = FollowUpCheck.objects.filter(status=FollowUpCheck.Status.PENDING, due_at__lte=now).order_by(
-            "due_at", "id"
-        )
-        for check_id in list(due.values_list("id", flat=True)):
-            followup_evaluate(check_id=check_id, now=now)
-        state = _state(*marks)
-        transaction.set_rollback(True)
-    return state
-
-
-def test_set_based_batch_writes_the_same_rows_as_the_one_by_one_evaluators(book, cast):
-    serial = _serial_state(NOW)
+def test_a_batch_of_every_kind_writes_each_outcome(book, cast):
     marks = _marks()
 
     outcomes = followups_sweep_all(now=NOW)
@@ -182,24 +118,66 @@ def test_set_based_batch_writes_the_same_rows_as_the_one_by_one_evaluators(book,
         "not_needed": 1,  # the kept promise's reminder
         "too_late": 4,  # the unpaid promises' and the first instalment's reminders
     }
-    batched = _state(*marks)
-    assert batched == serial
-    # ...and what both wrote is the real thing, not two empty lists.
-    stages = {name: Case.objects.get(pk=case.pk).stage for name, case in book.items()}
-    assert stages == {
-        "two": Stage.VISIT,
-        "plan": Stage.VISIT,
-        "cured": Stage.CLOSED,
-        "kept": Stage.FOLLOW_UP,
-        "moved": Stage.NEGOTIATION,
-        "bare": Stage.VISIT,
+    promises = {
+        (case.pk, amount): (status, resolved_at)
+        for case in book.values()
+        for amount, status, resolved_at in PromiseToPay.objects.filter(case=case).values_list(
+            "amount", "status", "resolved_at"
+        )
+    }
+    assert promises == {
+        (book["two"].pk, D("10.00")): (PromiseToPay.Status.BROKEN, NOW),
+        (book["two"].pk, D("100.00")): (PromiseToPay.Status.PARTIALLY_KEPT, NOW),
+        (book["kept"].pk, D("100.00")): (PromiseToPay.Status.KEPT, NOW),
+        (book["kept"].pk, D("20.00")): (PromiseToPay.Status.PENDING, None),
+        (book["moved"].pk, D("50.00")): (PromiseToPay.Status.BROKEN, NOW),
+        (book["bare"].pk, D("30.00")): (PromiseToPay.Status.BROKEN, NOW),
+    }
+    plan = RepaymentPlan.objects.get(case=book["plan"])
+    assert (plan.status, plan.closed_at) == (RepaymentPlan.Status.DEFAULTED, NOW)
+    assert list(plan.instalments.values_list("seq", "status", "resolved_at")) == [
+        (1, Instalment.Status.MISSED, NOW),
+        (2, Instalment.Status.CANCELLED, None),
+        (3, Instalment.Status.CANCELLED, None),
+    ]
+    cases = {name: Case.objects.get(pk=case.pk) for name, case in book.items()}
+    assert {name: (case.stage, case.next_action, case.next_action_due) for name, case in cases.items()} == {
+        # two revisits of one case in one batch: moved once, the next action is the later reason
+        "two": (Stage.VISIT, "promise of 100.00 due 2026-03-05 was only partly kept; revisit the borrower.", NOW),
+        "plan": (
+            Stage.VISIT,
+            "instalment 1 of 200.00 due 2026-03-05 was missed; the plan defaulted. Revisit the borrower.",
+            NOW,
+        ),
+        "cured": (Stage.CLOSED, "", None),
+        "kept": (Stage.FOLLOW_UP, "", None),
+        "moved": (Stage.NEGOTIATION, "promise of 50.00 due 2026-03-05 was broken; revisit the borrower.", NOW),
+        "bare": (Stage.VISIT, "promise of 30.00 due 2026-03-05 was broken; revisit the borrower.", NOW),
     }
     moves = CaseEvent.objects.filter(pk__gt=marks[0], kind=CaseEvent.Kind.TRANSITION)
-    assert sorted(moves.values_list("case_id", "from_stage", "to_stage", "stage_seconds")) == sorted(
-        (book[name].pk, Stage.FOLLOW_UP, Stage.VISIT, 31 * 86400) for name in ("two", "plan", "bare")
+    assert sorted(moves.values_list("case_id", "from_stage", "to_stage", "stage_seconds", "payload__note")) == sorted(
+        [
+            # the first revisit moves the case, with its reason as the transition's note
+            (
+                book["two"].pk,
+                Stage.FOLLOW_UP,
+                Stage.VISIT,
+                31 * 86400,
+                "promise of 10.00 due 2026-03-05 was broken; revisit the borrower.",
+            ),
+            (book["plan"].pk, Stage.FOLLOW_UP, Stage.VISIT, 31 * 86400, cases["plan"].next_action),
+            (book["bare"].pk, Stage.FOLLOW_UP, Stage.VISIT, 31 * 86400, cases["bare"].next_action),
+        ]
     )
-    moved = Case.objects.get(pk=book["moved"].pk)
-    assert moved.next_action.startswith("promise of 50.00") and moved.next_action_due == NOW
+    follow_ups = CaseEvent.objects.filter(pk__gt=marks[0], case=book["two"], kind=CaseEvent.Kind.FOLLOW_UP)
+    assert [
+        (e["outcome"], e["paid"], e["amount"]) for e in follow_ups.order_by("id").values_list("payload", flat=True)
+    ] == [
+        ("broken", "0.00", "10.00"),
+        ("partially_kept", "40.00", "100.00"),
+    ]
+    plan_events = CaseEvent.objects.filter(pk__gt=marks[0], case=book["plan"], kind=CaseEvent.Kind.PLAN)
+    assert list(plan_events.values_list("payload", flat=True)) == [{"plan": plan.pk, "status": "defaulted"}]
     counts = dict(DelinquentAccount.objects.filter(cases__in=book.values()).values_list("cases__id", "broken_promises"))
     assert counts == {
         book["two"].pk: 1,
@@ -214,7 +192,7 @@ def test_set_based_batch_writes_the_same_rows_as_the_one_by_one_evaluators(book,
         [("collector_a", "revisit")] * 4  # two, two, plan, moved (bare has no collector)
         + [("supervisor_x", "broken_promises"), ("collector_a", "care_revisit"), ("collector_a", "reminder")]
     )
-    # Both paths keep each message's msgid and values, down to the revisit reason's own.
+    # Each message keeps its msgid and values, down to the revisit reason's own.
     revisit = notes.get(kind="revisit", case=book["plan"])
     assert revisit.template == "Case #%(case)s: %(reason)s"
     assert revisit.params == {
@@ -235,10 +213,15 @@ def test_set_based_batch_writes_the_same_rows_as_the_one_by_one_evaluators(book,
     alert = notes.get(kind="broken_promises")
     assert alert.template == "Account %(no)s (case #%(case)s) has %(count)s broken promises."
     assert alert.params == {"no": book["plan"].account.account_no, "case": book["plan"].pk, "count": 2}
+    assert alert.dedupe_key == f"broken-promises:{book['plan'].account_id}:2"
     assert notes.get(kind="care_revisit").params == {"case": book["cured"].pk}
     (audit,) = AuditLog.objects.filter(action="followups.sweep_batch", pk__gt=marks[2])
     assert audit.changes["moved_to_visit"] == sorted([book["plan"].pk, book["bare"].pk, book["two"].pk])
-    assert len(audit.changes["broken_promises"]) == 3 and len(audit.changes["defaulted_plans"]) == 1
+    assert len(audit.changes["broken_promises"]) == 3 and audit.changes["defaulted_plans"] == [plan.pk]
+    transitions = AuditLog.objects.filter(pk__gt=marks[2], action="case.transition")
+    assert sorted(transitions.values_list("object_id", "changes", "actor_id")) == sorted(
+        (str(book[name].pk), {"stage": [Stage.FOLLOW_UP, Stage.VISIT]}, None) for name in ("two", "plan", "bare")
+    )
     cancelled = FollowUpCheck.objects.filter(status=FollowUpCheck.Status.CANCELLED)
     assert sorted(cancelled.values_list("kind", "result")) == [
         (FollowUpCheck.Kind.INSTALMENT_DUE, "plan_defaulted"),
@@ -250,20 +233,20 @@ def test_set_based_batch_writes_the_same_rows_as_the_one_by_one_evaluators(book,
     assert followups_sweep(now=NOW) == {}
 
 
-def test_a_case_moved_by_a_user_after_the_claim_is_evaluated_one_by_one(cast, time_machine, monkeypatch):
+def test_a_case_moved_by_a_user_after_the_claim_is_decided_on_its_locked_stage(cast, time_machine, monkeypatch):
     time_machine.move_to(at(2, 10), tick=False)
     case = case_walked_to(cast)
     promise = _promise(case, cast, "10.00")
     time_machine.move_to(at(9, 8), tick=False)
-    claim = followups_bulk._claim
+    claim = followups.claim
 
-    def claim_then_user_moves_the_case(now, size):
-        checks = claim(now, size)
+    def claim_then_user_moves_the_case(now, size, check_id=None):
+        checks = claim(now, size, check_id)
         # The collector takes the case back to negotiation between the claim and the batch's case lock.
         Case.objects.filter(pk=case.pk).update(stage=Stage.NEGOTIATION)
         return checks
 
-    monkeypatch.setattr(followups_bulk, "_claim", claim_then_user_moves_the_case)
+    monkeypatch.setattr(followups, "claim", claim_then_user_moves_the_case)
     marks = _marks()
     assert followups_sweep() == {"too_late": 1, "broken": 1}
 
@@ -271,13 +254,13 @@ def test_a_case_moved_by_a_user_after_the_claim_is_evaluated_one_by_one(cast, ti
     case.refresh_from_db()
     assert promise.status == PromiseToPay.Status.BROKEN
     assert case.stage == Stage.NEGOTIATION  # not sent to visit over the user's move
-    assert case.next_action.startswith("promise of 10.00") and case.next_action_due == at(9, 8)
+    assert case.next_action == "promise of 10.00 due 2026-03-05 was broken; revisit the borrower."
+    assert case.next_action_due == at(9, 8)
     assert not CaseEvent.objects.filter(pk__gt=marks[0], kind=CaseEvent.Kind.TRANSITION).exists()
     assert DelinquentAccount.objects.get(pk=case.account_id).broken_promises == 1
     assert Notification.objects.filter(kind="revisit", case=case).count() == 1
     (audit,) = AuditLog.objects.filter(action="followups.sweep_batch")
-    assert audit.changes["moved_to_visit"] == [] and audit.changes["broken_promises"] == []
-    assert len(audit.changes["checks"]["broken"]) == 1
+    assert audit.changes["moved_to_visit"] == [] and audit.changes["broken_promises"] == [promise.pk]
 
 
 def _slow_book(cast, per_kind: int) -> None:
@@ -307,31 +290,7 @@ def test_statement_count_of_a_batch_does_not_grow_with_its_case_moving_checks(ca
         {"broken": n, "partially_kept": n, "defaulted": n, "care_revisit_due": n, "too_late": 3 * n} for n in (1, 12)
     ]
     assert counts[0] == counts[1]
-    assert counts[1] <= 35  # 31 today: claim, locks, one statement per kind of write, savepoints, audit
-
-
-def test_a_failing_set_based_write_falls_back_to_one_by_one(cast, time_machine, monkeypatch, caplog):
-    time_machine.move_to(at(2, 10), tick=False)
-    case = case_walked_to(cast)
-    promise = _promise(case, cast, "10.00")
-    time_machine.move_to(at(9, 8), tick=False)
-
-    def fail(self):
-        raise DatabaseError("simulated failure of a set-based statement")
-
-    monkeypatch.setattr(CaseMoves, "move_stages", fail)
-    assert followups_sweep() == {"too_late": 1, "broken": 1}
-    assert "evaluating them one by one" in caplog.text
-
-    promise.refresh_from_db()
-    case.refresh_from_db()
-    assert (promise.status, case.stage) == (PromiseToPay.Status.BROKEN, Stage.VISIT)
-    transitions = CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.TRANSITION, from_stage=Stage.FOLLOW_UP)
-    assert list(transitions.values_list("to_stage", "actor_id")) == [(Stage.VISIT, None)]
-    check = FollowUpCheck.objects.get(promise=promise, kind=FollowUpCheck.Kind.PROMISE_DUE)
-    assert (check.status, check.attempts) == (FollowUpCheck.Status.DONE, 1)
-    assert not AuditLog.objects.filter(action="followups.sweep_batch").exists()  # rolled back with its batch
-    assert DelinquentAccount.objects.get(pk=case.account_id).broken_promises == 1
+    assert counts[1] <= 31  # claim, locks, one statement per kind of write, savepoints, audit
 
 
 def test_bulk_transition_moves_only_the_cases_still_in_the_stage_read(cast, time_machine):

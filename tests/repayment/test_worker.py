@@ -11,6 +11,7 @@ import uuid
 from decimal import Decimal
 from pathlib import Path
 
+import psycopg2
 import pytest
 import time_machine
 from django.conf import settings
@@ -43,7 +44,7 @@ def _start_worker(tmp_path: Path, *, beat: bool = False, **env_extra) -> subproc
         **{key: str(value) for key, value in env_extra.items()},
     }
     name = f"repayment-test-{uuid.uuid4().hex[:8]}@%h"
-    cmd = [sys.executable, "-m", "celery", "-A", "collections_app", "worker", "-n", name, "--concurrency=1"]
+    cmd = [sys.executable, "-m", "celery", "-A", "config", "worker", "-n", name, "--concurrency=1"]
     cmd += ["--loglevel=INFO", "--without-gossip", "--without-mingle", *(["--beat"] if beat else [])]
     log = (tmp_path / f"{name.split('@')[0]}.log").open("w")
     # Its own process group, so the test can kill the worker and its pool child together.
@@ -115,24 +116,55 @@ def test_beat_and_worker_break_a_promise_due_yesterday_with_no_manual_call(
     assert DelinquentAccount.objects.get(pk=negotiation_case.account_id).broken_promises == 1
 
 
+def _backend_waiting_to_update(table: str) -> int | None:
+    """The server process of a transaction waiting for a row lock to UPDATE ``table``, if one is."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' "
+            "AND query LIKE %s",
+            [f'UPDATE "{table}"%'],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _backend_gone(pid: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid])
+        return cursor.fetchone()[0] == 0
+
+
 def test_worker_killed_mid_evaluation_leaves_the_check_to_be_evaluated_exactly_once(
     promise_due_yesterday, negotiation_case, cast, tmp_path
 ):
+    """The test holds the account's row lock, so the worker's batch stops at the broken-promise count, after it
+    has written the check, the promise and the follow-up event, and is killed there."""
     _purge_queue()
-    marker = tmp_path / "paused"
     check = FollowUpCheck.objects.get(promise=promise_due_yesterday, kind=FollowUpCheck.Kind.PROMISE_DUE)
-    first = _start_worker(tmp_path, REPAYMENT_TEST_PAUSE_SECONDS=120, REPAYMENT_TEST_PAUSE_MARKER=marker)
+    accounts = DelinquentAccount._meta.db_table
+    holder = psycopg2.connect(_database_url())
     try:
-        _send_sweep()
-        _poll(marker.exists, what="the first worker to pause mid-evaluation")
-        # Its effects are uncommitted: nobody else sees them.
-        promise_due_yesterday.refresh_from_db()
-        assert promise_due_yesterday.status == PromiseToPay.Status.PENDING
+        with holder.cursor() as cursor:
+            cursor.execute(f'SELECT 1 FROM "{accounts}" WHERE id = %s FOR UPDATE', [negotiation_case.account_id])  # noqa: S608
+        first = _start_worker(tmp_path)
+        try:
+            _send_sweep()
+            _poll(lambda: _backend_waiting_to_update(accounts), what="the worker to wait mid-batch")
+            waiting = _backend_waiting_to_update(accounts)
+            # Its writes so far are uncommitted: nobody else sees them.
+            promise_due_yesterday.refresh_from_db()
+            assert promise_due_yesterday.status == PromiseToPay.Status.PENDING
+        finally:
+            _stop(first, signal.SIGKILL)
     finally:
-        _stop(first, signal.SIGKILL)
+        holder.rollback()
+        holder.close()
+    # The killed worker's server process finds its client gone once the lock lets it go on, and rolls back.
+    _poll(lambda: _backend_gone(waiting), what="the killed worker's transaction to end")
     check.refresh_from_db()
     assert (check.status, check.attempts) == (FollowUpCheck.Status.PENDING, 0)
     assert not Notification.objects.filter(kind="revisit").exists()
+    assert not negotiation_case.events.filter(kind=CaseEvent.Kind.FOLLOW_UP).exists()
 
     second = _start_worker(tmp_path)
     try:
