@@ -2,8 +2,14 @@
 
 Only ``collections_app.services.cases.case_transition`` changes a case's stage, and only
 along this table. ``SYSTEM`` is the follow-up engine (no human actor).
+
+A move may also need facts another app owns (preparation → visit needs a ready visit plan, which
+``visits`` keeps). That app registers a guard for the move at start-up (``register_guard``); every
+door — the page, the API, offline sync, the engine — reaches ``case_transition``, which runs the
+guards, so a rule holds whichever way a request came in.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
@@ -55,6 +61,23 @@ TRANSITIONS: tuple[Transition, ...] = (
         for stage in OPEN_STAGES
     ),
 )
+
+
+# (source, target) → guards. A guard takes the case and raises ``TransitionNotAllowed`` with the reason.
+_GUARDS: dict[tuple[str, str], list[Callable]] = {}
+
+
+def register_guard(source: str, target: str, guard: Callable) -> None:
+    """Add a rule to a move of the table; registering the same guard twice keeps one."""
+    if not any(t.source == source and t.target == target for t in TRANSITIONS):
+        raise ValueError(f"no transition {source} → {target} to guard")
+    guards = _GUARDS.setdefault((source, target), [])
+    if guard not in guards:
+        guards.append(guard)
+
+
+def guards_for(source: str, target: str) -> tuple[Callable, ...]:
+    return tuple(_GUARDS.get((source, target), ()))
 
 
 def actor_role(case, actor) -> str | None:

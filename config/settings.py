@@ -202,7 +202,7 @@ DASHBOARD_STATE_MAX_AGE_SECONDS = env_int("DASHBOARD_STATE_MAX_AGE_SECONDS", 180
 # "Importing accounts"): queued again, or failed after the third attempt.
 IMPORT_STALL_MINUTES = env_int("IMPORT_STALL_MINUTES", 15, minimum=1)
 # Task modules outside "<app>.tasks", which autodiscovery does not find.
-CELERY_IMPORTS = ["collections_app.importer.tasks"]
+CELERY_IMPORTS = ["collections_app.importer.tasks", "collections_app.importer.stalled"]
 # The beat schedule, in one place: each entry names a task; the tasks only call services.
 CELERY_BEAT_SCHEDULE = {
     # Each account's aging bucket once a day, for the dashboard's roll and cure rates (idempotent per day).
@@ -214,7 +214,10 @@ CELERY_BEAT_SCHEDULE = {
     "dashboard-day-tally": {"task": "dashboard.tasks.roll_day_tally", "schedule": crontab(minute=5)},
     # Imports left queued while the broker was down are enqueued again.
     "imports-requeue-queued": {"task": "collections_app.importer.tasks.requeue_queued_imports", "schedule": 60.0},
-    "imports-take-back-stalled": {"task": "collections_app.importer.tasks.take_back_stalled_imports", "schedule": 60.0},
+    "imports-take-back-stalled": {
+        "task": "collections_app.importer.stalled.take_back_stalled_imports",
+        "schedule": 60.0,
+    },
     # The follow-up engine: promises, instalments, reminders and care revisits due as database rows.
     "repayment-sweep-followups": {
         "task": "repayment.tasks.sweep_followups",

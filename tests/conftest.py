@@ -89,6 +89,7 @@ def case_a(cast):
 def case_in_stage(case_a, cast):
     """Factory: collector A's case walked along the happy path to ``stage``."""
     from collections_app.services.cases import case_transition
+    from tests.factories import visit_plan_ready
 
     path = [Stage.PREPARATION, Stage.VISIT, Stage.NEGOTIATION, Stage.FOLLOW_UP]
 
@@ -96,6 +97,8 @@ def case_in_stage(case_a, cast):
         for target in path:
             if case_a.stage == stage:
                 break
+            if target == Stage.VISIT:
+                visit_plan_ready(case_a, cast.collector_a)
             case_transition(case=case_a, target=target, actor=cast.collector_a)
         assert case_a.stage == stage
         return case_a

@@ -104,6 +104,22 @@ class CaseFactory(factory.django.DjangoModelFactory):
     overdue_amount_at_open = factory.LazyAttribute(lambda o: o.account.overdue_amount)
 
 
+def visit_plan_ready(case, actor, **values):
+    """A complete visit preparation with a planned time: what the move preparation → visit requires."""
+    from visits.models import VisitPlan
+
+    defaults = {
+        "contact_verified": True,
+        "history_reviewed": True,
+        "overdue_reason": "Lost a job in spring",
+        "talking_points": "Ask about the new job; offer instalments.",
+        "planned_at": timezone.now() + dt.timedelta(days=1),
+        "updated_by": actor,
+    }
+    plan, _ = VisitPlan.objects.update_or_create(case=case, defaults={**defaults, **values})
+    return plan
+
+
 def case_walked_to(cast, stage=Stage.NEGOTIATION):
     """A new account's case of team X, assigned to collector A, walked along the workflow to ``stage``."""
     from collections_app.services.cases import case_assign, case_open, case_transition
@@ -111,6 +127,8 @@ def case_walked_to(cast, stage=Stage.NEGOTIATION):
     case = case_open(account=AccountFactory(branch=cast.branch_a), actor=cast.supervisor_x, team=cast.team_x)
     case = case_assign(case=case, collector=cast.collector_a, actor=cast.supervisor_x)
     for target in (Stage.PREPARATION, Stage.VISIT, Stage.NEGOTIATION):
+        if target == Stage.VISIT:
+            visit_plan_ready(case, cast.collector_a)
         case_transition(case=case, target=target, actor=cast.collector_a)
         if target == stage:
             break

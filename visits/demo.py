@@ -108,14 +108,21 @@ def _visit(case: Case, collector: User, tz: ZoneInfo, rng: random.Random, outcom
     return visit
 
 
-def enrich(*, case: Case, collector: User, rng: random.Random) -> None:
-    """Give a walked demo case the field history and next action its stage implies."""
-    if case.stage == Stage.SCREENING or VisitPlan.objects.filter(case=case).exists():
-        return
+def prepare(*, case: Case, collector: User, rng: random.Random, complete: bool) -> VisitPlan:
+    """The calls before a visit and the visit preparation, done while the case is in preparation;
+    ``complete`` makes the plan ready, as the move to visit requires."""
     tz = ZoneInfo(case.account.branch.timezone or settings.TIME_ZONE)
     phone = case.account.borrower.phones.values_list("number", flat=True).first() or ""
     _attempts(case, collector, tz, rng, phone)
-    plan = _plan(case, collector, tz, rng, complete=case.stage != Stage.PREPARATION or rng.random() < 0.4)
+    return _plan(case, collector, tz, rng, complete=complete)
+
+
+def enrich(*, case: Case, collector: User, rng: random.Random) -> None:
+    """Give a walked demo case (prepared with ``prepare``) the visit and next action its stage implies."""
+    plan = VisitPlan.objects.filter(case=case).first()
+    if case.stage == Stage.SCREENING or plan is None:
+        return
+    tz = ZoneInfo(case.account.branch.timezone or settings.TIME_ZONE)
     next_action, due = "", None
     if case.stage in (Stage.PREPARATION, Stage.VISIT):
         next_action = "上门走访" if plan.planned_at else "完成走访准备"

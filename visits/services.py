@@ -22,7 +22,7 @@ from collections_app.services.cases import case_event_add, case_transition
 from collections_app.workflow import actor_role
 from visits import photos as photo_rules
 from visits.models import ContactAttempt, Party, Visit, VisitPhoto, VisitPlan
-from visits.rules import NOT_REACHED_OUTCOMES, check_attempt_cap, check_ready_to_visit, check_third_party
+from visits.rules import NOT_REACHED_OUTCOMES, check_attempt_cap, check_third_party
 
 # What a visit's outcome does to the case (README, "Visit outcome → stage").
 OUTCOME_TARGETS: dict[str, str | None] = {
@@ -202,13 +202,6 @@ def _visit_plan_write(*, case: Case, actor: User, values: dict) -> VisitPlan:
 
 
 # --- stage moves from the case page -----------------------------------------------------------------
-
-
-def case_move(*, case: Case, target: str, actor: User, close_reason: str = "", note: str = "") -> Case:
-    """``case_transition`` plus the field-work guards (preparation → visit needs a ready plan)."""
-    if case.stage == Stage.PREPARATION and target == Stage.VISIT:
-        check_ready_to_visit(case=case)
-    return case_transition(case=case, target=target, actor=actor, close_reason=close_reason, note=note.strip())
 
 
 # --- visits ---------------------------------------------------------------------------------------------

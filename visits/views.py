@@ -1,32 +1,22 @@
 """Field-work pages: log a contact attempt, prepare a visit, log a visit, view a visit and its photos."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from collections_app.exceptions import DoorstepError
-from collections_app.models import Case, Stage
-from collections_app.selectors.cases import case_for_user
-from collections_app.workflow import actor_role
+from collections_app.models import Stage
+from collections_app.selectors.cases import case_for_action
 from visits import selectors, services
 from visits.forms import ContactAttemptForm, VisitForm, VisitPlanForm
 from visits.models import Visit, VisitPhoto
 
 
-def case_for_action(request, pk: int) -> Case:
-    """The case if the user may see it (404 otherwise) and act on it (403 otherwise: managers read only)."""
-    case = case_for_user(request.user, pk)
-    if actor_role(case, request.user) is None:
-        raise PermissionDenied(_("You may read this case but not change it."))
-    return case
-
-
 @require_http_methods(["GET", "POST"])
 def contact_attempt_create(request, pk: int):
-    case = case_for_action(request, pk)
+    case = case_for_action(request.user, pk)
     form = ContactAttemptForm(request.POST or None, case=case)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -51,7 +41,7 @@ def contact_attempt_create(request, pk: int):
 
 @require_http_methods(["GET", "POST"])
 def visit_plan_edit(request, pk: int):
-    case = case_for_action(request, pk)
+    case = case_for_action(request.user, pk)
     plan = selectors.case_visit_plan(case)
     form = VisitPlanForm(request.POST or None, instance=plan, case=case)
     if request.method == "POST" and form.is_valid():
@@ -68,7 +58,7 @@ def visit_plan_edit(request, pk: int):
 
 @require_http_methods(["GET", "POST"])
 def visit_create(request, pk: int):
-    case = case_for_action(request, pk)
+    case = case_for_action(request.user, pk)
     form = VisitForm(request.POST or None, request.FILES or None, case=case)
     if request.method == "POST" and form.is_valid():
         try:

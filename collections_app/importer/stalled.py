@@ -12,6 +12,7 @@ at once.
 import datetime as dt
 import logging
 
+from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 from django.db.models.functions import Coalesce
@@ -101,3 +102,9 @@ def import_job_take_back(*, job_id: int, attempts: int, seen_progress_at: dt.dat
         # The stopped attempts' accounts get their screening key: no later run of this job will.
         refresh_screening_since(job.started_at)
     return status
+
+
+@shared_task
+def take_back_stalled_imports() -> int:
+    """Beat sweep: running jobs with a stale heartbeat are queued again, or failed after the last attempt."""
+    return import_jobs_take_back_stalled()

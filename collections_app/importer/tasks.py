@@ -43,11 +43,3 @@ def requeue_queued_imports() -> int:
         run_import.delay(job_id)
         count += 1
     return count
-
-
-@shared_task
-def take_back_stalled_imports() -> int:
-    """Beat sweep: running jobs with a stale heartbeat are queued again, or failed after the last attempt."""
-    from collections_app.importer.stalled import import_jobs_take_back_stalled
-
-    return import_jobs_take_back_stalled()

@@ -1,5 +1,6 @@
 """Reads for the case pages ("my cases" and the case page), scoped through ``visible_to``."""
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import F, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import formats, timezone
@@ -8,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from collections_app import panels
 from collections_app.models import Case, CaseEvent, CloseReason, DelinquentAccount, Stage, User
+from collections_app.workflow import actor_role
 
 CASE_LIST_PAGE_SIZE = 50
 
@@ -42,6 +44,14 @@ def case_for_user(user: User, pk: int) -> Case:
         "account__borrower", "account__branch", "team__supervisor", "assigned_collector"
     )
     return get_object_or_404(cases, pk=pk)
+
+
+def case_for_action(user: User, pk: int) -> Case:
+    """The case if the user may see it (404 otherwise) and act on it (403 otherwise: managers read only)."""
+    case = case_for_user(user, pk)
+    if actor_role(case, user) is None:
+        raise PermissionDenied(_("You may read this case but not change it."))
+    return case
 
 
 def case_for_page(user: User, pk: int) -> Case:

@@ -9,7 +9,7 @@ from collections_app.exceptions import NotPermitted, StaleObject, TransitionNotA
 from collections_app.models import AuditLog, Case, CaseEvent, DelinquentAccount, Role, Stage, Team, User
 from collections_app.services.audit import audit_log, current_ip, without_nul
 from collections_app.services.bulk_rows import insert_rows
-from collections_app.workflow import SUPERVISOR, actor_role, find_transition
+from collections_app.workflow import SUPERVISOR, actor_role, find_transition, guards_for
 
 
 def case_event_add(*, case: Case, actor, kind: str, payload: dict | None = None, **stages) -> CaseEvent:
@@ -115,6 +115,8 @@ def case_transition(
         )
     if target == Stage.PREPARATION and case.assigned_collector_id is None:
         raise TransitionNotAllowed(_("Assign a collector before preparation starts."))
+    for guard in guards_for(case.stage, target):
+        guard(case=case)
     now = timezone.now()
     changes = {"stage": target, "stage_changed_at": now}
     if target == Stage.CLOSED:

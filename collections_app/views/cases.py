@@ -11,9 +11,8 @@ from collections_app.exceptions import DoorstepError
 from collections_app.forms_cases import CaseFilterForm, CaseTransitionForm
 from collections_app.models import Stage
 from collections_app.selectors import cases as selectors
+from collections_app.services import cases as case_services
 from collections_app.workflow import actor_role, transition_targets
-from visits.services import case_move
-from visits.views import case_for_action
 
 
 @require_GET
@@ -48,7 +47,7 @@ def case_detail(request, pk: int):
 
 @require_POST
 def case_transition(request, pk: int):
-    case = case_for_action(request, pk)
+    case = selectors.case_for_action(request.user, pk)
     form = CaseTransitionForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
@@ -57,7 +56,7 @@ def case_transition(request, pk: int):
         return redirect(case)
     data = form.cleaned_data
     try:
-        case_move(
+        case_services.case_transition(
             case=case, target=data["target"], actor=request.user, close_reason=data["close_reason"], note=data["note"]
         )
     except DoorstepError as exc:

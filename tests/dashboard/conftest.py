@@ -13,7 +13,7 @@ from collections_app.models import Case, CaseEvent, Stage
 from collections_app.services.cases import case_assign, case_open, case_transition
 from dashboard.forms import Filters
 from repayment.models import Payment, PromiseToPay, RepaymentPlan
-from tests.factories import AccountFactory
+from tests.factories import AccountFactory, visit_plan_ready
 from visits.models import ContactAttempt, Visit
 
 # DPD at each bucket and class boundary; each account's overdue amount is DPD + 0.50.
@@ -97,6 +97,8 @@ def dataset(cast) -> DataSet:
         "team_y": opened(accounts["b1"], cast.collector_b, team=cast.team_y, supervisor=cast.supervisor_y),
     }
     for target in (Stage.PREPARATION, Stage.VISIT, Stage.NEGOTIATION, Stage.FOLLOW_UP):
+        if target == Stage.VISIT:
+            visit_plan_ready(cases["follow_up"], col_a)
         case_transition(case=cases["follow_up"], target=target, actor=col_a)
     case_transition(case=cases["closed"], target=Stage.PREPARATION, actor=col_a2)
     case_transition(case=cases["closed"], target=Stage.CLOSED, actor=col_a2, close_reason="cured")

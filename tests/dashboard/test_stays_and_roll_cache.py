@@ -17,7 +17,7 @@ from dashboard import roll, selectors
 from dashboard.forms import Filters
 from dashboard.services import bucket_snapshot_take
 from tests.dashboard.test_snapshots import _snap
-from tests.factories import AccountFactory
+from tests.factories import AccountFactory, visit_plan_ready
 
 pytestmark = pytest.mark.django_db
 
@@ -32,6 +32,7 @@ def test_a_transition_records_how_long_the_case_stayed_in_the_stage_it_leaves(ca
     case_a.stage_changed_at = timezone.now() - dt.timedelta(days=2, hours=3)
     case_a.save(update_fields=["stage_changed_at"])
     case_transition(case=case_a, target=Stage.PREPARATION, actor=cast.collector_a)
+    visit_plan_ready(case_a, cast.collector_a)
     case_transition(case=case_a, target=Stage.VISIT, actor=cast.collector_a)
     left_screening, left_preparation = _transitions(case_a)
     assert abs(left_screening.stage_seconds - (2 * 86400 + 3 * 3600)) <= 5
@@ -43,6 +44,7 @@ def _walk_and_forget(case_a, cast) -> list[CaseEvent]:
     """Collector A's case walked to visit, its events placed 3 and 5 days after opening, and the
     recorded stays erased (as on rows written before the column existed)."""
     case_transition(case=case_a, target=Stage.PREPARATION, actor=cast.collector_a)
+    visit_plan_ready(case_a, cast.collector_a)
     case_transition(case=case_a, target=Stage.VISIT, actor=cast.collector_a)
     opened_at = timezone.now() - dt.timedelta(days=10)
     CaseEvent.objects.filter(case=case_a, kind=CaseEvent.Kind.OPENED).update(created_at=opened_at)

@@ -17,7 +17,7 @@ from PIL import Image
 from collections_app.models import Notification, Stage
 from collections_app.services.cases import case_assign, case_open, case_transition
 from tests.e2e.conftest import horizontal_overflow, login
-from tests.factories import AccountFactory
+from tests.factories import AccountFactory, visit_plan_ready
 from visits.models import SyncConflict, Visit, VisitPlan
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -52,14 +52,17 @@ def visit_case(cast):
     case = case_open(account=account, actor=cast.supervisor_x, team=cast.team_x)
     case = case_assign(case=case, collector=cast.collector_a, actor=cast.supervisor_x)
     case_transition(case=case, target=Stage.PREPARATION, actor=cast.collector_a)
+    visit_plan_ready(case, cast.collector_a)
     case_transition(case=case, target=Stage.VISIT, actor=cast.collector_a)
     today = dt.datetime.now(SHANGHAI).date()
     address = account.borrower.addresses.get()
-    VisitPlan.objects.create(
+    VisitPlan.objects.update_or_create(
         case=case,
-        planned_at=dt.datetime.combine(today, dt.time(15, 0), SHANGHAI),
-        address=address,
-        updated_by=cast.collector_a,
+        defaults={
+            "planned_at": dt.datetime.combine(today, dt.time(15, 0), SHANGHAI),
+            "address": address,
+            "updated_by": cast.collector_a,
+        },
     )
     second = AccountFactory(branch=cast.branch_a)
     other = case_assign(

@@ -36,6 +36,7 @@ from collections_app.services.cases import case_assign, case_open, case_transiti
 from collections_app.services.screening import accounts_refresh_screening_keys
 from repayment.models import Payment, PromiseToPay, RepaymentPlan
 from repayment.services import payment_record, plan_propose, promise_create
+from tests.factories import visit_plan_ready
 from visits.models import SyncConflict, Visit, VisitPhoto, VisitPlan
 from visits.services import visit_log
 
@@ -87,6 +88,8 @@ def _account(borrower: Borrower, branch: Branch, no: str, overdue: str, dpd: int
 
 def _walk(case: Case, actor: User, *targets: str) -> Case:
     for target in targets:
+        if target == Stage.VISIT and not VisitPlan.objects.filter(case=case).exists():
+            visit_plan_ready(case, actor)
         case = case_transition(case=case, target=target, actor=actor)
     return case
 
@@ -155,16 +158,14 @@ def build_tour(accounts: int = 12, seed: int = 2026) -> Tour:
     )
 
     # Visit stage, planned for today at 15:00 (today's route).
-    _walk(visit_case, collector, Stage.PREPARATION, Stage.VISIT)
-    VisitPlan.objects.create(
-        case=visit_case,
+    visit_plan_ready(
+        visit_case,
+        collector,
         planned_at=dt.datetime.combine(timezone.localdate(), dt.time(15, 0), SHANGHAI),
         address=address,
-        contact_verified=True,
-        history_reviewed=True,
         talking_points=XSS_NAME,
-        updated_by=collector,
     )
+    _walk(visit_case, collector, Stage.PREPARATION, Stage.VISIT)
 
     # Follow-up: an active 3-instalment plan, a first payment and a promise for the rest of the month.
     follow_up_case = _walk(follow_up_case, collector, Stage.PREPARATION, Stage.VISIT, Stage.NEGOTIATION)

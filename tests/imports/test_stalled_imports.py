@@ -12,8 +12,13 @@ from django.utils import timezone
 
 from collections_app.importer import services
 from collections_app.importer.services import import_file, import_job_claim, import_job_create, import_job_run
-from collections_app.importer.stalled import MAX_ATTEMPTS, import_job_take_back, import_jobs_take_back_stalled
-from collections_app.importer.tasks import run_import, take_back_stalled_imports
+from collections_app.importer.stalled import (
+    MAX_ATTEMPTS,
+    import_job_take_back,
+    import_jobs_take_back_stalled,
+    take_back_stalled_imports,
+)
+from collections_app.importer.tasks import run_import
 from collections_app.models import AuditLog, Borrower, Case, CaseEvent, DelinquentAccount, ImportJob
 from tests.imports.conftest import csv_bytes, row
 

@@ -5,7 +5,7 @@ import pytest
 
 from collections_app.models import Stage
 from collections_app.services.cases import case_assign, case_open, case_transition
-from tests.factories import AccountFactory
+from tests.factories import AccountFactory, visit_plan_ready
 from tests.visits.helpers import DAYTIME, SHANGHAI
 from visits.models import VisitPlan
 
@@ -39,6 +39,8 @@ def planned_case(cast):
         for target in (Stage.PREPARATION, Stage.VISIT):
             if case.stage == stage:
                 break
+            if target == Stage.VISIT:
+                visit_plan_ready(case, collector)
             case_transition(case=case, target=target, actor=collector)
         address = account.borrower.addresses.get()
         address.lat = None if lat is None else Decimal(str(lat))
@@ -46,8 +48,14 @@ def planned_case(cast):
         address.save()
         case.priority_score = Decimal(priority)
         case.save(update_fields=["priority_score"])
-        VisitPlan.objects.create(
-            case=case, planned_at=when or at(15), address=address, consent_outside_hours=consent, updated_by=collector
+        VisitPlan.objects.update_or_create(
+            case=case,
+            defaults={
+                "planned_at": when or at(15),
+                "address": address,
+                "consent_outside_hours": consent,
+                "updated_by": collector,
+            },
         )
         return case
 

@@ -552,7 +552,7 @@ def _open_for_a(cast, stage: str) -> Case:
     case = case_assign(case=case, collector=cast.collector_a, actor=cast.supervisor_x)
     case_transition(case=case, target=Stage.PREPARATION, actor=cast.collector_a)
     if stage == Stage.VISIT:
-        from visits.services import case_move, visit_plan_save
+        from visits.services import visit_plan_save
 
         visit_plan_save(
             case=case,
@@ -565,7 +565,7 @@ def _open_for_a(cast, stage: str) -> Case:
             address=account.borrower.addresses.first(),
             consent_outside_hours=False,
         )
-        case_move(case=case, target=Stage.VISIT, actor=cast.collector_a)
+        case_transition(case=case, target=Stage.VISIT, actor=cast.collector_a)
     return case
 
 

@@ -79,7 +79,7 @@ def build_world(cast, case_a) -> World:
         address=case.account.borrower.addresses.first(),
         consent_outside_hours=False,
     )
-    visit_services.case_move(case=case, target=Stage.VISIT, actor=actor)
+    case_transition(case=case, target=Stage.VISIT, actor=actor)
     visit, _created = visit_services.visit_log(
         case=case,
         actor=actor,

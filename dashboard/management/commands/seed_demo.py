@@ -179,11 +179,16 @@ class Command(BaseCommand):
         collectors = list(team.members.filter(role=Role.COLLECTOR).order_by("username"))
         collector = collectors[(per_team + per_team // len(STAGE_PATH)) % len(collectors)]
         case_assign(case=case, collector=collector, actor=supervisor)
-        for target in STAGE_PATH[1 : depth + 1]:
-            reason = "cured" if target == Stage.CLOSED else ""
-            case_transition(case=case, target=target, actor=collector, close_reason=reason)
         # Its own stream, from values drawn before the existence check, so the shared stream
         # (and every later account) does not depend on which accounts already existed.
-        demo_visits.enrich(case=case, collector=collector, rng=random.Random(f"{index}:{draw!r}"))
+        rng = random.Random(f"{index}:{draw!r}")
+        for target in STAGE_PATH[1 : depth + 1]:
+            if target == Stage.VISIT:  # the move to visit needs a ready plan, as for a collector
+                demo_visits.prepare(case=case, collector=collector, rng=rng, complete=True)
+            reason = "cured" if target == Stage.CLOSED else ""
+            case_transition(case=case, target=target, actor=collector, close_reason=reason)
+        if depth == 1:
+            demo_visits.prepare(case=case, collector=collector, rng=rng, complete=rng.random() < 0.4)
+        demo_visits.enrich(case=case, collector=collector, rng=rng)
         demo_repayment.enrich(case=case, collector=collector, rng=random.Random(f"repayment:{index}:{draw!r}"))
         return case
