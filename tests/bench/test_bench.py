@@ -20,13 +20,11 @@ from collections_app.models import (
     Branch,
     Case,
     CaseEvent,
-    DayTally,
     DelinquentAccount,
-    StateTally,
-    TallyMark,
     Team,
     User,
 )
+from dashboard.models import DayTally, StateTally, TallyMark
 from repayment.models import FollowUpCheck, Instalment, Payment, PaymentAllocation, PromiseToPay, RepaymentPlan
 from visits.models import Visit, VisitPlan
 
