@@ -18,6 +18,7 @@ The engine runs two ways (the same story otherwise):
 Screenshots of each step (phone and desktop): test-artifacts/screenshots/story_*.
 """
 
+import contextlib
 import datetime as dt
 import os
 import re
@@ -302,7 +303,7 @@ def _run_worker(promise: PromiseToPay, case: Case, tmp_path: Path) -> None:
         "REPAYMENT_SWEEP_SECONDS": "2",
     }
     name = f"e2e-story-{uuid.uuid4().hex[:8]}@%h"
-    cmd = [sys.executable, "-m", "celery", "-A", "collections_app", "worker", "--beat", "-n", name]
+    cmd = [sys.executable, "-m", "celery", "-A", "config", "worker", "--beat", "-n", name]
     cmd += ["--concurrency=1", "--loglevel=INFO", "--without-gossip", "--without-mingle"]
     log = tmp_path / "worker.log"
     with log.open("w") as out:
@@ -316,7 +317,8 @@ def _run_worker(promise: PromiseToPay, case: Case, tmp_path: Path) -> None:
             assert time.monotonic() < deadline, f"no sweep broke the promise: {log.read_text()[-2000:]}"
             time.sleep(0.5)
     finally:
-        os.killpg(worker.pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):  # a worker that failed to start is already gone
+            os.killpg(worker.pid, signal.SIGTERM)
         try:
             worker.wait(15)
         except subprocess.TimeoutExpired:
