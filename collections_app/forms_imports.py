@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from collections_app.importer.services import may_create_branches
+from collections_app.widgets import DateInput
 
 ALLOWED_SUFFIXES = {".csv", ".xlsx"}
 MAX_UPLOAD_BYTES = 500 * 1024 * 1024
@@ -23,7 +24,7 @@ class ImportUploadForm(forms.Form):
         label=_("As of"),
         required=False,
         help_text=_("The date of the export, for days_past_due; empty means today."),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
     )
     create_branches = forms.BooleanField(label=_("Create branches the file names"), required=False)
 

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from collections_app.aging import local_today
 from collections_app.models import Branch, Team, User
+from collections_app.widgets import DateInput
 
 MAX_PERIOD_DAYS = 366
 
@@ -55,12 +56,8 @@ class DashboardFilterForm(forms.Form):
     branch = forms.ModelChoiceField(queryset=Branch.objects.all(), required=False, label=_("Branch"))
     team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False, label=_("Team"))
     period = forms.ChoiceField(choices=PERIOD_CHOICES, required=False, initial="month", label=_("Period"))
-    date_from = forms.DateField(
-        required=False, label=_("From"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
-    date_to = forms.DateField(
-        required=False, label=_("To"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
+    date_from = forms.DateField(required=False, label=_("From"), widget=DateInput())
+    date_to = forms.DateField(required=False, label=_("To"), widget=DateInput())
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)

@@ -7,6 +7,7 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from collections_app.widgets import DateInput
 from repayment.models import Payment, RepaymentPlan
 from repayment.schedule import MAX_INSTALMENTS
 
@@ -43,7 +44,7 @@ class _IdempotentForm(forms.Form):
 
 class PromiseForm(_IdempotentForm):
     amount = _money_field(_("Amount promised"))
-    due_date = forms.DateField(label=_("Pay by"), widget=forms.DateInput(attrs={"type": "date"}))
+    due_date = forms.DateField(label=_("Pay by"), widget=DateInput())
     grace_days = forms.IntegerField(
         label=_("Grace days"), min_value=0, max_value=30, required=False, help_text=_("Empty: the default.")
     )
@@ -58,7 +59,7 @@ class PlanForm(_IdempotentForm):
     deferral_months = forms.IntegerField(
         label=_("Deferral (months)"), min_value=0, max_value=24, required=False, help_text=_("Deferral plans only.")
     )
-    first_due_date = forms.DateField(label=_("First due date"), widget=forms.DateInput(attrs={"type": "date"}))
+    first_due_date = forms.DateField(label=_("First due date"), widget=DateInput())
     note = forms.CharField(label=_("Note"), max_length=500, required=False)
 
     def clean(self):
@@ -70,7 +71,7 @@ class PlanForm(_IdempotentForm):
 
 class PaymentForm(_IdempotentForm):
     amount = _money_field(_("Amount paid"))
-    paid_on = forms.DateField(label=_("Payment date"), widget=forms.DateInput(attrs={"type": "date"}))
+    paid_on = forms.DateField(label=_("Payment date"), widget=DateInput())
     channel = forms.ChoiceField(label=_("Channel"), choices=Payment.Channel.choices)
     reference = forms.CharField(
         label=_("Reference"), max_length=100, required=False, help_text=_("Bank or wallet transaction number.")

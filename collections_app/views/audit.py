@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET
 from collections_app import pii
 from collections_app.models import AuditLog
 from collections_app.services.audit import audit_log
+from collections_app.widgets import DateInput
 
 PAGE_SIZE = 50
 EXPORT_LIMIT = 100_000
@@ -34,12 +35,8 @@ class AuditFilterForm(forms.Form):
     )
     object_type = forms.CharField(label=_("Object type"), required=False, max_length=60)
     object_id = forms.CharField(label=_("Object id"), required=False, max_length=40)
-    date_from = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}), validators=DAY_BOUNDS
-    )
-    date_to = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}), validators=DAY_BOUNDS
-    )
+    date_from = forms.DateField(label=_("From"), required=False, widget=DateInput(), validators=DAY_BOUNDS)
+    date_to = forms.DateField(label=_("To"), required=False, widget=DateInput(), validators=DAY_BOUNDS)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
