@@ -96,3 +96,19 @@ def test_bad_filters_show_an_error_not_a_500(client, cast):
 def test_dashboard_is_in_the_navigation_for_managers(client, cast):
     client.force_login(cast.manager)
     assert f'href="{URL}"' in client.get(reverse("home")).content.decode()
+
+
+def test_kept_rate_reads_a_dash_when_no_promise_was_due(client, cast):
+    """0 % of 0 due would read as a bad score; with nothing due there is no rate to show."""
+    client.force_login(cast.manager)
+    html = client.get(URL).content.decode()
+    assert 'data-kpi="kept-rate">—<' in html
+    assert "No promise was due" in html
+    assert 'data-kpi="kept-rate">0%<' not in html
+
+
+def test_kept_rate_is_a_percentage_when_promises_were_due(client, dataset, cast):
+    client.force_login(cast.manager)
+    html = client.get(URL, {"period": "30d"}).content.decode()
+    kpi = html[html.index('data-kpi="kept-rate">') :]
+    assert kpi[len('data-kpi="kept-rate">') : kpi.index("<")].endswith("%")
