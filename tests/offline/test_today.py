@@ -80,8 +80,20 @@ def test_early_morning_departure_is_the_quiet_hours_end(client, cast, planned_ca
     stop = planned_case(31.30, 120.60, when=at(9))
     client.force_login(cast.collector_a)
     response = client.get(URL, START)
-    assert "Departure 08:00" in response.content.decode()
+    assert "Leaving at 08:00." in response.content.decode()
     assert re.search(r"data-eta>08:00<", _stop_html(response, stop))
+
+
+def test_the_route_speaks_plain_chinese(client, cast, planned_case, time_machine):
+    """The departure is a time, ended by a Chinese full stop; no algorithm name reaches a collector."""
+    time_machine.move_to(at(6, 0), tick=False)
+    planned_case(31.30, 120.60, when=at(9))
+    planned_case(31.31, 120.61, when=at(10))
+    client.force_login(cast.collector_a)
+    html = client.get(URL, START, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "出发时间 08:00。" in html
+    assert "2-opt" not in html and "出发点" not in html
+    assert "建议顺序（路程最短）" in html
 
 
 def test_a_time_the_borrower_asked_for_is_kept(client, cast, planned_case):
