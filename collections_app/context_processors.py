@@ -15,6 +15,7 @@ NAV_ITEMS = [
     ("case-list", _("Cases"), "folder2-open", {C, S, M, A}),
     ("screening", _("Screening"), "funnel", {S, M, A}),
     ("workload", _("Workload"), "people", {S, M, A}),
+    ("assignments", _("Assignments"), "person-check", {S, A}),
     ("dashboard", _("Dashboard"), "graph-up", {S, M, A}),
     ("import-list", _("Imports"), "upload", {S, A}),
     ("notification-list", _("Notifications"), "bell", {C, S, M, A}),
