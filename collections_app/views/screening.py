@@ -1,5 +1,6 @@
 """Screening, assignment and workload pages (supervisors; managers read screening and workload)."""
 
+from collections import Counter
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -7,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -49,11 +51,16 @@ def _screening_url(query: str) -> str:
     return url if len(url) <= 2000 else reverse("screening")
 
 
-def _report(request, result: services.BatchResult, done_message: str) -> None:
+def _report(request, result: services.BatchResult, done_message: str, *, onward: tuple[str, str] | None = None) -> None:
+    """Tell what a batch did; ``onward`` = (url, label) links the success message to the next step."""
     if result.done:
+        if onward:
+            done_message = format_html('{} <a class="alert-link" href="{}">{}</a>', done_message, *onward)
         messages.success(request, done_message)
     if result.skipped:
-        details = "; ".join(f"{label}: {why}" for label, why in result.skipped[:10])
+        details = _("; ").join(
+            _("%(case)s: %(why)s") % {"case": label, "why": why} for label, why in result.skipped[:10]
+        )
         more = "…" if len(result.skipped) > 10 else ""
         messages.warning(
             request,
@@ -110,6 +117,7 @@ def screening_open(request):
         request,
         result,
         ngettext("Opened %(n)d case.", "Opened %(n)d cases.", len(result.done)) % {"n": len(result.done)},
+        onward=(reverse("assignments"), _("Assign them")),
     )
     if result.more:
         messages.info(
@@ -188,6 +196,12 @@ def case_bulk_assign(request):
     return redirect("assignments")
 
 
+def _who_got_what(cases: list[Case]) -> str:
+    """ "collector1: 2, collector2: 1": how many of the assigned cases each collector got."""
+    counts = Counter(case.assigned_collector.get_full_name() or case.assigned_collector.username for case in cases)
+    return _("; ").join(_("%(collector)s: %(n)d") % {"collector": name, "n": n} for name, n in sorted(counts.items()))
+
+
 @require_POST
 def case_auto_assign(request):
     user = request.user
@@ -200,7 +214,10 @@ def case_auto_assign(request):
     _report(
         request,
         result,
-        ngettext("Auto-assigned %(n)d case.", "Auto-assigned %(n)d cases.", len(result.done)) % {"n": len(result.done)},
+        ngettext("Auto-assigned %(n)d case.", "Auto-assigned %(n)d cases.", len(result.done)) % {"n": len(result.done)}
+        + " "
+        + _who_got_what(result.done),
+        onward=(reverse("workload"), _("See the workload")),
     )
     if result.more:
         messages.info(request, _("More unassigned cases remain; click again for the next batch."))

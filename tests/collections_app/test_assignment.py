@@ -164,9 +164,14 @@ def test_auto_assign_balances_by_current_workload(cast, client, case_a):
     _open(cast, branch=cast.branch_b, team=cast.team_y, supervisor=cast.supervisor_y)
     client.force_login(cast.supervisor_x)
     response = client.post(reverse("case-auto-assign"), follow=True)
-    assert "Auto-assigned 6 cases." in response.content.decode()
+    html = response.content.decode()
+    assert "Auto-assigned 6 cases." in html
     # A2 (empty) first, then alternating; equal loads go to the earlier username.
     assert _loads(cast.collector_a, cast.collector_a2) == [4, 3]
+    # The message says who got what (3 new each) and leads on to the workload.
+    names = sorted(u.get_full_name() or u.username for u in (cast.collector_a, cast.collector_a2))
+    assert f"{names[0]}: 3; {names[1]}: 3" in html
+    assert f'<a class="alert-link" href="{reverse("workload")}">See the workload</a>' in html
     assert not Case.objects.filter(team=cast.team_x, assigned_collector__isnull=True).exists()
     assert Case.objects.filter(team=cast.team_y, assigned_collector__isnull=True).count() == 1
     assert AuditLog.objects.filter(action="case.auto_assign").exists()

@@ -9,7 +9,7 @@ pytestmark = pytest.mark.django_db
 def _menu(client, user) -> str:
     client.force_login(user)
     html = client.get(reverse("home")).content.decode()
-    return html[html.index('<nav') : html.index("</nav>")]
+    return html[html.index("<nav") : html.index("</nav>")]
 
 
 def test_a_supervisor_reaches_assignments_from_the_menu(client, cast):

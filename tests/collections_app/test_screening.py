@@ -437,6 +437,7 @@ def test_open_all_matching_the_filter_is_bounded_per_click(cast, client, monkeyp
     client.force_login(cast.supervisor_x)
     response = client.post(reverse("screening-open"), {"scope": "all", "product": "auto"}, follow=True)
     assert "Opened 3 cases." in response.content.decode()
+    assert f'<a class="alert-link" href="{reverse("assignments")}">Assign them</a>' in response.content.decode()
     assert "Click again for the next batch" in response.content.decode()
     # Best first: the three oldest of the filtered accounts.
     assert set(Case.objects.values_list("account_id", flat=True)) == {a.pk for a in autos[2:]}

@@ -93,7 +93,7 @@ def test_the_route_speaks_plain_chinese(client, cast, planned_case, time_machine
     html = client.get(URL, START, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "出发时间 08:00。" in html
     assert "2-opt" not in html and "出发点" not in html
-    assert "建议顺序（路程最短）" in html
+    assert "建议顺序" in html and "路程最短" in html
 
 
 def test_a_time_the_borrower_asked_for_is_kept(client, cast, planned_case):
