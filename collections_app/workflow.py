@@ -44,7 +44,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t(Stage.PREPARATION, Stage.VISIT, _FIELD, _("Ready to visit")),
     _t(Stage.PREPARATION, Stage.SCREENING, (SUPERVISOR,), _("Return to screening")),
     _t(Stage.VISIT, Stage.PREPARATION, _FIELD_AND_ENGINE, _("Plan a revisit")),
-    _t(Stage.VISIT, Stage.NEGOTIATION, _FIELD_AND_ENGINE, _("Negotiate a plan")),
+    _t(Stage.VISIT, Stage.NEGOTIATION, _FIELD_AND_ENGINE, _("Move to negotiation")),
     _t(Stage.NEGOTIATION, Stage.FOLLOW_UP, _FIELD_AND_ENGINE, _("Start follow-up")),
     _t(Stage.NEGOTIATION, Stage.VISIT, _FIELD, _("Back to visit")),
     _t(Stage.FOLLOW_UP, Stage.VISIT, _FIELD_AND_ENGINE, _("Revisit")),

@@ -253,3 +253,23 @@ def test_case_list_shows_pending_promises_due(client, cast):
     counts = {c.pk: c.promises_due for c in response.context["cases"]}
     assert counts == {case.pk: 2, other.pk: 0}
     assert "2 promises due" in response.content.decode()
+
+
+def _what_next(html: str) -> str:
+    start = html.index('id="actions"')
+    return html[start : html.index("</details>", start) if "</details>" in html[start:] else None]
+
+
+def test_one_primary_action_per_stage_and_no_twin_negotiate_buttons(client, cast, case_in_stage):
+    """At the visit the one primary button is Log a visit; in negotiation one way leads to the plan form."""
+    client.force_login(cast.collector_a)
+    case = case_in_stage(Stage.VISIT)
+    html = client.get(reverse("case-detail", args=[case.pk])).content.decode()
+    assert _what_next(html).count('class="btn btn-primary') == 1
+    assert "btn btn-sm btn-primary" not in html  # the panel's payment button no longer competes
+    assert "Log a visit" in html and "Move to negotiation" in html and "Negotiate a plan" not in html
+
+    case = case_in_stage(Stage.NEGOTIATION)
+    html = client.get(reverse("case-detail", args=[case.pk])).content.decode()
+    assert html.count(f'href="{reverse("case-negotiate", args=[case.pk])}"') == 1
+    assert _what_next(html).count('class="btn btn-primary') == 1
