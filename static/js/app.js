@@ -8,6 +8,12 @@
       target.form.submit();
     }
   });
+  // Filter forms fold on a phone so the list starts on the first screen; desktop keeps them open.
+  if (window.matchMedia && window.matchMedia("(max-width: 575.98px)").matches) {
+    document.querySelectorAll("details.js-fold-on-phone[open]").forEach(function (details) {
+      details.open = false;
+    });
+  }
   // htmx sends the CSRF token with every non-GET request.
   document.body.addEventListener("htmx:configRequest", function (event) {
     var token = document.querySelector("input[name=csrfmiddlewaretoken]");
