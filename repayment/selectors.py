@@ -1,13 +1,16 @@
 """Repayment reads, always scoped through ``Case.objects.visible_to(user)``."""
 
+from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Prefetch, QuerySet, Sum, Window
+from django.db.models import Count, Prefetch, QuerySet, Sum, Window
 from django.shortcuts import get_object_or_404
 
 from collections_app.models import Case, Notification, User
 from collections_app.workflow import COLLECTOR, SUPERVISOR, actor_role
+from repayment.affordability import suggest_plan
 from repayment.models import ZERO, Instalment, Payment, PromiseToPay, RepaymentPlan
+from visits.selectors import latest_financials
 
 PANEL_ROWS = 10
 
@@ -80,6 +83,45 @@ def case_panel(case: Case, user: User | None = None) -> dict:
         "held_total": (latest.case_held if latest else None) or ZERO,
         "can_act": role in (COLLECTOR, SUPERVISOR) and case.is_open,
     }
+
+
+@dataclass(frozen=True)
+class PlanFit:
+    """A plan's largest instalment beside the borrower's monthly capacity (``repayment.affordability``)."""
+
+    instalment: Decimal
+    capacity: Decimal | None  # None: no visit recorded the borrower's finances
+    figures: dict | None
+
+    @property
+    def fits(self) -> bool | None:
+        return None if self.capacity is None else self.instalment <= self.capacity
+
+
+def plan_fit(plan: RepaymentPlan) -> PlanFit:
+    figures = latest_financials(plan.case)
+    instalment = max((row.amount for row in plan.instalments.all()), default=plan.amount)
+    if not figures or figures.get("monthly_income") is None:
+        return PlanFit(instalment, None, figures)
+    suggestion = suggest_plan(
+        income=figures["monthly_income"],
+        expenses=figures.get("monthly_expenses"),
+        other_debt_payments=figures.get("other_debt_payments"),
+        amount=plan.amount,
+    )
+    return PlanFit(instalment, max(suggestion.capacity or ZERO, ZERO), figures)
+
+
+def promise_record(case: Case) -> dict[str, int]:
+    """How the borrower kept their promises on this account: a count per status, one query."""
+    rows = (
+        PromiseToPay.objects.filter(case__account_id=case.account_id)
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    counts = dict(rows)
+    return {status: counts.get(status, 0) for status in PromiseToPay.Status.values}
 
 
 def can_decide(plan: RepaymentPlan, user: User) -> bool:

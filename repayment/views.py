@@ -124,6 +124,8 @@ def plan_detail(request, plan_id: int):
         "case": plan.case,
         "instalments": list(plan.instalments.all()),
         "can_decide": selectors.can_decide(plan, request.user),
+        "fit": selectors.plan_fit(plan),
+        "promise_record": selectors.promise_record(plan.case),
         "can_act": role in (COLLECTOR, SUPERVISOR),
         "is_maker_supervisor": role == SUPERVISOR and plan.created_by_id == request.user.pk,
         "decision_form": DecisionForm(),
@@ -131,7 +133,7 @@ def plan_detail(request, plan_id: int):
     return render(request, "repayment/plan_detail.html", context)
 
 
-def _plan_action(request, plan_id: int, action):
+def _plan_action(request, plan_id: int, action, done: str):
     plan = selectors.plan_for_user(request.user, plan_id)
     form = DecisionForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
@@ -139,6 +141,8 @@ def _plan_action(request, plan_id: int, action):
         action(plan=plan, actor=request.user, note=note)
     except DoorstepError as exc:
         messages.error(request, exc.message)
+    else:
+        messages.success(request, done)
     return redirect(plan)
 
 
@@ -158,7 +162,7 @@ def plan_approve(request, plan_id: int):
     plan = selectors.plan_for_user(request.user, plan_id)
     if actor_role(plan.case, request.user) != SUPERVISOR:
         raise PermissionDenied
-    return _plan_action(request, plan_id, services.plan_approve)
+    return _plan_action(request, plan_id, services.plan_approve, _("Plan approved: it is active now."))
 
 
 @require_POST
@@ -166,7 +170,7 @@ def plan_reject(request, plan_id: int):
     plan = selectors.plan_for_user(request.user, plan_id)
     if actor_role(plan.case, request.user) != SUPERVISOR:
         raise PermissionDenied
-    return _plan_action(request, plan_id, services.plan_reject)
+    return _plan_action(request, plan_id, services.plan_reject, _("Plan rejected: the collector is told why."))
 
 
 @require_POST

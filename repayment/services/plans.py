@@ -15,6 +15,7 @@ from collections_app.workflow import SUPERVISOR, actor_role
 from repayment import conf
 from repayment.models import FollowUpCheck, Instalment, RepaymentPlan
 from repayment.schedule import build_schedule, term_months
+from repayment.selectors import plan_fit
 from repayment.services.common import (
     PLAN_APPROVAL_TEXT,
     cancel_checks,
@@ -238,6 +239,10 @@ def _require_checker(plan: RepaymentPlan, actor: User) -> None:
 @transaction.atomic
 def plan_approve(*, plan: RepaymentPlan, actor: User, note: str = "") -> RepaymentPlan:
     _require_checker(plan, actor)
+    if plan_fit(plan).fits is False and not note.strip():
+        raise PlanRefused(
+            _("The instalment is above the borrower's monthly capacity: say in the note why you approve it.")
+        )
     plan.decided_by, plan.decided_at, plan.decision_note = actor, timezone.now(), note.strip()
     RepaymentPlan.objects.filter(pk=plan.pk).update(
         decided_by=actor, decided_at=plan.decided_at, decision_note=plan.decision_note

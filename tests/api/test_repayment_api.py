@@ -212,3 +212,17 @@ def test_repayment_lists_keep_a_constant_query_count(api, cast, negotiation_case
     for url, count in (("/api/v1/promises/", 3), ("/api/v1/payments/", 3), ("/api/v1/plans/", 1)):
         with django_assert_max_num_queries(7):
             assert len(client.get(url).json()["results"]) == count
+
+
+def test_approving_a_plan_above_the_capacity_needs_a_note(api, cast, negotiation_case):
+    """The page's rule holds through the API (tests/repayment/test_approval_facts.py)."""
+    from tests.repayment.test_approval_facts import _finances, _pending_plan
+
+    today = timezone.localdate()
+    _finances(negotiation_case, cast.collector_a, "3000.00", "2000.00")
+    plan = _pending_plan(negotiation_case, cast.collector_a, today)
+    url = f"/api/v1/plans/{plan.pk}/approve/"
+    refused = api(cast.supervisor_x).post(url, {"note": ""}, format="json")
+    assert refused.status_code in (400, 409) and "monthly capacity" in refused.json()["detail"]
+    assert RepaymentPlan.objects.get(pk=plan.pk).status == RepaymentPlan.Status.PENDING_APPROVAL
+    assert api(cast.supervisor_x).post(url, {"note": "Family helps"}, format="json").status_code == 200
