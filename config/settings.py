@@ -253,6 +253,8 @@ DOORSTEP_CURRENCY = env_str("DOORSTEP_CURRENCY", "CNY")
 DOORSTEP_RULE_PACK = env_str("DOORSTEP_RULE_PACK", "CN")
 DOORSTEP_BRAND = env_str("DOORSTEP_BRAND", "Doorstep")
 # Largest visit photo accepted, in bytes (visits.photos).
+# A visit longer than this is refused until its check-out time is entered (a back-dated check-in left open).
+DOORSTEP_VISIT_MAX_MINUTES = env_int("DOORSTEP_VISIT_MAX_MINUTES", 240, minimum=10)
 DOORSTEP_VISIT_PHOTO_MAX_BYTES = env_int("DOORSTEP_VISIT_PHOTO_MAX_BYTES", 8 * 1024 * 1024, minimum=1024)
 # Largest request body, refused with 413 before anything reads it (collections_app.security): any page,
 # e.g. a visit with ten photos; the import upload has its own, for core-banking files.

@@ -177,7 +177,7 @@ def plan_reject(request, plan_id: int):
 def plan_cancel(request, plan_id: int):
     plan = selectors.plan_for_user(request.user, plan_id)
     _require_field(plan.case, request.user)
-    return _plan_action(request, plan_id, services.plan_cancel)
+    return _plan_action(request, plan_id, services.plan_cancel, _("Plan cancelled."))
 
 
 @require_GET

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from collections_app.models import Case
 from visits import photos as photo_rules
 from visits.models import ContactAttempt, Party, Visit, VisitPlan
+from visits.rules import visit_duration_problem
 from visits.services import DEBT_FIELDS, DEBT_OUTCOMES
 
 CLOCK_SKEW = dt.timedelta(minutes=2)
@@ -274,6 +275,8 @@ class VisitForm(forms.Form):
             checked_out = data.get("checked_out_at") or max(timezone.now(), checked_in)
             if checked_out < checked_in:
                 self.add_error("checked_out_at", _("Check-out must be after check-in."))
+            elif problem := visit_duration_problem(checked_in_at=checked_in, checked_out_at=checked_out):
+                self.add_error("checked_out_at", problem)
             data["checked_out_at"] = checked_out
         if data.get("geo_status") == Visit.GeoStatus.OK and (data.get("lat") is None or data.get("lng") is None):
             self.add_error("geo_status", _("The position is incomplete; check in again."))

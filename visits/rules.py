@@ -6,6 +6,7 @@ Like ``check_quiet_hours``, a check records the refusal (case event + audit row)
 
 import datetime as dt
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -108,3 +109,17 @@ def check_third_party(*, case: Case, actor, party: str, action: str, borrower_no
     ) % {"pack": pack.code, "needed": pack.third_party_after_failed_attempts, "failed": failed}
     record_refusal(case=case, actor=actor, rule=THIRD_PARTY, message=message, action=action)
     raise RuleRefused(message, rule=THIRD_PARTY)
+
+
+def visit_duration_problem(*, checked_in_at: dt.datetime, checked_out_at: dt.datetime) -> str:
+    """Why a visit's times are implausible, or "" when they are fine: longer than
+    ``DOORSTEP_VISIT_MAX_MINUTES`` (4 hours by default) means a back-dated check-in left open."""
+    minutes = int((checked_out_at - checked_in_at).total_seconds() // 60)
+    limit = getattr(settings, "DOORSTEP_VISIT_MAX_MINUTES", 240)
+    if minutes <= limit:
+        return ""
+    return _("The visit would last %(hours)d h %(minutes)d min (at most %(limit)d min): enter the check-out time.") % {
+        "hours": minutes // 60,
+        "minutes": minutes % 60,
+        "limit": limit,
+    }

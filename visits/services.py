@@ -22,7 +22,7 @@ from collections_app.services.cases import case_event_add, case_transition
 from collections_app.workflow import actor_role
 from visits import photos as photo_rules
 from visits.models import ContactAttempt, Party, Visit, VisitPhoto, VisitPlan
-from visits.rules import NOT_REACHED_OUTCOMES, check_attempt_cap, check_third_party
+from visits.rules import NOT_REACHED_OUTCOMES, check_attempt_cap, check_third_party, visit_duration_problem
 
 # What a visit's outcome does to the case (README, "Visit outcome → stage").
 OUTCOME_TARGETS: dict[str, str | None] = {
@@ -253,6 +253,10 @@ def visit_log(
         raise VisitRefused(_("The check-in time is in the future."))
     if checked_out_at is not None and checked_out_at < checked_in_at:
         raise VisitRefused(_("The check-out time is before the check-in time."))
+    if checked_out_at is not None and (
+        problem := visit_duration_problem(checked_in_at=checked_in_at, checked_out_at=checked_out_at)
+    ):
+        raise VisitRefused(problem)
     debt = {
         "monthly_income": monthly_income,
         "monthly_expenses": monthly_expenses,

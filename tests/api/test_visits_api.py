@@ -145,3 +145,11 @@ def test_filters_and_constant_query_count(api, cast, visit_case, django_assert_m
     assert len(client.get(URL, {"outcome": "not_home"}).json()["results"]) == 3
     bad = client.get(URL, {"outcome": "moon", "visited_from": "yesterday"})
     assert bad.status_code == 400 and {"outcome", "visited_from"} <= set(bad.json()["errors"])
+
+
+def test_an_implausibly_long_visit_is_refused_through_the_api(api, cast, visit_case):
+    data = payload(visit_case, checked_in_at=(DAYTIME - dt.timedelta(hours=6)).isoformat())
+    response = api(cast.collector_a).post(URL, data, format="json")
+    assert response.status_code in (400, 409)
+    assert "enter the check-out time" in response.json()["detail"]
+    assert not Visit.objects.exists()

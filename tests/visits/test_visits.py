@@ -241,3 +241,23 @@ def test_photo_is_served_only_to_users_who_can_see_the_case(client, cast, visit_
     client.force_login(cast.collector_a)
     assert client.post(url).status_code == 405
     assert client.get(reverse("visit-photo", args=[photo.pk + 100])).status_code == 404
+
+
+def test_a_back_dated_visit_left_open_is_refused_with_its_length(client, cast, visit_case, time_machine):
+    """A check-in at 10:30 and no check-out at 21:16 would record a 10 h 46 min visit."""
+    time_machine.move_to(DAYTIME + dt.timedelta(hours=10, minutes=46), tick=False)
+    client.force_login(cast.collector_a)
+    response = _post(client, visit_case, checked_in_at=local_input(DAYTIME), checked_out_at="")
+    assert response.status_code == 200
+    assert "The visit would last 10 h 46 min (at most 240 min): enter the check-out time." in response.content.decode()
+    assert not Visit.objects.exists()
+    entered = local_input(DAYTIME + dt.timedelta(minutes=50))
+    response = _post(client, visit_case, checked_in_at=local_input(DAYTIME), checked_out_at=entered)
+    assert response.status_code == 302 and Visit.objects.count() == 1
+
+
+def test_the_visit_length_limit_is_a_setting(client, cast, visit_case, settings):
+    settings.DOORSTEP_VISIT_MAX_MINUTES = 20  # the default data's visit lasts 35 minutes
+    client.force_login(cast.collector_a)
+    assert "at most 20 min" in _post(client, visit_case).content.decode()
+    assert not Visit.objects.exists()
