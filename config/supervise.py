@@ -143,6 +143,38 @@ class Supervisor:
         print(f"{time.strftime('%H:%M:%S')} supervise: {message}", file=sys.stderr, flush=True)
 
 
+@contextlib.contextmanager
+def terminal_foreground():
+    """Take the terminal's foreground for this process alone, while it runs.
+
+    Ctrl-C signals the terminal's whole foreground process group: under ``make`` that is make too, and
+    make then dies of the signal (exit 130) whatever its recipe does. In a group of its own, and in
+    the foreground, the supervisor alone gets the Ctrl-C, stops everything, exits 0, and so does make.
+    Without a terminal (a service manager, CI) nothing changes.
+    """
+    try:
+        tty = os.open("/dev/tty", os.O_RDWR)
+    except OSError:
+        yield
+        return
+    try:
+        previous = os.tcgetpgrp(tty)
+        # In the background, leave the terminal alone; already leading a group, nothing to gain.
+        if previous != os.getpgrp() or os.getpgrp() == os.getpid():
+            yield
+            return
+        signal.signal(signal.SIGTTOU, signal.SIG_IGN)  # a background group may not set the foreground
+        os.setpgid(0, 0)
+        os.tcsetpgrp(tty, os.getpgrp())
+        try:
+            yield
+        finally:
+            with contextlib.suppress(OSError):
+                os.tcsetpgrp(tty, previous)
+    finally:
+        os.close(tty)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("procfile", type=Path)
@@ -152,7 +184,9 @@ def main(argv: list[str] | None = None) -> int:
     for env_file in args.env_file:
         environ.update(read_env_file(env_file))
     grace = float(environ.get("SUPERVISE_GRACE_SECONDS", DEFAULT_GRACE_SECONDS))
-    return Supervisor(read_procfile(args.procfile, environ), environ, grace).run()
+    supervisor = Supervisor(read_procfile(args.procfile, environ), environ, grace)
+    with terminal_foreground():
+        return supervisor.run()
 
 
 if __name__ == "__main__":

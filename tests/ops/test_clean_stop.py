@@ -6,12 +6,16 @@ DOORSTEP_VAR_DIR and a free port, waits until /healthz/ answers, signals the who
 terminal or a service manager would, and then looks for any process that was started under it.
 """
 
+import fcntl
 import os
+import pty
 import secrets
 import signal
 import socket
 import subprocess
 import sys
+import termios
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -134,3 +138,57 @@ def test_a_process_that_dies_stops_the_others_and_fails(tmp_path):
     assert result.returncode == 1
     assert "quitter exited with 3; stopping the others" in result.stderr
     assert time.monotonic() - started < STOP_SECONDS
+
+
+def test_ctrl_c_in_a_terminal_stops_make_run_with_exit_0(tmp_path):
+    # make re-raises a Ctrl-C it receives itself (exit 130): the supervisor takes the terminal's
+    # foreground, so the Ctrl-C reaches it alone and make sees its recipe end with 0.
+    procfile = tmp_path / "Procfile"
+    procfile.write_text("sleeper: python -c 'import time; time.sleep(120)'\n")
+    makefile = tmp_path / "Makefile"
+    makefile.write_text(f"run:\n\t@exec {sys.executable} -m config.supervise {procfile}\n")
+    master, slave = pty.openpty()
+
+    def controlling_terminal():
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    make = subprocess.Popen(
+        ["make", "-f", str(makefile), "run"],
+        cwd=ROOT,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        start_new_session=True,
+        preexec_fn=controlling_terminal,
+    )
+    os.close(slave)
+    output = bytearray()
+    reader = threading.Thread(target=_drain, args=(master, output), daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 30
+        while b"started sleeper" not in output and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert b"started sleeper" in output, output.decode(errors="replace")
+        processes = psutil.Process(make.pid).children(recursive=True)
+        os.write(master, b"\x03")  # Ctrl-C
+        returncode = make.wait(timeout=STOP_SECONDS)
+    finally:
+        if make.poll() is None:
+            os.killpg(make.pid, signal.SIGKILL)
+            make.wait()
+        os.close(master)
+    assert returncode == 0, output.decode(errors="replace")
+    assert b"supervise: stopping" in output
+    assert _survivors(processes, set()) == []
+
+
+def _drain(fd: int, into: bytearray) -> None:
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            return
+        if not chunk:
+            return
+        into.extend(chunk)

@@ -124,3 +124,4 @@ def test_json_log_lines_hold_the_request_id_and_masked_message():
     entry = json.loads(stream.getvalue())
     assert entry["request_id"] == "req-9" and entry["message"] == "called 138****5678"
     assert entry["level"] == "INFO" and entry["status"] == 200
+    assert entry["time"].endswith("+00:00")
