@@ -82,7 +82,7 @@ def test_ids_and_phones_at_the_end_of_a_sentence_or_beside_chinese_are_still_mas
     logger, handler, stream = _capture("tests.pii.sentence")
     try:
         logger.info("call %s. Then ID %s.", PHONE, ID)
-        logger.info(f"手机{PHONE}，身份证{ID}。")
+        logger.info(f"手机{PHONE}，身份证{ID}。")  # noqa: RUF001 — Chinese punctuation on purpose
     finally:
         logger.removeHandler(handler)
     output = stream.getvalue()
