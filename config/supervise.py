@@ -124,9 +124,13 @@ class Supervisor:
             if child.poll() is None:
                 child.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + self.grace
+        orphans_told = set()
         while time.monotonic() < deadline and any(_group_alive(child.pid) for child in self.children.values()):
             for child in self.children.values():
-                child.poll()
+                # A leader gone before its children (runserver's reloader): tell the rest of its group.
+                if child.poll() is not None and child.pid not in orphans_told and _group_alive(child.pid):
+                    _signal_group(child.pid, signal.SIGTERM)
+                    orphans_told.add(child.pid)
             time.sleep(0.1)
         for name, child in self.children.items():
             if _group_alive(child.pid):
