@@ -44,12 +44,26 @@ migrate: install messages
 seed: migrate
 	$(PY) manage.py seed_demo --if-empty
 
-# The web server, the Celery worker and its embedded beat scheduler, stopped together by Ctrl-C.
+# The web server, the Celery worker and its embedded beat scheduler (Procfile.dev), stopped together by
+# Ctrl-C: config.supervise stops every process group and exits 0. runserver closes its database
+# connections after each request (settings: CONN_MAX_AGE=0 under runserver).
 run: seed
 	@echo "Doorstep on http://$(HOST):$(PORT)/ — log in as collector1 / supervisor1 / manager, password doorstep-demo"
-	@trap 'kill 0' INT TERM EXIT; \
-	$(VENV)/bin/celery -A config worker --beat --loglevel=INFO --concurrency=2 & \
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	@HOST=$(HOST) PORT=$(PORT) exec $(PY) -m config.supervise Procfile.dev
+
+# As in production (README, "Deploying"): gunicorn (config/gunicorn.conf.py), a Celery worker and beat
+# (Procfile), DEBUG off, keys from a local key file made once (mode 0600), static files collected and
+# served by WhiteNoise. Plain HTTP on this machine, so no HTTPS redirect; behind TLS leave it on.
+VAR_DIR := $(or $(DOORSTEP_VAR_DIR),var)
+serve: install messages
+	@$(PY) -m config.keys $(VAR_DIR)/keys.env
+	@set -a && . "$(abspath $(VAR_DIR))/keys.env" && set +a && \
+	export DEBUG=false HOST=$(HOST) PORT=$(PORT) \
+	  ALLOWED_HOSTS=$${ALLOWED_HOSTS:-$(HOST),localhost,127.0.0.1} SECURE_SSL_REDIRECT=$${SECURE_SSL_REDIRECT:-false} && \
+	$(PY) manage.py collectstatic --noinput -v 0 && \
+	$(PY) manage.py migrate --noinput -v 0 && \
+	echo "Doorstep (production mode) on http://$(HOST):$(PORT)/" && \
+	exec $(PY) -m config.supervise Procfile
 
 # PYTEST_ARGS passes options through, e.g. PYTEST_ARGS='-m "not postgres"' for the SQLite pass in CI.
 test: install-dev messages
@@ -88,4 +102,4 @@ format: install-dev
 	$(VENV)/bin/ruff check --fix .
 
 clean:
-	rm -rf var/doorstep.sqlite3 var/celery-broker var/celerybeat-schedule* var/staticfiles
+	rm -rf var/doorstep.sqlite3 var/celery-broker var/celerybeat-schedule* var/staticfiles var/prometheus

@@ -71,8 +71,13 @@ def mask_phone(value: str) -> str:
     return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
 
 
-_ID_PATTERN = re.compile(r"(?<!\d)(\d{6})(\d{8})(\d{3}[\dXx])(?!\d)")
-_PHONE_PATTERN = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+# Whole digit runs only: not part of a longer number, nor either side of a decimal point (a Celery
+# duration such as "succeeded in 0.029112345678905254s" has 18 digits after its point). Letters next
+# to the digits do not stop the mask ("手机13812345678" is a phone): better a masked id than a leak.
+_ALONE_BEFORE = r"(?<!\d)(?<!\d\.)"
+_ALONE_AFTER = r"(?!\d)(?!\.\d)"
+_ID_PATTERN = re.compile(_ALONE_BEFORE + r"(\d{6})(\d{8})(\d{3}[\dXx])" + _ALONE_AFTER)
+_PHONE_PATTERN = re.compile(_ALONE_BEFORE + r"(1[3-9]\d)(\d{4})(\d{4})" + _ALONE_AFTER)
 
 
 def scrub(text: str) -> str:

@@ -2,6 +2,7 @@
 see ``.env.example`` for the full list and the README's configuration table."""
 
 import datetime as dt
+import sys
 from pathlib import Path
 
 from celery.schedules import crontab
@@ -62,6 +63,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the request id (X-Request-ID), the request metrics and the one log line per request.
+    "config.observability.RequestObservabilityMiddleware",
+    # JSON errors under /api/ for whatever a view raises (config.urls sets the error handlers too).
+    "config.api_errors.ApiErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -107,6 +112,12 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": database_config(env_str("DATABASE_URL", ""), sqlite_path=str(VAR_DIR / "doorstep.sqlite3"))}
+# Persistent connections suit gunicorn's few long-lived workers (one connection each). runserver serves
+# every request on a new thread, and each thread would keep its own connection open after the client
+# left (exhausting max_connections under load): there, close after every request.
+DATABASES["default"]["CONN_MAX_AGE"] = (
+    0 if "runserver" in sys.argv else env_int("DB_CONN_MAX_AGE", DATABASES["default"].get("CONN_MAX_AGE", 0), minimum=0)
+)
 # Covering columns (``Index(include=...)``) are a PostgreSQL optimisation for index-only scans; SQLite
 # builds the same indexes on their key columns alone, which is all the no-server default needs.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
@@ -160,11 +171,14 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # app, its worker and its scheduler run on a machine with no server installed.
 REDIS_URL = redis_url(env_str("REDIS_URL", ""))
 CELERY_BROKER_DIR = VAR_DIR / "celery-broker"
+# Every Redis client (broker, result backend, cache) gives up after a second: a hung Redis must not hold
+# a web worker for redis-py's default 5 s per call (README, "Runbooks: Redis down").
+REDIS_SOCKET_TIMEOUT = 1
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "socket_timeout": 3,
-        "socket_connect_timeout": 3,
+        "socket_timeout": REDIS_SOCKET_TIMEOUT,
+        "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
         "visibility_timeout": 3600,
         "max_retries": 1,
     }
@@ -179,9 +193,11 @@ else:
         "control_folder": str(CELERY_BROKER_DIR / "control"),
         "store_processed": False,
     }
-CELERY_BROKER_CONNECTION_TIMEOUT = 3
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_SOCKET_TIMEOUT
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# kombu's Connection.ensure() takes no "timeout"; the 3-second broker timeouts above bound each try.
+CELERY_REDIS_SOCKET_TIMEOUT = REDIS_SOCKET_TIMEOUT
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_SOCKET_TIMEOUT
+# kombu's Connection.ensure() takes no "timeout"; the 1-second broker timeouts above bound each try.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
@@ -192,6 +208,7 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_WORKER_CONCURRENCY = env_int("CELERY_CONCURRENCY", 2, minimum=1)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The dashboard's tallies (README, "Dashboard"): the current state (portfolio, open cases, active plans)
 # retaken every few minutes and read while younger than its maximum age; the period facts (visits,
@@ -233,8 +250,13 @@ CELERY_BEAT_SCHEDULE = {
 # "default" stays Django's per-process locmem so nothing else changes behaviour.
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # config.cache.DegradingRedisCache: a Redis outage reads as a miss instead of an error or a wait.
     "dashboard": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        {
+            "BACKEND": "config.cache.DegradingRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_timeout": REDIS_SOCKET_TIMEOUT, "socket_connect_timeout": REDIS_SOCKET_TIMEOUT},
+        }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(VAR_DIR / "cache")}
     )
@@ -307,6 +329,10 @@ SPECTACULAR_SETTINGS = {
 
 # --- Security -------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
+# The language cookie is read by the server only (no script needs it) and, like the session and CSRF
+# cookies, travels over HTTPS only when DEBUG is off.
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 30 * 60, minimum=60)
 # Not on every request (an UPDATE and a commit per page): SessionLimitMiddleware renews the idle
 # expiry at most once a minute, so a session ends 29 to 30 minutes after its last request.
@@ -356,14 +382,32 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
+    # Probes from the load balancer and the metrics scraper speak plain HTTP inside the network.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz/$", r"^metrics$"]
 
-# Every handler masks national ID and mobile numbers (collections_app.logging.PIIScrubFilter).
+# /metrics answers these client addresses only (REMOTE_ADDR: the scraper, or the balancer in front of it).
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", ["127.0.0.1", "::1"])
+
+# Every handler masks national ID and mobile numbers (collections_app.logging.PIIScrubFilter) and adds the
+# request id (config.observability); LOG_FORMAT=json writes one JSON object per line for a log shipper.
+LOG_FORMAT = env_str("LOG_FORMAT", "plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r} must be plain or json.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"pii": {"()": "collections_app.logging.PIIScrubFilter"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["pii"]}},
+    "filters": {
+        "pii": {"()": "collections_app.logging.PIIScrubFilter"},
+        "request_id": {"()": "config.observability.RequestIdFilter"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "config.observability.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["pii", "request_id"]}
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},

@@ -7,7 +7,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 pytestmark = pytest.mark.django_db
 
-PUBLIC = {"login", "healthz", "set_language", "javascript-catalog", "admin:login", "api:token"}
+PUBLIC = {"login", "healthz", "metrics", "set_language", "javascript-catalog", "admin:login", "api:token"}
 # Third-party namespaces with their own login handling.
 SKIP_PREFIXES = ("admin/", "static/", "media/")
 

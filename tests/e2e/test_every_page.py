@@ -80,6 +80,7 @@ FILES = [
     Page("pwa-service-worker"),
     Page("api-dashboard", allowed=frozenset({S, M, A})),
     Page("healthz"),
+    Page("metrics"),
     Page("javascript-catalog"),
     Page("api:schema"),
     Page("api:account-list"),

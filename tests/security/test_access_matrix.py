@@ -102,6 +102,8 @@ EXPECTED: dict[str, dict[str, dict[str, str]]] = {
     # -- public and account pages
     "home": get_only(signed_in()),
     "healthz": {"GET": public(), "POST": roles(NOT_ALLOWED, anon=NOT_ALLOWED)},
+    # Public like healthz, but only to METRICS_ALLOWED_IPS (the test client is 127.0.0.1; tests/ops).
+    "metrics": {"GET": public(), "POST": roles(NOT_ALLOWED, anon=NOT_ALLOWED)},
     "login": {"GET": public(), "POST": public()},
     "logout": {"GET": signed_in(NOT_ALLOWED), "POST": roles(LOGIN, anon=LOGIN)},
     "set_language": {"GET": public(), "POST": public()},

@@ -62,3 +62,29 @@ def test_django_loggers_go_through_the_filtered_root_handler():
     for name in ("django", "django.request", "django.server"):
         logger = logging.getLogger(name)
         assert all(any(isinstance(f, PIIScrubFilter) for f in h.filters) for h in logger.handlers), name
+
+
+def test_celery_durations_and_other_decimals_are_left_alone():
+    logger, handler, stream = _capture("tests.pii.durations")
+    try:
+        logger.info("Task repayment.tasks.sweep_followups[abc] succeeded in 0.029112345678905254s: None")
+        logger.info("Task x succeeded in 13.81234567890s: 3")
+        logger.info("ratio 13812345678.25 and %s", "0.32100219900101123")
+    finally:
+        logger.removeHandler(handler)
+    output = stream.getvalue()
+    assert "*" not in output
+    assert "0.029112345678905254s" in output and "13.81234567890s" in output
+    assert "13812345678.25" in output and "0.32100219900101123" in output
+
+
+def test_ids_and_phones_at_the_end_of_a_sentence_or_beside_chinese_are_still_masked():
+    logger, handler, stream = _capture("tests.pii.sentence")
+    try:
+        logger.info("call %s. Then ID %s.", PHONE, ID)
+        logger.info(f"手机{PHONE}，身份证{ID}。")  # noqa: RUF001 — Chinese punctuation on purpose
+    finally:
+        logger.removeHandler(handler)
+    output = stream.getvalue()
+    assert PHONE not in output and ID not in output
+    assert output.count("138****5678") == 2 and output.count("3210**********123X") == 2
