@@ -398,10 +398,11 @@ class Topology:
         for name in ("haproxy", *APP_SERVERS, *WORKERS, "beat", "pgbouncer", "redis"):
             pid = self.pid(name)
             port = self.ports.get(name)
-            print(f"  {name:10} {'pid ' + str(pid) if pid else 'stopped':12} {f':{port}' if port else ''}")
+            state = f"pid {pid}" if pid else ("the machine's" if name == "redis" else "stopped")
+            print(f"  {name:10} {state:14} {f':{port}' if port and pid else ''}")
         for cluster in ("primary", "replica"):
             running = (self.pg_dir / cluster).exists() and self._pg_running(cluster)
-            print(f"  {cluster:10} {'running' if running else 'stopped':12} :{self.ports[cluster]}")
+            print(f"  {cluster:10} {'running' if running else 'stopped':14} :{self.ports[cluster]}")
 
 
 _STARTED = time.monotonic()
