@@ -89,7 +89,8 @@ class Topology:
 
     def app_env(self, *, direct: bool = False) -> dict:
         """The environment of every app process; ``direct`` skips pgbouncer (migrations, checks)."""
-        env = {key: value for key, value in os.environ.items() if not key.startswith(("DATABASE_", "DJANGO_"))}
+        dropped = ("DATABASE_URL", "DATABASE_REPLICA_URL", "DATABASE_TRANSACTION_POOLING", "DJANGO_SETTINGS_MODULE")
+        env = {key: value for key, value in os.environ.items() if key not in dropped}
         env.update(self._secrets())
         env.update(
             DEBUG="false",

@@ -80,7 +80,18 @@ def setup(spread_seconds: float) -> dict:
         due = now + dt.timedelta(seconds=spread_seconds * (n + 1) / SWEEP_PROMISES)
         FollowUpCheck.objects.filter(promise=promise).update(due_at=due)
         promises.append(promise.pk)
-    return {"clients": clients, "promises": promises, "password": PASSWORD, "supervisor": supervisor.username}
+    # An overdue account with no case yet, on the screening list until the test opens its case.
+    from collections_app.services.screening import account_refresh_screening_key
+
+    unscreened = account_refresh_screening_key(account=AccountFactory(branch=branch, account_no=f"T{run}SCREEN"))
+    return {
+        "clients": clients,
+        "promises": promises,
+        "password": PASSWORD,
+        "supervisor": supervisor.username,
+        "supervisor_token": Token.objects.get_or_create(user=supervisor)[0].key,
+        "screening_account": {"id": unscreened.pk, "account_no": unscreened.account_no},
+    }
 
 
 def report(tag: str, promises: list[int]) -> dict:

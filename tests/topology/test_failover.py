@@ -13,6 +13,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 
 import psycopg2
@@ -36,6 +37,7 @@ KILL_APP_AT, RESTART_APP_AT = 6, 10
 KILL_WORKER_AT, RESTART_WORKER_AT = 12, 15
 KILL_CONNECTIONS_AT = 19
 SETTLE_SECONDS = 40
+REPLICA_MAX_LAG = 8
 # A request counts as in flight at a kill when its span overlaps the kill's, widened by this much for the
 # balancer's and pgbouncer's view of a connection that has just died.
 IN_FLIGHT_SLACK = 0.25
@@ -64,6 +66,7 @@ def topology():
         "TOPOLOGY_SEED_ACCOUNTS": "none",
         "TOPOLOGY_FSYNC": "off",
         "REPAYMENT_SWEEP_SECONDS": str(SWEEP_SECONDS),
+        "DATABASE_REPLICA_MAX_LAG_SECONDS": str(REPLICA_MAX_LAG),
         # A Redis database of its own: no task of the test suite's is consumed by the topology's workers.
         "TOPOLOGY_REDIS_URL": f"redis://{redis_host}/13",
     }
@@ -229,12 +232,71 @@ def test_losing_an_app_server_a_worker_and_every_database_connection_loses_no_ac
     assert all(c.content_type.startswith("application/json") for c in api_errors)
 
     _assert_replica_serves_the_dashboard(topology, clients[0][0], data)
+    stale, stale_at, guarded_after = _assert_screening_reads_the_replica_within_the_lag_guard(
+        topology, clients[0][0], clients[0][1], data
+    )
     total = time.monotonic() - began
     print(
         f"\nfailover: {len(calls)} requests in {load_seconds:.1f} s, {len(failed)} failed in flight at "
         f"{[(n, round(b - started, 1)) for n, b, _ in kills]}; "
-        f"acknowledged { ({k: len(v) for k, v in record.acknowledged.items()}) }; test body {total:.0f} s"
+        f"acknowledged { ({k: len(v) for k, v in record.acknowledged.items()}) }; "
+        f"failures {sorted(Counter((c.kind, c.status or c.error.split(':')[0]) for c in failed).items())}; "
+        f"replica read stale at {stale_at:.1f} s: {stale}, lag guard after {guarded_after:.1f} s; "
+        f"test body {total:.0f} s"
     )
+
+
+def _replica_sql(parts: Topology, sql: str):
+    with psycopg2.connect(parts.database_url("replica")) as conn, conn.cursor() as cursor:
+        cursor.execute(sql)
+        row = cursor.fetchone()
+    conn.close()
+    return row[0] if row else None
+
+
+def _visits_everywhere(parts: Topology) -> list[int]:
+    counts = []
+    for part in ("primary", "replica"):
+        with psycopg2.connect(parts.database_url(part)) as conn, conn.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM visits_visit")
+            counts.append(cursor.fetchone()[0])
+        conn.close()
+    return counts
+
+
+def _assert_screening_reads_the_replica_within_the_lag_guard(parts: Topology, collector: load.Client, cases, data):
+    """The screening list reads the replica: with replay paused, a case just opened on the primary still shows
+    its account there; once the replica lags past DATABASE_REPLICA_MAX_LAG_SECONDS the list reads the primary."""
+    supervisor = load.Client(parts.ports["haproxy"], load.Record(), "")
+    supervisor.token = data["supervisor_token"]
+    account = data["screening_account"]
+    path = f"/api/v1/screening/?q={account['account_no']}"
+
+    def listed() -> bool:
+        call = supervisor.api("screening", "GET", path)
+        assert call.status == 200, (call.status, call.body[:300])
+        return account["account_no"] in call.body.decode()
+
+    assert listed()
+    # A fresh write, replayed, so the replica's lag starts from now once replay is paused.
+    assert load._visit(collector, cases[0], str(uuid.uuid4())).status == 201
+    _poll(lambda: (c := _visits_everywhere(parts))[0] == c[1], 10, "the replica to replay the visit")
+    _replica_sql(parts, "SELECT pg_wal_replay_pause()")
+    paused_at = time.monotonic()
+    try:
+        opened = supervisor.api("open", "POST", "/api/v1/cases/", {"account_ids": [account["id"]]})
+        assert opened.status == 201, (opened.status, opened.body[:300])
+        stale = listed()
+        stale_at = time.monotonic() - paused_at
+        # Read before the lag passed the limit: the replica answered, without the case opened since the pause.
+        assert stale or stale_at > REPLICA_MAX_LAG - 1, "the screening list did not read the (paused) replica"
+        _poll(lambda: not listed(), REPLICA_MAX_LAG + 10, "the lag guard to read the primary")
+        guarded_after = time.monotonic() - paused_at
+        assert guarded_after >= REPLICA_MAX_LAG - 1, f"read the primary after {guarded_after:.1f} s only"
+    finally:
+        _replica_sql(parts, "SELECT pg_wal_replay_resume()")
+    _poll(lambda: not listed(), 10, "the replica to catch up")
+    return stale, stale_at, guarded_after
 
 
 def _assert_replica_serves_the_dashboard(parts: Topology, client: load.Client, data: dict) -> None:
