@@ -362,6 +362,15 @@ class Topology:
             info = pwd.getpwnam(self.pg_user)
             os.chown(self.pg_dir, info.pw_uid, info.pw_gid)
             os.chown(self.run_dir, info.pw_uid, info.pw_gid)
+            try:
+                reachable = self._run(["test", "-w", self.pg_dir], pg=True, check=False).returncode == 0
+            except OSError:
+                reachable = False
+            if not reachable:
+                sys.exit(
+                    f"{self.pg_user} cannot reach {self.pg_dir} (a parent folder is closed to it): "
+                    "set TOPOLOGY_DIR to a folder it can reach, e.g. /tmp/doorstep-topology"
+                )
         started = time.monotonic()
         self.start_primary()
         _step("primary")
