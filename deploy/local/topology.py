@@ -308,14 +308,16 @@ class Topology:
         cfg.write_text(
             "global\n  maxconn 1000\n  log stderr format raw local0 notice\n"
             "defaults\n  mode http\n  log global\n  option httplog\n  timeout connect 2s\n"
-            "  timeout client 60s\n  timeout server 60s\n"
+            # A health check waits behind the requests a busy sync worker has queued: give it time, and take a
+            # server out only after three failures in a row, or a burst of load takes both out at once.
+            "  timeout client 60s\n  timeout server 60s\n  timeout check 5s\n"
             # A refused connection (a dead app server) is retried once on the other one; a request already sent
             # is never replayed, since a POST may have been done.
             "  retries 2\n  option redispatch 1\n  retry-on conn-failure\n"
             f"frontend web\n  bind 127.0.0.1:{self.ports['haproxy']}\n  default_backend app\n"
             "backend app\n  balance roundrobin\n  option httpchk\n"
             "  http-check send meth GET uri /healthz/ ver HTTP/1.1 hdr Host 127.0.0.1\n"
-            "  default-server inter 1s fall 2 rise 1\n"
+            "  default-server inter 2s fall 3 rise 2\n"
             f"{servers}\n"
             f"listen stats\n  bind 127.0.0.1:{self.ports['haproxy_stats']}\n  stats enable\n  stats uri /\n"
         )

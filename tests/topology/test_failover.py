@@ -79,7 +79,10 @@ def topology():
         yield parts
     finally:
         try:
-            parts.down(purge=True)
+            passed = getattr(parts, "passed", False)
+            parts.down(purge=passed)
+            if not passed:
+                print(f"\ntopology logs kept in {parts.log_dir}")
         finally:
             for key, value in saved.items():
                 if value is None:
@@ -236,6 +239,7 @@ def test_losing_an_app_server_a_worker_and_every_database_connection_loses_no_ac
         topology, clients[0][0], clients[0][1], data
     )
     total = time.monotonic() - began
+    topology.passed = True
     print(
         f"\nfailover: {len(calls)} requests in {load_seconds:.1f} s, {len(failed)} failed in flight at "
         f"{[(n, round(b - started, 1)) for n, b, _ in kills]}; "
