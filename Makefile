@@ -8,7 +8,7 @@ PORT ?= 8000
 # Local runs default to DEBUG; production sets DEBUG=false and real keys in the environment.
 export DEBUG ?= true
 
-.PHONY: run serve worker install install-dev migrate seed test lint format messages makemessages e2e bench clean security
+.PHONY: topology topology-down run serve worker install install-dev migrate seed test lint format messages makemessages e2e bench clean security
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -96,6 +96,13 @@ bench: install-dev
 	  $(PY) -m bench.generate --scale $$scale --seed $(BENCH_SEED) && \
 	  $(PY) -m bench.run --scale $$scale --seed $(BENCH_SEED) || exit 1; \
 	done
+
+# The scaled-out topology on this machine (README, "Scaled-out topology"), under var/topology on ports 18400+.
+topology: install messages
+	deploy/local/up
+
+topology-down:
+	deploy/local/down
 
 format: install-dev
 	$(VENV)/bin/ruff format .

@@ -118,6 +118,20 @@ DATABASES = {"default": database_config(env_str("DATABASE_URL", ""), sqlite_path
 DATABASES["default"]["CONN_MAX_AGE"] = (
     0 if "runserver" in sys.argv else env_int("DB_CONN_MAX_AGE", DATABASES["default"].get("CONN_MAX_AGE", 0), minimum=0)
 )
+
+# A streaming replica for the read-only pages (config.db_router, README "Scaled-out topology"): used while its
+# lag is at most DATABASE_REPLICA_MAX_LAG_SECONDS; tests read the primary through it (MIRROR).
+if env_str("DATABASE_REPLICA_URL", ""):
+    DATABASES["replica"] = database_config(env_str("DATABASE_REPLICA_URL", ""), sqlite_path="") | {
+        "TEST": {"MIRROR": "default"}
+    }
+    DATABASES["replica"]["OPTIONS"] = {**DATABASES["replica"].get("OPTIONS", {}), "connect_timeout": 2}
+DATABASE_REPLICA_MAX_LAG_SECONDS = env_int("DATABASE_REPLICA_MAX_LAG_SECONDS", 5, minimum=0)
+DATABASE_ROUTERS = ["config.db_router.PrimaryReplicaRouter"]
+# Behind pgbouncer in transaction mode a server-side cursor (QuerySet.iterator()) would outlive its transaction.
+if env_bool("DATABASE_TRANSACTION_POOLING", False):
+    for _alias in DATABASES.values():
+        _alias["DISABLE_SERVER_SIDE_CURSORS"] = True
 # Covering columns (``Index(include=...)``) are a PostgreSQL optimisation for index-only scans; SQLite
 # builds the same indexes on their key columns alone, which is all the no-server default needs.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]

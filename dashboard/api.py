@@ -10,6 +10,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from collections_app.db_routing import replica_reads
 from collections_app.models import Stage
 from dashboard import selectors
 from dashboard.forms import DashboardFilterForm
@@ -104,6 +105,7 @@ class DashboardAPIView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(parameters=FILTER_PARAMETERS, responses=DashboardSerializer, operation_id="dashboard_retrieve")
+    @replica_reads
     def get(self, request):
         if not may_view_dashboard(request.user):
             raise PermissionDenied(_("The dashboard is for supervisors and managers."))

@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from collections_app.aging import LoanClass
+from collections_app.db_routing import replica_reads
 from collections_app.exceptions import DoorstepError
 from collections_app.models import Stage
 from dashboard import exports, selectors
@@ -46,6 +47,7 @@ def chart_data(data: dict) -> dict:
 
 
 @require_GET
+@replica_reads
 def dashboard(request):
     if not may_view_dashboard(request.user):
         raise PermissionDenied(_("The dashboard is for supervisors and managers."))

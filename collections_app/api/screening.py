@@ -18,6 +18,7 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 from collections_app import aging
 from collections_app.aging import AgingBucket, LoanClass
 from collections_app.api.views import DoorstepViewSet
+from collections_app.db_routing import replica_reads
 from collections_app.models import DelinquentAccount, Product, Role
 from collections_app.selectors import screening as selectors
 
@@ -185,6 +186,7 @@ class ScreeningViewSet(mixins.ListModelMixin, DoorstepViewSet):
     permission_classes = [*DoorstepViewSet.permission_classes, ScreeningReaders]
     queryset = DelinquentAccount.objects.none()  # the schema's model; rows come from the selector
 
+    @replica_reads
     def list(self, request, *args, **kwargs):
         filters = ScreeningFilter(request.query_params, queryset=self.queryset, request=request).selector_filters()
         paginator = self.paginator

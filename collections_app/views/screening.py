@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from collections_app.db_routing import replica_reads
 from collections_app.exceptions import DoorstepError
 from collections_app.forms_screening import AssignForm, BulkAssignForm, OpenCasesForm, ScreeningFilterForm
 from collections_app.models import Case, Role, Stage
@@ -72,6 +73,7 @@ def _report(request, result: services.BatchResult, done_message: str, *, onward:
 
 
 @require_GET
+@replica_reads
 def screening(request):
     user = request.user
     _require_reader(user)
