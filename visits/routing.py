@@ -120,8 +120,19 @@ def plan_route(
     """(ordered stops with coordinates, stops without coordinates — listed last, flagged)."""
     located = [s for s in stops if s.position is not None]
     unlocated = sorted((s for s in stops if s.position is None), key=lambda s: -s.priority)
-    order = two_opt(start, nearest_neighbour(start, located))
-    order = _respect_windows(start, order, departure, speed_kmh, minutes_per_stop)
+    geometric = _respect_windows(
+        start, two_opt(start, nearest_neighbour(start, located)), departure, speed_kmh, minutes_per_stop
+    )
+    # Stops are not reached before their planned time, so the shortest tour can mean hours of waiting:
+    # the planned-time order competes, and the order that ends the day first (windows kept) wins.
+    by_time = sorted(located, key=lambda s: (s.not_before or departure, -s.priority))
+
+    def cost(order: list[Stop]) -> tuple:
+        feasible = _annotate(start, order, departure, speed_kmh, minutes_per_stop)
+        return (not feasible, order[-1].eta if order else departure, _tour_length(start, order))
+
+    order = min((geometric, by_time), key=cost)
+    _annotate(start, order, departure, speed_kmh, minutes_per_stop)
     return order, unlocated
 
 

@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from collections_app.models import Case, Stage, User
+from collections_app.models import BorrowerPhone, Case, Stage, User
 from collections_app.rules import active_pack, borrower_timezone, in_quiet_hours
 from visits.models import RouteOrder, VisitPlan
 from visits.routing import Stop, haversine_km, plan_route
@@ -79,6 +80,13 @@ def today_plans(viewer: User, collector: User, day: dt.date, tz: ZoneInfo) -> li
     return list(
         VisitPlan.objects.filter(case__in=cases, planned_at__gte=start, planned_at__lt=start + dt.timedelta(days=1))
         .select_related("case__account__borrower", "case__account__branch", "address")
+        .prefetch_related(
+            Prefetch(
+                "case__account__borrower__phones",
+                queryset=BorrowerPhone.objects.filter(is_primary=True),
+                to_attr="primary_phones",
+            )
+        )
         .order_by("planned_at", "case_id")
     )
 
@@ -114,7 +122,9 @@ def _suggested(plans, start, departure, fixed: set[int]) -> list[RouteStop]:
                 key=plan,
                 position=_position(plan),
                 priority=float(plan.case.priority_score),
-                not_before=plan.planned_at if is_fixed else None,
+                # A planned time is never arrived before (ETA 08:17 for a visit planned at 10:30 would
+                # be a visit nobody expects); a time the borrower asked for is also kept within the slack.
+                not_before=plan.planned_at,
                 not_after=plan.planned_at + FIXED_TIME_SLACK if is_fixed else None,
             )
         )
@@ -124,7 +134,7 @@ def _suggested(plans, start, departure, fixed: set[int]) -> list[RouteStop]:
     result = []
     for index, stop in enumerate(order):
         route_stop = RouteStop(plan=stop.key, position=stop.position, leg_km=stop.leg_km, eta=stop.eta)
-        route_stop.fixed_time = stop.not_before is not None
+        route_stop.fixed_time = stop.not_after is not None
         here = start if index == 0 else order[index - 1].position
         rest = order[index:]
         nearest = min(haversine_km(here, s.position) for s in rest)
@@ -149,7 +159,7 @@ def _walk(start, stops: list[RouteStop], departure: dt.datetime) -> None:
             continue
         stop.leg_km = haversine_km(here, stop.position) if here is not None else 0.0
         clock += dt.timedelta(hours=stop.leg_km / SPEED_KMH)
-        if stop.fixed_time and clock < stop.plan.planned_at:
+        if stop.plan.planned_at is not None and clock < stop.plan.planned_at:
             clock = stop.plan.planned_at
         stop.eta = clock
         clock += dt.timedelta(minutes=MINUTES_PER_STOP)

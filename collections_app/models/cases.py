@@ -99,6 +99,11 @@ class BorrowerPhone(models.Model):
         return self.masked
 
     @property
+    def pii_field(self) -> str:
+        """The reveal action's field name for this number (includes/pii_value.html)."""
+        return f"phone:{self.pk}"
+
+    @property
     def masked(self) -> str:
         return pii.mask_phone(self.number)
 

@@ -73,8 +73,6 @@ def case_for_page(user: User, pk: int) -> Case:
 def borrower_file(user: User, case: Case) -> dict:
     borrower = case.account.borrower
     phones = list(borrower.phones.all())
-    for phone in phones:
-        phone.pii_field = f"phone:{phone.pk}"  # the reveal action's field name (includes/pii_value.html)
     return {
         "accounts": list(
             DelinquentAccount.objects.visible_to(user).filter(borrower=borrower).select_related("branch").order_by("id")

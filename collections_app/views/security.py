@@ -9,4 +9,5 @@ from collections_app.security import pii_reveal
 @require_POST
 def reveal(request, borrower_id: int, field: str):
     value = pii_reveal(actor=request.user, borrower_id=borrower_id, field=field)
-    return render(request, "security/pii_revealed.html", {"value": value})
+    # A revealed phone number can be dialled straight away (the route's Call button reveals it).
+    return render(request, "security/pii_revealed.html", {"value": value, "dial": field.startswith("phone:")})

@@ -1,5 +1,6 @@
 import datetime as dt
 import re
+from urllib.parse import quote
 
 import pytest
 from django.urls import reverse
@@ -81,7 +82,7 @@ def test_early_morning_departure_is_the_quiet_hours_end(client, cast, planned_ca
     client.force_login(cast.collector_a)
     response = client.get(URL, START)
     assert "Leaving at 08:00." in response.content.decode()
-    assert re.search(r"data-eta>08:00<", _stop_html(response, stop))
+    assert re.search(r"data-eta>09:00<", _stop_html(response, stop))  # not before its planned 09:00
 
 
 def test_the_route_speaks_plain_chinese(client, cast, planned_case, time_machine):
@@ -96,21 +97,36 @@ def test_the_route_speaks_plain_chinese(client, cast, planned_case, time_machine
     assert "建议顺序" in html and "路程最短" in html
 
 
-def test_a_time_the_borrower_asked_for_is_kept(client, cast, planned_case):
-    # Geometrically last, but the borrower asked for 10:45: going there last would arrive after 11:15.
+def test_planned_times_order_the_route_and_no_stop_is_reached_before_its_time(client, cast, planned_case):
+    # Geometrically last, but planned at 10:45, before the two 11:00 visits next door: the planned
+    # times lead even before anyone presses the clock button, and no ETA is earlier than its plan.
     asked = planned_case(31.40, 120.60, when=at(10, 45))
     a = planned_case(31.301, 120.60, when=at(11))
     b = planned_case(31.302, 120.60, when=at(11))
     client.force_login(cast.collector_a)
-    assert _order(client.get(URL, START)) == [a.pk, b.pk, asked.pk]
+    response = client.get(URL, START)
+    assert _order(response)[0] == asked.pk
+    assert re.search(r"data-eta>10:(4[5-9]|5\d)<", _stop_html(response, asked))
+    for stop in (a, b):
+        eta = re.search(r"data-eta>(\d\d:\d\d)<", _stop_html(response, stop))[1]
+        assert eta >= "11:00", eta
+
+
+def test_a_time_the_borrower_asked_for_is_kept(client, cast, planned_case):
+    asked = planned_case(31.40, 120.60, when=at(10, 45))
+    a = planned_case(31.301, 120.60, when=at(11))
+    b = planned_case(31.302, 120.60, when=at(11))
+    client.force_login(cast.collector_a)
     response = client.post(URL, {"action": "fixed", "case": asked.pk}, follow=True)
-    assert _order(response) == [asked.pk, b.pk, a.pk]  # coming back from the far stop, b is nearer
+    assert _order(response)[0] == asked.pk and set(_order(response)) == {asked.pk, a.pk, b.pk}
     html = _stop_html(response, asked)
     assert "asked for 10:45" in html and 'data-flag="fixed-time"' in html
     assert re.search(r"data-eta>10:(4[5-9]|5\d)<", html)
     assert RouteOrder.objects.get(collector=cast.collector_a).fixed_time_case_ids == [asked.pk]
     response = client.post(URL, {"action": "fixed", "case": asked.pk}, follow=True)
-    assert _order(response) == [a.pk, b.pk, asked.pk]
+    assert RouteOrder.objects.get(collector=cast.collector_a).fixed_time_case_ids == []
+    assert 'data-flag="fixed-time"' not in _stop_html(response, asked)
+    assert _order(response)[0] == asked.pk  # its planned time still comes first
 
 
 def test_collector_reorders_by_hand_and_resets_to_the_suggestion(client, cast, planned_case):
@@ -195,3 +211,22 @@ def test_today_page_fits_a_phone_without_inline_scripts(client, cast, planned_ca
     page = client.get(URL).content.decode()
     assert "js/today.js" in page and "js/offline.js" in page
     assert not re.search(r"<script>(?!\s*$)", page) and " onclick=" not in page
+
+
+def test_each_stop_offers_call_and_navigate_and_the_call_is_audited(client, cast, planned_case):
+    located = planned_case(31.30, 120.60)
+    unlocated = planned_case(None, None)
+    client.force_login(cast.collector_a)
+    response = client.get(URL, START)
+    html = _stop_html(response, located)
+    assert 'href="geo:31.300000,120.600000?q=31.300000,120.600000"' in html
+    address = unlocated.account.borrower.addresses.get()
+    assert f'href="geo:0,0?q={quote(address.text)}"' in _stop_html(response, unlocated)
+
+    phone = located.account.borrower.phones.get(is_primary=True)
+    assert phone.number not in response.content.decode()  # the number shows only when asked for
+    call = reverse("pii-reveal", args=[located.account.borrower_id, phone.pii_field])
+    assert f'hx-post="{call}"' in html
+    revealed = client.post(call).content.decode()
+    assert f'href="tel:{phone.number}"' in revealed
+    assert AuditLog.objects.filter(action="pii.reveal", object_id=str(phone.pk)).count() == 1
