@@ -183,6 +183,8 @@ def _collect(errors: list, column: str, parse, *args):
 
 
 def _unreadable(cells: dict) -> list[RowError]:
+    if not UNREADABLE.search("".join(v for v in cells.values() if isinstance(v, str))):
+        return []
     errors = []
     for column, value in cells.items():
         found = UNREADABLE.search(value) if isinstance(value, str) else None
