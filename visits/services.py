@@ -19,6 +19,7 @@ from collections_app.models import BorrowerAddress, Case, CaseEvent, DelinquentA
 from collections_app.rules import check_quiet_hours
 from collections_app.services.audit import audit_changes, audit_log
 from collections_app.services.cases import case_event_add, case_transition
+from collections_app.services.screening import account_refresh_screening_key
 from collections_app.workflow import actor_role
 from visits import photos as photo_rules
 from visits.models import ContactAttempt, Party, Visit, VisitPhoto, VisitPlan
@@ -58,10 +59,6 @@ def _record_contact(case: Case, when: dt.datetime) -> None:
     """A successful contact with the borrower: feeds the screening score's no-contact term."""
     DelinquentAccount.objects.filter(pk=case.account_id).update(last_contact_at=when)
     case.account.last_contact_at = when
-    try:
-        from collections_app.services.screening import account_refresh_screening_key
-    except ImportError:  # the screening slice provides it; nothing to refresh without it
-        return
     account_refresh_screening_key(account=case.account)
 
 

@@ -13,15 +13,29 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from collections_app.exceptions import DoorstepError
+from collections_app.importer.report import printable
 
 XLSX_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls
 # GB18030 is a superset of GBK, so GBK files decode the same and a few rare characters still work.
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")
+# Bytes that do not decode come through as lone surrogates (U+DC80-U+DCFF), one per byte, so the row
+# holding them is refused with its row number and column instead of the whole file.
+UNDECODED = "surrogateescape"
+# A field longer than this stops the CSV reader (a file error); anything shorter is the row's error.
+csv.field_size_limit(max(csv.field_size_limit(), 16 * 1024 * 1024))
 
 
 class FileFormatError(DoorstepError):
     default_message = gettext_lazy("The file cannot be read as CSV or XLSX.")
+
+
+def _decodes(line: bytes, encoding: str) -> bool:
+    try:
+        line.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _blank(values) -> bool:
@@ -46,21 +60,36 @@ class TableFile:
         header = next((values for _row, values in self._raw_rows()), None)
         if header is None:
             raise FileFormatError(_("The file is empty."))
-        self.header = [str(h).strip().lstrip("\ufeff") if h is not None else "" for h in header]
+        self.header = [printable(h).strip().lstrip("\ufeff") for h in header]
 
     # -- CSV ---------------------------------------------------------------
     def _csv_probe(self) -> tuple[str, int]:
-        """The encoding that decodes the whole file, and its number of data rows (one streamed pass)."""
-        for encoding in CSV_ENCODINGS:
-            try:
-                with self.path.open(encoding=encoding, newline="") as fh:
-                    count = sum(1 for values in csv.reader(fh) if not _blank(values))
-            except UnicodeDecodeError:
-                continue
-            except csv.Error as exc:
-                raise FileFormatError(_("The CSV file is malformed: %(error)s") % {"error": exc}) from exc
-            return encoding, max(count - 1, 0)
-        raise FileFormatError(_("The CSV file is neither UTF-8 nor GBK text."))
+        """The file's encoding and its number of data rows (one streamed pass each)."""
+        encoding = self._csv_encoding()
+        try:
+            with self.path.open(encoding=encoding, errors=UNDECODED, newline="") as fh:
+                count = sum(1 for values in csv.reader(fh) if not _blank(values))
+        except csv.Error as exc:
+            raise FileFormatError(_("The CSV file is malformed: %(error)s") % {"error": exc}) from exc
+        return encoding, max(count - 1, 0)
+
+    def _csv_encoding(self) -> str:
+        """UTF-8 unless more of the non-ASCII lines are GBK than UTF-8. A line that is neither stays in:
+        its bytes that do not decode make its row an error (``rows.validate_row``), not the file's."""
+        utf8 = gbk = plain = broken = 0
+        with self.path.open("rb") as fh:
+            for line in fh:
+                if line.isascii():
+                    plain += 1
+                elif _decodes(line, "utf-8"):
+                    utf8 += 1
+                elif _decodes(line, "gb18030"):
+                    gbk += 1
+                else:
+                    broken += 1
+        if broken > plain + utf8 + gbk:
+            raise FileFormatError(_("The CSV file is neither UTF-8 nor GBK text."))
+        return CSV_ENCODINGS[gbk > utf8]
 
     # -- XLSX --------------------------------------------------------------
     def _workbook(self):
@@ -83,7 +112,7 @@ class TableFile:
     # -- rows --------------------------------------------------------------
     def _raw_rows(self) -> Iterator[tuple[int, list]]:
         if self.kind == "csv":
-            with self.path.open(encoding=self.encoding, newline="") as fh:
+            with self.path.open(encoding=self.encoding, errors=UNDECODED, newline="") as fh:
                 reader = csv.reader(fh)
                 for values in reader:
                     if not _blank(values):

@@ -1,17 +1,31 @@
 """The error report: a CSV of row, column, value, reason, safe to open in a spreadsheet."""
 
 import csv
+import re
 import tempfile
 
 from django.core.files import File
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 HEADER = ("row", "column", "value", "reason")
+SHOWN_CHARACTERS = 200
+# What no database column may hold: a NUL, and the lone surrogates ``reader`` leaves for the bytes the
+# file's encoding could not decode.
+UNREADABLE = re.compile(r"[\x00\udc80-\udcff]")
+
+
+def printable(value) -> str:
+    """A value as text that any page, report or database column can hold: a NUL or an undecoded byte
+    as ``\\xNN``, and at most ``SHOWN_CHARACTERS`` characters."""
+    text = "" if value is None else str(value)
+    if len(text) > SHOWN_CHARACTERS:
+        text = text[:SHOWN_CHARACTERS] + "…"
+    return UNREADABLE.sub(lambda m: f"\\x{ord(m.group()) & 0xFF:02x}", text)
 
 
 def safe_cell(value) -> str:
     """A cell a spreadsheet shows as text: a leading ``'`` defuses formula injection (CSV injection)."""
-    text = "" if value is None else str(value)
+    text = printable(value)
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 

@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext_lazy as _
 
+from collections_app.importer.report import UNREADABLE
 from collections_app.models import Product
 
 REQUIRED_COLUMNS = ("account_no", "borrower_name", "outstanding_balance", "overdue_amount")
@@ -49,6 +50,8 @@ UNKNOWN_PRODUCT = _("unknown product")
 TOO_LONG = _("longer than %(max)s characters")
 OUT_OF_RANGE = _("out of range")
 BAD_CURRENCY = _("not a three-letter currency code")
+NUL_BYTE = _("contains a NUL byte")
+BAD_BYTES = _("bytes that are not text in the file's encoding")
 UNKNOWN_COLUMN = _("unknown column, ignored")
 MISSING_COLUMN = _("required column missing")
 
@@ -179,9 +182,23 @@ def _collect(errors: list, column: str, parse, *args):
         return None
 
 
+def _unreadable(cells: dict) -> list[RowError]:
+    if not UNREADABLE.search("".join(v for v in cells.values() if isinstance(v, str))):
+        return []
+    errors = []
+    for column, value in cells.items():
+        found = UNREADABLE.search(value) if isinstance(value, str) else None
+        if found:
+            errors.append(RowError(column, value, NUL_BYTE if found.group() == "\x00" else BAD_BYTES))
+    return errors
+
+
 def validate_row(number: int, cells: dict, *, as_of: dt.date) -> ImportRow | list[RowError]:
-    """One row of cells → an ``ImportRow``, or every problem found in it."""
-    errors: list[RowError] = []
+    """One row of cells → an ``ImportRow``, or every problem found in it (a cell that is not text in
+    the file's encoding or holds a NUL: only that, since nothing else in it can be read)."""
+    errors = _unreadable(cells)
+    if errors:
+        return errors
     texts = {}
     for column in ("account_no", "borrower_name", "national_id", "phone", "address", "branch_code"):
         texts[column] = _text(cells.get(column))

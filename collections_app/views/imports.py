@@ -61,7 +61,12 @@ def import_list(request):
 def _start(request, job: ImportJob, size: int) -> None:
     if size <= inline_max_bytes():
         job = import_job_run(job_id=job.pk) or job
-        messages.success(request, _("Import of %(file)s finished.") % {"file": job.filename})
+        if job.status == ImportJob.Status.FAILED:
+            messages.error(
+                request, _("Import of %(file)s failed: %(message)s") % {"file": job.filename, "message": job.message}
+            )
+        else:
+            messages.success(request, _("Import of %(file)s finished.") % {"file": job.filename})
     elif import_job_enqueue(job):
         messages.info(request, _("Import of %(file)s is queued; progress shows below.") % {"file": job.filename})
     else:

@@ -1,19 +1,13 @@
 """``python manage.py import_accounts FILE [--as-of DATE] [--create-branches]``: exits 1 when any row failed."""
 
-import datetime as dt
+from functools import partial
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
 from collections_app.importer.services import import_file
+from collections_app.management.options import iso_date
 from collections_app.models import ImportJob, User
-
-
-def _date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise CommandError(f"--as-of must be a date like 2026-01-31, not {value!r}.") from exc
 
 
 class Command(BaseCommand):
@@ -21,7 +15,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="CSV or XLSX file with a header row (see README, 'Importing accounts').")
-        parser.add_argument("--as-of", type=_date, help="Date the export was taken (for days_past_due); default today.")
+        parser.add_argument(
+            "--as-of",
+            type=partial(iso_date, "--as-of"),
+            help="Date the export was taken (for days_past_due); default today.",
+        )
         parser.add_argument("--create-branches", action="store_true", help="Create branches the file names.")
         parser.add_argument("--user", help="Record the import as this user's (default: the system).")
         parser.add_argument("--report", help="Also write the error report (CSV) to this path.")
