@@ -99,7 +99,7 @@ class ScreeningFilter(django_filters.FilterSet):
 
 
 class ScreeningKeysetPagination(BasePagination):
-    """``after``/``before`` cursors on (screening_key, id): page 1000 costs what page 1 costs; no total."""
+    """``after``/``before`` keyset cursors in the list's order: page 1000 costs what page 1 costs; no total."""
 
     page_size = selectors.PAGE_SIZE
 
@@ -132,7 +132,7 @@ class ScreeningKeysetPagination(BasePagination):
         }
 
     def get_schema_operation_parameters(self, view):
-        cursor = {"type": "string", "pattern": r"^-?\d+(\.\d+)?_\d+$"}
+        cursor = {"type": "string", "pattern": selectors.CURSOR_PATTERN}
         return [
             {
                 "name": "after",
