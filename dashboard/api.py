@@ -117,11 +117,11 @@ def _form_error(form) -> Exception:
     rules refuse (a custom period without its dates, ending after today, too long)."""
     codes = {field: {e["code"] for e in errors} for field, errors in form.errors.get_json_data().items()}
     messages = {field: [str(m) for m in errors] for field, errors in form.errors.items()}
-    if any(field != "__all__" and c != {"invalid_choice"} for field, c in codes.items()):
-        return ValidationError({f: m for f, m in messages.items() if f != "__all__"})
-    unknown = {f: m for f, m in messages.items() if f != "__all__"}
-    if unknown:
-        return UnknownReference(unknown)
+    fields = {f: m for f, m in messages.items() if f != "__all__"}
+    if any(f not in ("branch", "team") or codes[f] != {"invalid_choice"} for f in fields):
+        return ValidationError(fields)
+    if fields:
+        return UnknownReference(fields)
     return InputRefused({"non_field_errors": messages["__all__"]})
 
 
