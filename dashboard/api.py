@@ -1,15 +1,18 @@
 """``GET /api/v1/dashboard/``: the dashboard's numbers as JSON, with the page's filters as query params."""
 
+import re
+
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from collections_app.api.common import MAX_ID
+from collections_app.api.exceptions import InputRefused, UnknownReference
 from collections_app.db_routing import replica_reads
 from collections_app.models import Stage
 from dashboard import selectors
@@ -89,28 +92,54 @@ class DashboardSerializer(serializers.Serializer):
     collectors = DashboardCollectorSerializer(many=True)
 
 
+ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 FILTER_PARAMETERS = [
-    OpenApiParameter("branch", OpenApiTypes.INT, description="branch id (intersected with what you may see)"),
-    OpenApiParameter("team", OpenApiTypes.INT, description="team id (intersected with what you may see)"),
+    OpenApiParameter("branch", ID_SCHEMA, description="branch id (intersected with what you may see)"),
+    OpenApiParameter("team", ID_SCHEMA, description="team id (intersected with what you may see)"),
     OpenApiParameter("period", OpenApiTypes.STR, enum=["month", "30d", "90d", "custom"]),
     OpenApiParameter("date_from", OpenApiTypes.DATE, description="first day of a custom period"),
     OpenApiParameter("date_to", OpenApiTypes.DATE, description="last day of a custom period"),
 ]
 
 
+def _check_shape(params) -> None:
+    """400 for a blank filter or an id that is not a whole number from 1 to 2**63 - 1."""
+    errors = {p.name: [_("This value may not be blank.")] for p in FILTER_PARAMETERS if params.get(p.name) == ""}
+    for name in ("branch", "team"):
+        value = params.get(name)
+        if value and (not re.fullmatch(r"[1-9]\d{0,18}", value) or int(value) > MAX_ID):
+            errors[name] = [_("A whole number from 1 to %(max)s.") % {"max": MAX_ID}]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _form_error(form) -> Exception:
+    """400 for a malformed value, 404 for a branch or team that does not exist, 409 for a period the
+    rules refuse (a custom period without its dates, ending after today, too long)."""
+    codes = {field: {e["code"] for e in errors} for field, errors in form.errors.get_json_data().items()}
+    messages = {field: [str(m) for m in errors] for field, errors in form.errors.items()}
+    fields = {f: m for f, m in messages.items() if f != "__all__"}
+    if any(f not in ("branch", "team") or codes[f] != {"invalid_choice"} for f in fields):
+        return ValidationError(fields)
+    if fields:
+        return UnknownReference(fields)
+    return InputRefused({"non_field_errors": messages["__all__"]})
+
+
 class DashboardAPIView(APIView):
     """Managers see every branch, supervisors their own teams and branches; collectors are refused."""
 
-    authentication_classes = [SessionAuthentication, TokenAuthentication]
     permission_classes = [IsAuthenticated]
+    refuses_on_read = True
 
     @extend_schema(parameters=FILTER_PARAMETERS, responses=DashboardSerializer, operation_id="dashboard_retrieve")
     @replica_reads
     def get(self, request):
         if not may_view_dashboard(request.user):
             raise PermissionDenied(_("The dashboard is for supervisors and managers."))
+        _check_shape(request.query_params)
         form = DashboardFilterForm(request.query_params, user=request.user)
         if not form.is_valid():
-            raise ValidationError(form.errors.get_json_data())
+            raise _form_error(form)
         data = selectors.dashboard(user=request.user, filters=form.filters())
         return Response(DashboardSerializer(data).data)

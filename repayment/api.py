@@ -13,7 +13,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from collections_app.api.common import CaseIdField, case_for_write, money_field, validated
-from collections_app.api.filters import IdFilter
+from collections_app.api.filters import IdFilter, StrictFilterSet
 from collections_app.api.serializers import UserSummarySerializer
 from collections_app.api.views import DoorstepViewSet
 from collections_app.models import Case
@@ -70,13 +70,13 @@ class PromiseCreateSerializer(serializers.Serializer):
     amount = money_field(min_value="0.01")
     due_date = serializers.DateField()
     grace_days = serializers.IntegerField(
-        min_value=0, max_value=30, required=False, allow_null=True, help_text=_("Empty: the default.")
+        min_value=0, max_value=30, required=False, help_text=_("Absent: the default.")
     )
     note = serializers.CharField(max_length=500, allow_blank=True, default="")
     idempotency_key = serializers.CharField(max_length=64, required=False, allow_blank=True, help_text=IDEMPOTENCY_HELP)
 
 
-class PromiseFilter(django_filters.FilterSet):
+class PromiseFilter(StrictFilterSet):
     case = IdFilter(field_name="case_id")
     status = django_filters.MultipleChoiceFilter(choices=PromiseToPay.Status.choices)
     due_from = django_filters.DateFilter(field_name="due_date", lookup_expr="gte")
@@ -190,7 +190,7 @@ class PlanDecisionSerializer(serializers.Serializer):
     )
 
 
-class PlanFilter(django_filters.FilterSet):
+class PlanFilter(StrictFilterSet):
     case = IdFilter(field_name="case_id")
     status = django_filters.MultipleChoiceFilter(choices=RepaymentPlan.Status.choices)
     kind = django_filters.ChoiceFilter(choices=RepaymentPlan.Kind.choices)
@@ -295,7 +295,7 @@ class PaymentCreateSerializer(serializers.Serializer):
     idempotency_key = serializers.CharField(max_length=64, required=False, allow_blank=True, help_text=IDEMPOTENCY_HELP)
 
 
-class PaymentFilter(django_filters.FilterSet):
+class PaymentFilter(StrictFilterSet):
     case = IdFilter(field_name="case_id")
     channel = django_filters.ChoiceFilter(choices=Payment.Channel.choices)
     paid_from = django_filters.DateFilter(field_name="paid_on", lookup_expr="gte")

@@ -8,13 +8,24 @@ from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.drainage import set_override
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from collections_app.api.common import CaseIdField, case_for_write, money_field, validated
-from collections_app.api.filters import IdFilter
+from collections_app.api.common import (
+    ACCURACY_PATTERN,
+    LATITUDE_PATTERN,
+    LONGITUDE_PATTERN,
+    CaseIdField,
+    MustBeTrueField,
+    PatternDecimalField,
+    case_for_write,
+    money_field,
+    validated,
+)
+from collections_app.api.filters import IdFilter, StrictFilterSet
 from collections_app.api.serializers import UserSummarySerializer
 from collections_app.api.views import DoorstepViewSet
 from collections_app.models import Case
@@ -84,17 +95,12 @@ class VisitSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-def _time(value: dt.datetime, message) -> dt.datetime:
-    """Aware, in UTC, plausible: not in the future, not before 2000 (PostgreSQL-safe offsets)."""
+def _utc(value: dt.datetime) -> dt.datetime:
+    """In UTC (PostgreSQL-safe offsets)."""
     try:
-        value = value.astimezone(dt.UTC)
+        return value.astimezone(dt.UTC)
     except OverflowError:
         raise serializers.ValidationError(_("Not a valid time.")) from None
-    if value < EARLIEST:
-        raise serializers.ValidationError(_("Not a valid time."))
-    if value > timezone.now() + CLOCK_SKEW:
-        raise serializers.ValidationError(message)
-    return value
 
 
 class VisitCreateSerializer(serializers.Serializer):
@@ -108,19 +114,20 @@ class VisitCreateSerializer(serializers.Serializer):
     checked_out_at = serializers.DateTimeField(
         required=False, allow_null=True, help_text=_("Empty: now (or the check-in time).")
     )
-    identity_confirmed = serializers.BooleanField(
-        help_text=_("You stated your name, employer and the purpose of the visit (must be true).")
+    identity_confirmed = MustBeTrueField(
+        message=_("Confirm that you stated your identity and the purpose of the visit."),
+        help_text=_("You stated your name, employer and the purpose of the visit (must be true)."),
     )
     met = serializers.ChoiceField(choices=Party.choices)
     outcome = serializers.ChoiceField(choices=Visit.Outcome.choices)
     geo_status = serializers.ChoiceField(choices=Visit.GeoStatus.choices, default=Visit.GeoStatus.UNAVAILABLE)
-    lat = serializers.DecimalField(
-        max_digits=9, decimal_places=6, min_value=-90, max_value=90, required=False, allow_null=True
+    lat = PatternDecimalField(pattern=LATITUDE_PATTERN, max_digits=9, decimal_places=6, required=False, allow_null=True)
+    lng = PatternDecimalField(
+        pattern=LONGITUDE_PATTERN, max_digits=9, decimal_places=6, required=False, allow_null=True
     )
-    lng = serializers.DecimalField(
-        max_digits=9, decimal_places=6, min_value=-180, max_value=180, required=False, allow_null=True
+    accuracy_m = PatternDecimalField(
+        pattern=ACCURACY_PATTERN, max_digits=9, decimal_places=1, required=False, allow_null=True
     )
-    accuracy_m = serializers.DecimalField(max_digits=9, decimal_places=1, min_value=0, required=False, allow_null=True)
     monthly_income = money_field(required=False, allow_null=True)
     monthly_expenses = money_field(required=False, allow_null=True)
     other_debt_payments = money_field(required=False, allow_null=True)
@@ -128,42 +135,38 @@ class VisitCreateSerializer(serializers.Serializer):
     overdue_reason_text = serializers.CharField(max_length=2000, allow_blank=True, default="")
     attitude = serializers.ChoiceField(choices=Visit.Attitude.choices, allow_blank=True, default="")
     notes = serializers.CharField(max_length=5000, allow_blank=True, default="")
-    photos = serializers.ListField(
-        child=serializers.FileField(),
-        required=False,
-        max_length=MAX_PHOTOS,
-        help_text=_("JPEG, PNG or WebP photos (multipart only)."),
-    )
 
     def validate_checked_in_at(self, value):
-        return _time(value, _("The check-in time is in the future."))
+        return _utc(value)
 
     def validate_checked_out_at(self, value):
-        return None if value is None else _time(value, _("The check-out time is in the future."))
+        return None if value is None else _utc(value)
 
-    def validate_identity_confirmed(self, value):
-        if not value:
-            raise serializers.ValidationError(_("Confirm that you stated your identity and the purpose of the visit."))
-        return value
-
-    def validate_photos(self, files):
-        errors = []
-        for upload in files:
+    def rule_errors(self, data) -> dict:
+        """The visit form's rules over well-formed input (a 409 when any refuses): plausible times, the
+        order of check-in and check-out, a position for a geo check-in, nothing about the debt from a
+        third party."""
+        errors = {}
+        now = timezone.now()
+        checked_in = data["checked_in_at"]
+        if checked_in < EARLIEST:
+            errors["checked_in_at"] = [_("Not a valid time.")]
+        elif checked_in > now + CLOCK_SKEW:
+            errors["checked_in_at"] = [_("The check-in time is in the future.")]
+        checked_out = data.get("checked_out_at") or max(now, checked_in)
+        if checked_out > now + CLOCK_SKEW:
+            errors["checked_out_at"] = [_("The check-out time is in the future.")]
+        elif checked_out < checked_in:
+            errors["checked_out_at"] = [_("Check-out must be after check-in.")]
+        data["checked_out_at"] = checked_out
+        photo_errors = []
+        for upload in data.get("photos", []):
             try:
                 photo_rules.inspect_photo(upload)
             except DjangoValidationError as exc:
-                errors.extend(exc.messages)
-        if errors:
-            raise serializers.ValidationError(errors)
-        return files
-
-    def validate(self, data):
-        errors = {}
-        checked_in = data["checked_in_at"]
-        checked_out = data.get("checked_out_at") or max(timezone.now(), checked_in)
-        if checked_out < checked_in:
-            errors["checked_out_at"] = [_("Check-out must be after check-in.")]
-        data["checked_out_at"] = checked_out
+                photo_errors.extend(exc.messages)
+        if photo_errors:
+            errors["photos"] = photo_errors
         if data["geo_status"] == Visit.GeoStatus.OK and (data.get("lat") is None or data.get("lng") is None):
             errors["geo_status"] = [_("The position is incomplete; check in again.")]
         if data["met"] == Party.THIRD_PARTY:
@@ -172,12 +175,36 @@ class VisitCreateSerializer(serializers.Serializer):
                     errors[field] = [_("Not recorded when only a third party was met.")]
             if data["outcome"] in DEBT_OUTCOMES:
                 errors["outcome"] = [_("A plan or a promise is made with the borrower, not a third party.")]
-        if errors:
-            raise serializers.ValidationError(errors)
-        return data
+        return errors
 
 
-class VisitFilter(django_filters.FilterSet):
+class VisitCreateFormSerializer(VisitCreateSerializer):
+    """The same visit as multipart form data, with its photos. A form has no null: leave a field out instead."""
+
+    checked_out_at = serializers.DateTimeField(required=False, help_text=_("Absent: now (or the check-in time)."))
+    lat = PatternDecimalField(pattern=LATITUDE_PATTERN, max_digits=9, decimal_places=6, required=False)
+    lng = PatternDecimalField(pattern=LONGITUDE_PATTERN, max_digits=9, decimal_places=6, required=False)
+    accuracy_m = PatternDecimalField(pattern=ACCURACY_PATTERN, max_digits=9, decimal_places=1, required=False)
+    monthly_income = money_field(required=False)
+    monthly_expenses = money_field(required=False)
+    other_debt_payments = money_field(required=False)
+    photos = serializers.ListField(
+        child=serializers.FileField(),
+        required=False,
+        max_length=MAX_PHOTOS,
+        help_text=_("JPEG, PNG or WebP photos."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        set_override(
+            self.fields["photos"],
+            "field",
+            {"type": "array", "items": {"type": "string", "format": "binary"}, "maxItems": MAX_PHOTOS},
+        )
+
+
+class VisitFilter(StrictFilterSet):
     case = IdFilter(field_name="case_id")
     collector = IdFilter(field_name="collector_id")
     outcome = django_filters.MultipleChoiceFilter(choices=Visit.Outcome.choices)
@@ -197,7 +224,7 @@ class VisitFilter(django_filters.FilterSet):
             "Records the visit through the same service as the visit form and moves the case by its outcome. "
             "201 when recorded; 200 with the visit already recorded under the same `idempotency_key`."
         ),
-        request={"application/json": VisitCreateSerializer, "multipart/form-data": VisitCreateSerializer},
+        request={"application/json": VisitCreateSerializer, "multipart/form-data": VisitCreateFormSerializer},
         responses={
             201: VisitSerializer,
             200: OpenApiResponse(VisitSerializer, description="Already recorded with this idempotency key"),
@@ -216,7 +243,8 @@ class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, DoorstepVie
         return visit_queryset(self.request.user)
 
     def create(self, request, *args, **kwargs):
-        data = dict(validated(VisitCreateSerializer, request.data))
+        multipart = request.content_type.startswith("multipart/")
+        data = dict(validated(VisitCreateFormSerializer if multipart else VisitCreateSerializer, request.data))
         case = case_for_write(request.user, data.pop("case"))
         visit, created = visit_log(case=case, actor=request.user, **data)
         visit = self.get_queryset().get(pk=visit.pk)

@@ -22,7 +22,7 @@ _DESCRIPTIONS = {
     "403": _("Not authenticated (session) or not permitted"),
     "404": _("Not found or not visible to you"),
     "405": _("Method not allowed"),
-    "409": _("Changed by someone else meanwhile"),
+    "409": _("Well-formed but refused by a business rule, or changed by someone else meanwhile"),
     "415": _("Unsupported media type"),
 }
 
@@ -32,6 +32,8 @@ class DoorstepAutoSchema(AutoSchema):
         codes = ["400", "401", "403", "404", "405"]
         if self.method not in ("GET", "HEAD", "OPTIONS"):
             codes += ["409", "415"]
+        elif getattr(self.view, "refuses_on_read", False):
+            codes.append("409")  # well-formed filters a rule refuses (e.g. a range whose bounds are reversed)
         return codes
 
     def _get_response_bodies(self, direction="response"):

@@ -3,11 +3,9 @@ of each score; the page's selector and its keyset (``screening_key``, id) cursor
 managers only, as the page."""
 
 import django_filters
-from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import BasePagination
@@ -17,6 +15,9 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from collections_app import aging
 from collections_app.aging import AgingBucket, LoanClass
+from collections_app.api.exceptions import InputRefused, UnknownReference
+from collections_app.api.filters import IntegerFilter, MoneyFilter, StrictFilterSet, TextFilter
+from collections_app.api.pagination import strict_page_size
 from collections_app.api.views import DoorstepViewSet
 from collections_app.db_routing import replica_reads
 from collections_app.models import DelinquentAccount, Product, Role
@@ -62,59 +63,51 @@ class ScreeningRowSerializer(serializers.Serializer):
         return aging.class_for(account.dpd_today)
 
 
-class _IntFilter(django_filters.NumberFilter):
-    field_class = forms.IntegerField
-
-
-class ScreeningFilter(django_filters.FilterSet):
-    branch = django_filters.ModelChoiceFilter(
-        to_field_name="code",
-        queryset=lambda request: selectors.visible_branches(request.user),
-        label="Branch code (one of your branches)",
-    )
+class ScreeningFilter(StrictFilterSet):
+    branch = TextFilter(max_length=20, method="filter_nothing", label="Branch code (one of your branches)")
     product = django_filters.ChoiceFilter(choices=Product.choices)
     bucket = django_filters.ChoiceFilter(choices=[c for c in AgingBucket.choices if c[0] != AgingBucket.CURRENT])
     loan_class = django_filters.ChoiceFilter(choices=LoanClass.choices)
-    dpd_min = _IntFilter(min_value=0, max_value=100_000, label="DPD from")
-    dpd_max = _IntFilter(min_value=0, max_value=100_000, label="DPD to")
-    amount_min = django_filters.NumberFilter(min_value=0, max_digits=16, decimal_places=2, label="Overdue from")
-    amount_max = django_filters.NumberFilter(min_value=0, max_digits=16, decimal_places=2, label="Overdue to")
-    q = django_filters.CharFilter(max_length=100, label="Name or account number (prefix)")
+    dpd_min = IntegerFilter(min_value=0, max_value=100_000, label="DPD from")
+    dpd_max = IntegerFilter(min_value=0, max_value=100_000, label="DPD to")
+    amount_min = MoneyFilter(label="Overdue from")
+    amount_max = MoneyFilter(label="Overdue to")
+    q = TextFilter(max_length=100, label="Name or account number (prefix)")
 
     class Meta:
         model = DelinquentAccount
         fields = ["branch", "product", "bucket", "loan_class"]
 
+    def filter_nothing(self, queryset, name, value):
+        return queryset  # the selector applies it
+
     def selector_filters(self) -> dict:
-        """The valid filters as the selector takes them (a 400 with field errors otherwise)."""
+        """The valid filters as the selector takes them: a 400 with field errors for a malformed value,
+        a 404 for a branch that is not one of yours, a 409 for a range whose bounds are the wrong way round."""
         if not self.is_valid():
             raise ValidationError(self.errors)
         data = {name: value for name, value in self.form.cleaned_data.items() if value not in (None, "")}
+        if "branch" in data:
+            branch = selectors.visible_branches(self.request.user).filter(code=data["branch"]).first()
+            if branch is None:
+                raise UnknownReference({"branch": [_("No such branch, or not one of yours.")]})
+            data["branch"] = branch
         errors = {}
         for low, high in (("dpd_min", "dpd_max"), ("amount_min", "amount_max")):
             if low in data and high in data and data[low] > data[high]:
                 errors[high] = [_("Must not be below the lower bound.")]
         if errors:
-            raise ValidationError(errors)
+            raise InputRefused(errors)
         return data
 
 
 class ScreeningKeysetPagination(BasePagination):
-    """``after``/``before`` cursors on (screening_key, id): page 1000 costs what page 1 costs; no total."""
+    """``after``/``before`` keyset cursors in the list's order: page 1000 costs what page 1 costs; no total."""
 
     page_size = selectors.PAGE_SIZE
 
     def page_size_for(self, request) -> int:
-        raw = request.query_params.get("page_size")
-        if raw is None:
-            return self.page_size
-        try:
-            size = int(raw)
-        except ValueError:
-            size = 0
-        if not 1 <= size <= MAX_PAGE_SIZE:
-            raise ValidationError({"page_size": [_("A whole number from 1 to %(max)s.") % {"max": MAX_PAGE_SIZE}]})
-        return size
+        return strict_page_size(request, default=self.page_size, maximum=MAX_PAGE_SIZE)
 
     def page(self, request, filters: dict) -> selectors.ScreeningPage:
         after, before = request.query_params.get("after"), request.query_params.get("before")
@@ -133,7 +126,7 @@ class ScreeningKeysetPagination(BasePagination):
         }
 
     def get_schema_operation_parameters(self, view):
-        cursor = {"type": "string", "pattern": r"^-?\d+(\.\d+)?_\d+$"}
+        cursor = {"type": "string", "pattern": selectors.CURSOR_PATTERN}
         return [
             {
                 "name": "after",
@@ -177,7 +170,6 @@ class ScreeningKeysetPagination(BasePagination):
         "Overdue accounts without an open case that you may see, highest priority first, with each score's parts "
         "(the screening page). Open cases on them with `POST /api/v1/cases/`."
     ),
-    parameters=[OpenApiParameter("dpd_min", OpenApiTypes.INT), OpenApiParameter("dpd_max", OpenApiTypes.INT)],
 )
 class ScreeningViewSet(mixins.ListModelMixin, DoorstepViewSet):
     serializer_class = ScreeningRowSerializer
@@ -185,6 +177,7 @@ class ScreeningViewSet(mixins.ListModelMixin, DoorstepViewSet):
     pagination_class = ScreeningKeysetPagination
     permission_classes = [*DoorstepViewSet.permission_classes, ScreeningReaders]
     queryset = DelinquentAccount.objects.none()  # the schema's model; rows come from the selector
+    refuses_on_read = True
 
     @replica_reads
     def list(self, request, *args, **kwargs):

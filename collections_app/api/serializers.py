@@ -5,10 +5,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from collections_app.api.common import IdField
 from collections_app.models import Case, CloseReason, DelinquentAccount, Stage, User
 from collections_app.workflow import transition_targets
-
-MAX_ID = 2**63 - 1
 
 
 class BorrowerSummarySerializer(serializers.Serializer):
@@ -133,17 +132,22 @@ class CaseSerializer(serializers.ModelSerializer):
         return [{**t, "label": str(t["label"])} for t in transition_targets(case, request.user)]
 
 
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField(min_length=1, max_length=150, write_only=True, trim_whitespace=False)
+    password = serializers.CharField(min_length=1, max_length=128, write_only=True, trim_whitespace=False)
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(read_only=True)
+
+
 class CaseOpenSerializer(serializers.Serializer):
-    account_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), min_length=1, max_length=500
-    )
-    team = serializers.IntegerField(
-        min_value=1, max_value=MAX_ID, required=False, help_text=_("Team id; default: your team in the branch.")
-    )
+    account_ids = serializers.ListField(child=IdField(), min_length=1, max_length=500)
+    team = IdField(required=False, help_text=_("Team id; default: your team in the branch."))
 
 
 class CaseAssignSerializer(serializers.Serializer):
-    collector = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text=_("The collector's user id."))
+    collector = IdField(help_text=_("The collector's user id."))
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 

@@ -1,18 +1,22 @@
 """The case domain behind JSON: the same services and the same ``visible_to`` as the pages."""
 
+from django.contrib.auth import authenticate
 from django.contrib.auth.decorators import login_not_required
 from django.db import transaction
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
+from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import AuthenticationFailed, NotFound, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from collections_app.api import serializers as S
+from collections_app.api.common import validated
+from collections_app.api.exceptions import UnknownReference
 from collections_app.api.filters import AccountFilter, CaseFilter
 from collections_app.api.pagination import DoorstepCursorPagination
 from collections_app.api.permissions import SupervisorWrites
@@ -37,11 +41,24 @@ class DoorstepViewSet(LoginNotRequiredMixin, viewsets.GenericViewSet):
 
 @extend_schema(
     summary="Get an API token",
-    description="Exchange a username and password for a token; send it as `Authorization: Token <token>`.",
-    responses={200: OpenApiResponse(description="The token"), 429: ErrorSerializer},
+    description=(
+        "Exchange a username and password for a token; send it as `Authorization: Token <token>`. "
+        "Wrong credentials (or a locked-out username) answer 401."
+    ),
+    request=S.TokenRequestSerializer,
+    responses={200: S.TokenSerializer, 429: ErrorSerializer},
 )
 class TokenView(LoginNotRequiredMixin, ObtainAuthToken):
-    pass
+    serializer_class = S.TokenRequestSerializer
+
+    def post(self, request, *args, **kwargs):
+        data = S.TokenRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(request=request, **data.validated_data)
+        if user is None or not user.is_active:
+            raise AuthenticationFailed(_("Unable to log in with the given username and password."))
+        token, _created = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
 
 
 @extend_schema(exclude=True)
@@ -101,9 +118,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, DoorstepView
         return case_queryset(self.request.user)
 
     def _input(self, serializer_class):
-        serializer = serializer_class(data=self.request.data)
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
+        return validated(serializer_class, self.request.data)
 
     def create(self, request, *args, **kwargs):
         data = self._input(S.CaseOpenSerializer)
@@ -111,12 +126,12 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, DoorstepView
         accounts = DelinquentAccount.objects.visible_to(request.user).select_related("branch").in_bulk(ids)
         unknown = [str(pk) for pk in ids if pk not in accounts]
         if unknown:
-            raise ValidationError({"account_ids": [_("Unknown accounts: %(ids)s.") % {"ids": ", ".join(unknown)}]})
+            raise UnknownReference({"account_ids": [_("Unknown accounts: %(ids)s.") % {"ids": ", ".join(unknown)}]})
         team = None
         if "team" in data:
             team = Team.objects.filter(pk=data["team"]).first()
             if team is None:
-                raise ValidationError({"team": [_("Unknown team.")]})
+                raise UnknownReference({"team": [_("Unknown team.")]})
         with transaction.atomic():
             opened = [case_open(account=accounts[pk], actor=request.user, team=team).pk for pk in ids]
         cases = self.get_queryset().filter(pk__in=opened).order_by("id")
@@ -128,7 +143,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, DoorstepView
         data = self._input(S.CaseAssignSerializer)
         collector = User.objects.filter(pk=data["collector"]).first()
         if collector is None:
-            raise ValidationError({"collector": [_("Unknown user.")]})
+            raise UnknownReference({"collector": [_("Unknown user.")]})
         case_assign(case=case, collector=collector, actor=request.user, reason=data["reason"])
         return Response(self.get_serializer(self.get_object()).data)
 

@@ -192,9 +192,12 @@ class DelinquentAccount(models.Model):
         indexes = [
             models.Index(fields=["branch", "overdue_since"], name="account_branch_since_idx"),
             models.Index(fields=["overdue_since", "overdue_amount"], name="account_since_amount_idx"),
-            # The screening list: accounts without an open case, best first, keyset-paginated.
+            # The screening list: accounts without an open case, best first (ties: larger amount, older
+            # overdue date, id), keyset-paginated (collections_app.selectors.screening.SCREENING_ORDER).
             models.Index(
                 models.F("screening_key").desc(),
+                models.F("overdue_amount").desc(),
+                models.F("overdue_since").asc(),  # PostgreSQL: NULLS LAST by default
                 models.F("id").desc(),
                 condition=Q(has_open_case=False, overdue_amount__gt=0),
                 name="account_screening_idx",

@@ -5,13 +5,18 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.db import models
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 
 from collections_app import aging, priority
 from collections_app.aging import local_today
 from collections_app.models import Branch, Case, DelinquentAccount, Product, Role, Stage, User
 
 PAGE_SIZE = 50
+# Best first: the score, then the seed's rule for ties (larger overdue amount, then longer overdue:
+# the older overdue date), then the id so the order is total. The stored key rounds the amount term to
+# the cent, so ¥51,686 and ¥51,696 at the same DPD share a key and the amount decides.
+SCREENING_ORDER = ("-screening_key", "-overdue_amount", F("overdue_since").asc(nulls_last=True), "-id")
+REVERSE_ORDER = ("screening_key", "overdue_amount", F("overdue_since").desc(nulls_first=True), "id")
 WORKLOAD_STAGES = [stage for stage in Stage.values if stage != Stage.CLOSED]
 
 
@@ -57,28 +62,78 @@ def screening_accounts(user: User, filters: dict | None = None, *, today: dt.dat
     if filters.get("q"):
         q = filters["q"].strip()
         accounts = accounts.filter(Q(account_no__istartswith=q) | Q(borrower__name__icontains=q))
-    return accounts.order_by("-screening_key", "-id")
+    return accounts.order_by(*SCREENING_ORDER)
 
 
 # --- keyset pagination -------------------------------------------------------------------
 
+NO_DATE = "none"
+CURSOR_PATTERN = r"^-?\d{1,10}(\.\d{1,4})?_\d{1,14}(\.\d{1,2})?_(\d{4}-\d{2}-\d{2}|none)_[1-9]\d{0,18}$"
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A row's place in ``SCREENING_ORDER``: key, overdue amount, overdue date (may be None), id."""
+
+    key: Decimal
+    amount: Decimal
+    since: dt.date | None
+    pk: int
+
 
 def encode_cursor(account: DelinquentAccount) -> str:
-    return f"{account.screening_key}_{account.pk}"
+    since = account.overdue_since.isoformat() if account.overdue_since else NO_DATE
+    return f"{account.screening_key}_{account.overdue_amount}_{since}_{account.pk}"
 
 
-def decode_cursor(value: str | None) -> tuple[Decimal, int] | None:
-    """``"<key>_<id>"`` or None for anything malformed (the first page, never an error)."""
+def decode_cursor(value: str | None) -> Cursor | None:
+    """``"<key>_<amount>_<date|none>_<id>"`` or None for anything malformed."""
     if not value:
         return None
-    key, _sep, pk = value.rpartition("_")
+    parts = value.split("_")
+    if len(parts) != 4:
+        return None
+    key, amount, since, pk = parts
     try:
-        key_value, pk_value = Decimal(key), int(pk)
+        cursor = Cursor(
+            key=Decimal(key),
+            amount=Decimal(amount),
+            since=None if since == NO_DATE else dt.date.fromisoformat(since),
+            pk=int(pk),
+        )
     except (InvalidOperation, ValueError):
         return None
-    if not key_value.is_finite() or abs(key_value) >= Decimal("1e10"):
+    if not (cursor.key.is_finite() and cursor.amount.is_finite()) or abs(cursor.key) >= Decimal("1e10"):
         return None
-    return key_value, pk_value
+    if not (0 <= cursor.amount < Decimal("1e14") and 0 < cursor.pk < 2**63):
+        return None
+    return cursor
+
+
+def _beyond(cursor: Cursor, *, forward: bool) -> Q:
+    """The rows after the cursor's row in ``SCREENING_ORDER`` (forward) or before it (backward).
+
+    The leading ``screening_key`` bound lets the index seek; the rest spells out the tie-breaks, with
+    a missing overdue date sorting last.
+    """
+    lt, gt = ("lt", "gt") if forward else ("gt", "lt")
+    same_key = Q(screening_key=cursor.key)
+    same_amount = same_key & Q(overdue_amount=cursor.amount)
+    if cursor.since is None:
+        later_date = Q(pk__in=[]) if forward else Q(overdue_since__isnull=False)
+        same_date = Q(overdue_since__isnull=True)
+    else:
+        later_date = Q(**{f"overdue_since__{gt}": cursor.since})
+        if forward:
+            later_date |= Q(overdue_since__isnull=True)
+        same_date = Q(overdue_since=cursor.since)
+    bound = Q(**{f"screening_key__{lt}e": cursor.key})
+    return bound & (
+        Q(**{f"screening_key__{lt}": cursor.key})
+        | (same_key & Q(**{f"overdue_amount__{lt}": cursor.amount}))
+        | (same_amount & later_date)
+        | (same_amount & same_date & Q(**{f"pk__{lt}": cursor.pk}))
+    )
 
 
 @dataclass
@@ -110,26 +165,24 @@ def _with_score(account: DelinquentAccount, today: dt.date, labels: dict | None 
 def screening_page(
     user: User, filters: dict | None = None, *, after: str | None = None, before: str | None = None, size=PAGE_SIZE
 ) -> ScreeningPage:
-    """One page in ``(screening_key DESC, id DESC)`` order, after or before a cursor row.
+    """One page in ``SCREENING_ORDER``, after or before a cursor row.
 
-    Keyset, not OFFSET: the index seeks to the cursor (``key <= k`` bounds the scan; the OR
-    breaks ties by id), so page 1000 costs what page 1 costs. No total count is taken.
+    Keyset, not OFFSET: the index seeks to the cursor (``key <= k`` bounds the scan; the ORs
+    break ties as the order does), so page 1000 costs what page 1 costs. No total count is taken.
     """
     today = local_today()
     labels = {"product": _labels(Product.choices), "class": _labels(aging.LoanClass.choices)}
     accounts = screening_accounts(user, filters, today=today).select_related("borrower", "branch")
     after_key, before_key = decode_cursor(after), decode_cursor(before)
     if before_key and not after_key:
-        key, pk = before_key
-        window = accounts.filter(screening_key__gte=key).filter(Q(screening_key__gt=key) | Q(pk__gt=pk))
-        rows = list(window.order_by("screening_key", "id")[: size + 1])
+        window = accounts.filter(_beyond(before_key, forward=False))
+        rows = list(window.order_by(*REVERSE_ORDER)[: size + 1])
         has_prev = len(rows) > size
         rows = rows[:size][::-1]
         has_next = True
     else:
         if after_key:
-            key, pk = after_key
-            accounts = accounts.filter(screening_key__lte=key).filter(Q(screening_key__lt=key) | Q(pk__lt=pk))
+            accounts = accounts.filter(_beyond(after_key, forward=True))
         rows = list(accounts[: size + 1])
         has_next = len(rows) > size
         rows = rows[:size]

@@ -109,7 +109,7 @@ def screening_open(request):
         accounts = selectors.screening_accounts(user, filters)
     else:
         ids = form.cleaned_data["account"]
-        accounts = selectors.visible_accounts(user).filter(pk__in=ids).order_by("-screening_key", "-id")
+        accounts = selectors.visible_accounts(user).filter(pk__in=ids).order_by(*selectors.SCREENING_ORDER)
     try:
         result = services.screening_open_cases(accounts=accounts, actor=user)
     except DoorstepError as exc:

@@ -21,9 +21,9 @@ def test_token_endpoint_exchanges_credentials_for_a_token_that_authenticates(cas
 
 def test_token_endpoint_refuses_bad_credentials_with_json_errors(cast):
     response = APIClient().post(reverse("api:token"), {"username": "collector_a", "password": "nope"}, format="json")
-    assert response.status_code == 400
+    assert response.status_code == 401 and response["WWW-Authenticate"] == "Token"
     body = response.json()
-    assert body["detail"] and "non_field_errors" in body["errors"]
+    assert body["detail"] and body["code"] == "authentication_failed" and body["errors"] == {}
     missing = APIClient().post(reverse("api:token"), {}, format="json")
     assert missing.status_code == 400 and set(missing.json()["errors"]) == {"username", "password"}
 
@@ -105,7 +105,7 @@ def test_supervisor_opens_cases_from_accounts(api, cast):
     assert [c["account"]["id"] for c in response.json()] == [a.pk for a in accounts]
     assert Case.objects.filter(team=cast.team_x).count() == 2
     again = api(cast.supervisor_x).post(reverse("api:case-list"), {"account_ids": [accounts[0].pk]}, format="json")
-    assert again.status_code == 400 and "already has an open case" in again.json()["detail"]
+    assert again.status_code == 409 and "already has an open case" in again.json()["detail"]
 
 
 def test_opening_is_all_or_nothing_and_scoped(api, cast):
@@ -113,7 +113,7 @@ def test_opening_is_all_or_nothing_and_scoped(api, cast):
     response = api(cast.supervisor_x).post(
         reverse("api:case-list"), {"account_ids": [mine.pk, theirs.pk]}, format="json"
     )
-    assert response.status_code == 400
+    assert response.status_code == 404  # not one the supervisor may see
     assert str(theirs.pk) in response.json()["errors"]["account_ids"][0]
     assert not Case.objects.exists()
 
@@ -133,7 +133,7 @@ def test_supervisor_reassigns_with_a_reason(api, cast, case_a):
     client = api(cast.supervisor_x)
     url = reverse("api:case-assign", args=[case_a.pk])
     no_reason = client.post(url, {"collector": cast.collector_a2.pk}, format="json")
-    assert no_reason.status_code == 400 and "reason" in no_reason.json()["detail"]
+    assert no_reason.status_code == 409 and "reason" in no_reason.json()["detail"]
     response = client.post(url, {"collector": cast.collector_a2.pk, "reason": "leave"}, format="json")
     assert response.status_code == 200
     assert response.json()["assigned_collector"]["id"] == cast.collector_a2.pk
@@ -141,7 +141,7 @@ def test_supervisor_reassigns_with_a_reason(api, cast, case_a):
     wrong_team = client.post(url, {"collector": cast.collector_b.pk, "reason": "x"}, format="json")
     assert wrong_team.status_code == 403
     unknown = client.post(url, {"collector": 10**12}, format="json")
-    assert unknown.status_code == 400 and "collector" in unknown.json()["errors"]
+    assert unknown.status_code == 404 and "collector" in unknown.json()["errors"]
 
 
 def test_collector_transitions_own_case_and_refusals_are_json(api, cast, case_a):
@@ -151,12 +151,12 @@ def test_collector_transitions_own_case_and_refusals_are_json(api, cast, case_a)
     assert response.status_code == 200 and response.json()["stage"] == "preparation"
     assert AuditLog.objects.filter(action="case.transition").exists()
     refused = client.post(url, {"target": "follow_up"}, format="json")
-    assert refused.status_code == 400
+    assert refused.status_code == 409
     assert refused.json()["code"] == "TransitionNotAllowed" and refused.json()["errors"] == {}
     invalid = client.post(url, {"target": "moon"}, format="json")
     assert invalid.status_code == 400 and "target" in invalid.json()["errors"]
     write_off = client.post(url, {"target": "closed", "close_reason": "written_off"}, format="json")
-    assert write_off.status_code == 400
+    assert write_off.status_code == 409
 
 
 def test_stale_transition_is_409(api, cast, case_a, monkeypatch):

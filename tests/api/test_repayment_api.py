@@ -58,7 +58,7 @@ def test_promise_bad_input_and_refusals_change_nothing(api, cast, negotiation_ca
     too_much = client.post(
         "/api/v1/promises/", {"case": negotiation_case.pk, "amount": "90000", "due_date": in_days(3)}, format="json"
     )
-    assert too_much.status_code == 400 and "outstanding balance" in too_much.json()["detail"]
+    assert too_much.status_code == 409 and "outstanding balance" in too_much.json()["detail"]
     assert not PromiseToPay.objects.exists()
     negotiation_case.refresh_from_db()
     assert negotiation_case.stage == Stage.NEGOTIATION
@@ -117,7 +117,7 @@ def test_reject_needs_a_reason(api, cast, negotiation_case):
     client = api(cast.supervisor_x)
     url = f"/api/v1/plans/{plan.pk}/reject/"
     no_reason = client.post(url, {}, format="json")
-    assert no_reason.status_code == 400 and no_reason.json()["detail"]
+    assert no_reason.status_code == 409 and no_reason.json()["detail"]
     assert client.post(url, {"note": "x" * 501}, format="json").status_code == 400
     rejected = client.post(url, {"note": "waiver too large"}, format="json")
     assert rejected.status_code == 200 and rejected.json()["status"] == "cancelled"
@@ -133,7 +133,7 @@ def test_plan_bad_input_is_400_and_small_plan_activates(api, cast, negotiation_c
     assert bad.status_code == 400
     assert {"kind", "base_amount", "instalment_count", "first_due_date"} <= set(bad.json()["errors"])
     refused = client.post("/api/v1/plans/", settlement(negotiation_case, kind="instalments"), format="json")
-    assert refused.status_code == 400 and "waiver" in refused.json()["detail"]
+    assert refused.status_code == 409 and "waiver" in refused.json()["detail"]
     assert not RepaymentPlan.objects.exists()
     small = {
         "case": negotiation_case.pk,
@@ -185,7 +185,7 @@ def test_payment_refusals_and_scoping(api, cast, negotiation_case):
     assert api(cast.collector_b).post("/api/v1/payments/", data, format="json").status_code == 404
     client = api(cast.collector_a)
     future = client.post("/api/v1/payments/", {**data, "paid_on": (today + dt.timedelta(days=1)).isoformat()})
-    assert future.status_code == 400 and "future" in future.json()["detail"]
+    assert future.status_code == 409 and "future" in future.json()["detail"]
     bad = client.post("/api/v1/payments/", {**data, "channel": "gold", "amount": "0"}, format="json")
     assert bad.status_code == 400 and {"channel", "amount"} <= set(bad.json()["errors"])
     assert not Payment.objects.exists()

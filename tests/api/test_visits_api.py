@@ -80,7 +80,7 @@ def test_photos_are_accepted_as_multipart_and_non_images_refused(api, cast, visi
 
     fake = SimpleUploadedFile("x.jpg", b"not an image", content_type="image/jpeg")
     refused = client.post(URL, payload(visit_case, photos=[fake]), format="multipart")
-    assert refused.status_code == 400 and "photos" in refused.json()["errors"]
+    assert refused.status_code == 409 and "photos" in refused.json()["errors"]
     assert Visit.objects.count() == 1
 
 
@@ -96,18 +96,21 @@ def test_bad_input_is_400_with_field_errors_and_records_nothing(api, cast, visit
     response = client.post(URL, bad, format="json")
     assert response.status_code == 400
     errors = response.json()["errors"]
-    assert {"identity_confirmed", "lat", "checked_in_at"} <= set(errors)
+    assert {"identity_confirmed", "lat"} <= set(errors)
+    # Well formed, refused by the visit's rules: 409 with the same error format.
+    future = client.post(URL, payload(visit_case, checked_in_at=bad["checked_in_at"]), format="json")
+    assert future.status_code == 409 and "checked_in_at" in future.json()["errors"]
     third_party = client.post(URL, payload(visit_case, met="third_party"), format="json")
-    assert third_party.status_code == 400
+    assert third_party.status_code == 409
     assert {"monthly_income", "outcome"} <= set(third_party.json()["errors"])
     assert client.post(URL, {"case": "x"}, format="json").status_code == 400
     assert not Visit.objects.exists()
     assert Case.objects.get(pk=visit_case.pk).stage == Stage.VISIT
 
 
-def test_service_refusal_is_a_json_400(api, cast, case_a):
+def test_service_refusal_is_a_json_409(api, cast, case_a):
     response = api(cast.collector_a).post(URL, payload(case_a), format="json")  # still in screening
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert response.json()["code"] == "TransitionNotAllowed" and "visit stage" in response.json()["detail"]
     assert not Visit.objects.exists()
 

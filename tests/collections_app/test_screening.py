@@ -108,17 +108,75 @@ def test_open_endpoint_refuses_get(cast, client):
 # --- the score, the key, the order -------------------------------------------------------
 
 
-def test_shown_score_and_parts_equal_priority_score_parts(cast, client):
+def test_shown_score_and_parts_are_the_formula_with_default_weights(cast, client):
     contacted = timezone.now()
     account = _account(cast.branch_a, dpd=100, amount="12345.67", broken_promises=2, last_contact_at=contacted)
     client.force_login(cast.supervisor_x)
     response = client.get(reverse("screening"))
-    expected = priority.score_parts(dpd=100, overdue_amount=Decimal("12345.67"), broken_promises=2, no_contact=False)
+    # 1.0 x 100 days; 1.0 x 10 x log10(12346.67) = 40.915… → 40.92; 10 x 2 broken promises; reached.
+    expected = {
+        "dpd": Decimal("100.00"),
+        "amount": Decimal("40.92"),
+        "broken_promises": Decimal("20.00"),
+        "no_contact": Decimal("0.00"),
+    }
     row = response.context["page"].rows[0]
     assert row.pk == account.pk
     assert row.parts == expected
-    assert _page_scores(response) == [priority.score_total(expected)]
-    assert f"{expected['broken_promises']}" in response.content.decode()
+    assert _page_scores(response) == [Decimal("160.92")]
+    assert "20.00" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "parts"),
+    [
+        (
+            {"dpd": 0, "overdue_amount": Decimal("0.00")},
+            {"dpd": "0.00", "amount": "0.00", "broken_promises": "0.00", "no_contact": "0.00"},
+        ),
+        (
+            {"dpd": 30, "overdue_amount": Decimal("999.00"), "no_contact": True},
+            {"dpd": "30.00", "amount": "30.00", "broken_promises": "0.00", "no_contact": "5.00"},
+        ),
+        (
+            {"dpd": 365, "overdue_amount": Decimal("99999.00"), "broken_promises": 3},
+            {"dpd": "365.00", "amount": "50.00", "broken_promises": "30.00", "no_contact": "0.00"},
+        ),
+        (
+            {"dpd": 7, "overdue_amount": Decimal("51686.00")},
+            {"dpd": "7.00", "amount": "47.13", "broken_promises": "0.00", "no_contact": "0.00"},
+        ),
+    ],
+)
+def test_priority_formula_with_default_weights(kwargs, parts):
+    assert priority.score_parts(**kwargs) == {name: Decimal(value) for name, value in parts.items()}
+
+
+def test_priority_formula_with_other_weights(settings):
+    settings.DOORSTEP_PRIORITY_WEIGHTS = {"dpd": "0.5", "amount": "2", "broken_promises": "7.5", "no_contact": "1"}
+    parts = priority.score_parts(dpd=41, overdue_amount=Decimal("9999.00"), broken_promises=2, no_contact=True)
+    # 0.5 x 41; 2 x 10 x log10(10000) = 80; 7.5 x 2; 1.
+    assert parts == {
+        "dpd": Decimal("20.50"),
+        "amount": Decimal("80.00"),
+        "broken_promises": Decimal("15.00"),
+        "no_contact": Decimal("1.00"),
+    }
+    assert priority.score_total(parts) == Decimal("116.50")
+
+
+def test_equal_score_ranks_the_larger_amount_first_then_the_older_overdue_date(cast):
+    """Both amounts round to 47.13 points: the score ties, the seed's rule decides."""
+    # Created larger first: a tie broken by the id (newest first) would list the smaller first.
+    larger = _account(cast.branch_a, dpd=40, amount="51696.00")
+    smaller = _account(cast.branch_a, dpd=40, amount="51686.00")
+    assert smaller.screening_key == larger.screening_key
+    assert _ids(cast.manager) == [larger.pk, smaller.pk]
+    # Same key and amount (as if a signal on the newer one made up for the day): the older date first.
+    older = _account(cast.branch_b, dpd=11, amount="700.00")
+    newer = _account(cast.branch_b, dpd=10, amount="700.00")
+    DelinquentAccount.objects.filter(pk=newer.pk).update(screening_key=older.screening_key)
+    assert _ids(cast.manager)[2:] == [older.pk, newer.pk]
 
 
 def test_stored_key_equals_the_python_formula_including_data_errors(cast):
@@ -227,8 +285,51 @@ def test_score_is_monotone_in_dpd_and_amount(
         score = {a.pk: priority.score_total(priority.account_score_parts(a, as_of=today)) for a in created.values()}
         assert score[dominant.pk] >= score[dominated.pk]
         assert dominant.screening_key >= dominated.screening_key
-        if dominant.screening_key > dominated.screening_key:
+        if (more_dpd, more_amount) != (0, 0):
             assert order.index(dominant.pk) < order.index(dominated.pk)
+        transaction.set_rollback(True)
+
+
+account_signals = st.tuples(
+    st.integers(min_value=0, max_value=800),
+    st.one_of(
+        st.decimals(min_value=Decimal("0.01"), max_value=Decimal("1e9"), places=2),
+        # Near neighbours whose amount terms round to the same cent.
+        st.integers(min_value=51_600, max_value=51_700).map(Decimal),
+    ),
+)
+
+
+@hsettings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(portfolio=st.lists(account_signals, min_size=2, max_size=12), broken=st.integers(0, 3), reached=st.booleans())
+def test_random_portfolio_never_ranks_a_dominated_account_first(cast, portfolio, broken, reached):
+    """The seed's rule over a whole list: an account at least as overdue (DPD) and at least as large as
+    another, and more of either, is listed before it; equal signals may come in any order."""
+    borrower = BorrowerFactory()
+    today = _today()
+    contact = timezone.now() if reached else None
+    with transaction.atomic():
+        accounts = [
+            DelinquentAccount.objects.create(
+                account_no=f"P{i}",
+                borrower=borrower,
+                branch=cast.branch_a,
+                product=Product.AUTO,
+                outstanding_balance=amount,
+                overdue_amount=amount,
+                overdue_since=today - dt.timedelta(days=dpd),
+                broken_promises=broken,
+                last_contact_at=contact,
+            )
+            for i, (dpd, amount) in enumerate(portfolio)
+        ]
+        services.accounts_refresh_screening_keys()
+        position = {pk: i for i, pk in enumerate(_ids(cast.manager))}
+        signals = {a.pk: (dpd, amount) for a, (dpd, amount) in zip(accounts, portfolio, strict=True)}
+        for a, (a_dpd, a_amount) in signals.items():
+            for b, (b_dpd, b_amount) in signals.items():
+                if a_dpd >= b_dpd and a_amount >= b_amount and (a_dpd, a_amount) != (b_dpd, b_amount):
+                    assert position[a] < position[b], (signals[a], signals[b])
         transaction.set_rollback(True)
 
 

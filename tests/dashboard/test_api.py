@@ -103,12 +103,15 @@ def test_collector_gets_403_and_anonymous_401_or_403(cast):
     assert client.get(URL).status_code == 403
 
 
-def test_bad_query_params_are_a_400(cast):
+def test_bad_query_params_are_a_400_and_a_refused_period_a_409(cast):
     client = APIClient()
     client.force_authenticate(cast.manager)
-    assert client.get(URL, {"period": "custom", "date_from": "2020-01-01"}).status_code == 400
     assert client.get(URL, {"period": "yearly"}).status_code == 400
     assert client.get(URL, {"branch": "abc"}).status_code == 400
+    assert client.get(URL, {"branch": ""}).status_code == 400
+    # Well formed, but a custom period needs both dates: refused by the rule (409), same error format.
+    refused = client.get(URL, {"period": "custom", "date_from": "2020-01-01"})
+    assert refused.status_code == 409 and refused.json()["errors"]["non_field_errors"]
 
 
 def test_empty_portfolio_gives_zeros_in_the_same_shape(cast):

@@ -140,7 +140,7 @@ def test_plan_refused_outside_negotiation_stages(case_in_stage, cast, today):
 
 
 def test_anonymising_the_borrower_clears_plan_and_promise_notes(negotiation_case, cast, today):
-    retention = pytest.importorskip("collections_app.retention")
+    from collections_app import retention
     from repayment.services import promise_create
 
     plan = _plan(negotiation_case, cast.collector_a, today, note="lost job at ACME")

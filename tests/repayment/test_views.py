@@ -43,8 +43,9 @@ def test_negotiate_page_shows_forms_for_the_collector(client, negotiation_case, 
 
 
 def test_negotiate_page_shows_affordability_suggestion_from_the_latest_visit(client, negotiation_case, cast):
-    visits_models = pytest.importorskip("visits.models")
     from django.utils import timezone
+
+    from visits import models as visits_models
 
     # A visit row as the visits app stores it (its own service is tested there).
     visits_models.Visit.objects.create(

@@ -1,7 +1,7 @@
 """The access matrix: every URL pattern, GET and POST, as every role, against collector A's objects.
 
 ``EXPECTED`` says, for each URL name and method, what each role gets: ``OK`` (allowed: 2xx, a
-redirect that is not to a login page, or a 400 refusing a POST's body), ``LOGIN`` (302 to a login
+redirect that is not to a login page, or a 400/409 refusing a POST's body), ``LOGIN`` (302 to a login
 page; 401/403 from the API to an anonymous caller), ``FORBIDDEN`` (403), ``NOT_FOUND`` (404) or
 ``NOT_ALLOWED`` (405). A URL name the resolver knows but ``EXPECTED`` does not fails the test
 ("add an expectation"), and so does an expectation for a URL that is gone.
@@ -359,7 +359,7 @@ def classify(response, *, path: str, role: str, method: str) -> str:
         return NOT_FOUND
     if status == 405:
         return NOT_ALLOWED
-    if status < 400 or (status == 400 and method == "POST"):
+    if status < 400 or (status in (400, 409) and method == "POST"):
         return OK
     return f"HTTP {status}"
 

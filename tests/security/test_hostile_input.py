@@ -48,7 +48,7 @@ SNIPPETS = [
     "\u200b\u200f\u061c",
     "\ufeff",
     "😀👨‍👩‍👧‍👦🏳️‍🌈",
-    "\U0001d573\U0001d58a\U0001d591\U0001d591\U0001d594"  # fraktur "Hello",
+    "\U0001d573\U0001d58a\U0001d591\U0001d591\U0001d594",  # fraktur "Hello"
     "张三\u0000李四",
     "\x00",
     "\r\n\t",
@@ -65,7 +65,7 @@ GARBAGE_NUMBERS = [
     "Infinity",
     "-inf",
     "99999999999999999999.999",
-    "\uff11\uff12\uff13"  # full-width 123,
+    "\uff11\uff12\uff13",  # full-width 123
     "١٢٣",
     "1e-400",
     "0.000000001",
@@ -90,7 +90,7 @@ BAD_DATES = [
     "9999-12-31T23:59",
     "0001-01-01T00:00",
     "1970-01-01T00:00",
-    "\uff12\uff10\uff12\uff16-\uff10\uff13-\uff11\uff10"  # full-width digits,
+    "\uff12\uff10\uff12\uff16-\uff10\uff13-\uff11\uff10",  # full-width digits
     "yesterday",
 ]
 
@@ -116,6 +116,21 @@ dates = st.one_of(
     st.datetimes().map(lambda d: d.strftime("%Y-%m-%dT%H:%M")),
 )
 hostile = st.one_of(texts, numbers, dates)
+
+
+def test_each_listed_hostile_value_is_drawn_on_its_own():
+    """A missing comma joins two literals into one value: the lists hold exactly what they name."""
+    assert "\U0001d573\U0001d58a\U0001d591\U0001d591\U0001d594" in SNIPPETS
+    assert "张三\u0000李四" in SNIPPETS
+    assert "\uff11\uff12\uff13" in GARBAGE_NUMBERS
+    assert "١٢٣" in GARBAGE_NUMBERS
+    assert "\uff12\uff10\uff12\uff16-\uff10\uff13-\uff11\uff10" in BAD_DATES
+    assert "yesterday" in BAD_DATES
+    assert (len(SNIPPETS), len(GARBAGE_NUMBERS), len(BAD_DATES)) == (
+        len(set(SNIPPETS)),
+        len(set(GARBAGE_NUMBERS)),
+        len(set(BAD_DATES)),
+    )
 
 
 def kind(strategy) -> st.SearchStrategy:
