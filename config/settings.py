@@ -225,6 +225,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Retention (PIPL): once a day, anonymise borrowers whose cases closed beyond the rule pack's period.
     "retention-anonymise": {"task": "collections_app.tasks.retention_anonymise", "schedule": 24 * 3600.0},
+    # Uploaded files no row names, older than a day (collections_app.services.uploads).
+    "uploads-remove-orphans": {
+        "task": "collections_app.tasks.remove_orphan_uploads",
+        "schedule": crontab(hour=3, minute=40),
+    },
 }
 
 # --- Caches -----------------------------------------------------------------

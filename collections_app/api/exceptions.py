@@ -12,6 +12,8 @@ from collections_app.exceptions import DoorstepError, NotPermitted, StaleObject
 
 
 def _doorstep_status(exc: DoorstepError) -> int:
+    if getattr(exc, "status_code", None):  # e.g. a full disk: 507, not the caller's fault
+        return exc.status_code
     if isinstance(exc, StaleObject):
         return status.HTTP_409_CONFLICT
     if isinstance(exc, NotPermitted):
