@@ -48,7 +48,6 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_htmx",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -56,6 +55,7 @@ INSTALLED_APPS = [
     "csp",
     "config",
     "collections_app",
+    "credentials",
     "visits",
     "repayment",
     "dashboard",
@@ -70,6 +70,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A device's Bearer access token on /sync/ (the offline outbox), as the API accepts it.
+    "credentials.authentication.BearerTokenMiddleware",
     # Before any view or process_view (CSRF reads the form) touches the body.
     "collections_app.security.RequestSizeLimitMiddleware",
     "collections_app.i18n.BranchTimezoneMiddleware",
@@ -280,9 +282,9 @@ REPAYMENT_CARE_REVISIT_DAYS = env_int("REPAYMENT_CARE_REVISIT_DAYS", 30, minimum
 
 # --- REST API -----------------------------------------------------------------
 REST_FRAMEWORK = {
-    # Token first: an unauthenticated API call gets 401 with "WWW-Authenticate: Token" (not 403).
+    # Bearer first: an unauthenticated API call gets 401 with "WWW-Authenticate: Bearer" (not 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "credentials.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -292,6 +294,9 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "collections_app.api.exceptions.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
 }
+# API token lifetimes (credentials): a short access token, a refresh token used once per refresh.
+API_ACCESS_TOKEN_SECONDS = env_int("API_ACCESS_TOKEN_SECONDS", 15 * 60, minimum=60)
+API_REFRESH_TOKEN_SECONDS = env_int("API_REFRESH_TOKEN_SECONDS", 7 * 24 * 3600, minimum=300)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Doorstep API",
     "DESCRIPTION": "Visit-based debt collection: accounts, cases, visits, promises, plans, payments.",

@@ -4,13 +4,14 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from collections_app.models import Stage
+from credentials.authentication import BearerTokenAuthentication
 from dashboard import selectors
 from dashboard.forms import DashboardFilterForm
 from dashboard.views import may_view_dashboard
@@ -100,7 +101,7 @@ FILTER_PARAMETERS = [
 class DashboardAPIView(APIView):
     """Managers see every branch, supervisors their own teams and branches; collectors are refused."""
 
-    authentication_classes = [SessionAuthentication, TokenAuthentication]
+    authentication_classes = [BearerTokenAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticated]
 
     @extend_schema(parameters=FILTER_PARAMETERS, responses=DashboardSerializer, operation_id="dashboard_retrieve")

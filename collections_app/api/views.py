@@ -4,9 +4,8 @@ from django.contrib.auth.decorators import login_not_required
 from django.db import transaction
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
-from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
@@ -16,7 +15,6 @@ from collections_app.api import serializers as S
 from collections_app.api.filters import AccountFilter, CaseFilter
 from collections_app.api.pagination import DoorstepCursorPagination
 from collections_app.api.permissions import SupervisorWrites
-from collections_app.api.schema import ErrorSerializer
 from collections_app.models import BorrowerPhone, Case, DelinquentAccount, Team, User
 from collections_app.services.cases import case_assign, case_open, case_transition
 from collections_app.workflow import actor_role
@@ -33,15 +31,6 @@ class LoginNotRequiredMixin:
 class DoorstepViewSet(LoginNotRequiredMixin, viewsets.GenericViewSet):
     pagination_class = DoorstepCursorPagination
     lookup_value_converter = "int"
-
-
-@extend_schema(
-    summary="Get an API token",
-    description="Exchange a username and password for a token; send it as `Authorization: Token <token>`.",
-    responses={200: OpenApiResponse(description="The token"), 429: ErrorSerializer},
-)
-class TokenView(LoginNotRequiredMixin, ObtainAuthToken):
-    pass
 
 
 @extend_schema(exclude=True)

@@ -6,7 +6,6 @@ from django.core import signals
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import (
     content_type_conformance,
     negative_data_rejection,
@@ -14,6 +13,8 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+
+from credentials.services import token_pair_obtain
 
 pytestmark = pytest.mark.django_db
 CHECKS = [
@@ -28,7 +29,7 @@ MAX_EXAMPLES = 15
 
 
 def _run_all_operations(user) -> list[str]:
-    headers = {"Authorization": f"Token {Token.objects.get_or_create(user=user)[0].key}"}
+    headers = {"Authorization": f"Bearer {token_pair_obtain(user=user).access}"}
     schema = schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", get_wsgi_application(), headers=headers)
     tested = []
     for result in schema.get_all_operations():

@@ -158,11 +158,22 @@ EXPECTED: dict[str, dict[str, dict[str, str]]] = {
     "import-report": get_only(roles(FORBIDDEN, supervisor_x=OK, supervisor_y=NOT_FOUND, admin=OK)),
     "audit-log": get_only(managers_only()),
     "audit-export": get_only(managers_only()),
+    # -- API tokens (a lost phone): the page is for supervisors and admins
+    "token-list": get_only(supervisors_only()),
+    "token-revoke-user": post_only(roles(FORBIDDEN, supervisor_x=OK, supervisor_y=NOT_FOUND, admin=OK)),
     # -- dashboard
     "dashboard": get_only(supervisors_and_managers()),
     "api-dashboard": api_get_only(supervisors_and_managers()),
     # -- the API
     "api:token": {"GET": roles(NOT_ALLOWED, anon=NOT_ALLOWED), "POST": public()},
+    # A refresh or a revoke is its own credential (the token in the body): no sign-in needed.
+    "api:token-refresh": {"GET": roles(NOT_ALLOWED, anon=NOT_ALLOWED), "POST": public()},
+    "api:token-revoke": {"GET": roles(NOT_ALLOWED, anon=NOT_ALLOWED), "POST": public()},
+    # Collector A's tokens: A themself, their supervisor, an admin; anyone else does not see A (404).
+    "api:user-tokens-revoke": {
+        "GET": signed_in(NOT_ALLOWED),
+        "POST": roles(NOT_FOUND, collector_a=OK, supervisor_x=OK, admin=OK),
+    },
     "api:schema": api_get_only(signed_in()),
     "api:docs": api_get_only(signed_in()),
     "api:account-list": api_get_only(signed_in()),
@@ -217,6 +228,8 @@ ADMIN_EXCEPTIONS = {
     "admin:dashboard_daytally_add": roles(LOGIN, admin=FORBIDDEN),
     "admin:dashboard_statetally_add": roles(LOGIN, admin=FORBIDDEN),
     "admin:dashboard_tallymark_add": roles(LOGIN, admin=FORBIDDEN),
+    # Tokens are issued through the API only.
+    "admin:credentials_apitoken_add": roles(LOGIN, admin=FORBIDDEN),
 }
 
 # --- objects and bodies ---------------------------------------------------------------------------------
@@ -256,6 +269,8 @@ URL_OBJECTS: dict[str, Callable[[World], dict]] = {
     "api:plan-approve": lambda w: {"pk": w.plan.pk},
     "api:plan-reject": lambda w: {"pk": w.plan.pk},
     "api:payment-detail": lambda w: {"pk": w.payment.pk},
+    "token-revoke-user": lambda w: {"pk": w.cast.collector_a.pk},
+    "api:user-tokens-revoke": lambda w: {"pk": w.cast.collector_a.pk},
 }
 # Paths that cannot be reversed (a catch-all regex) or need a query string to aim at A's objects.
 PATHS: dict[str, Callable[[World], str]] = {
