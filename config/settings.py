@@ -204,7 +204,11 @@ DASHBOARD_STATE_MAX_AGE_SECONDS = env_int("DASHBOARD_STATE_MAX_AGE_SECONDS", 180
 # "Importing accounts"): queued again, or failed after the third attempt.
 IMPORT_STALL_MINUTES = env_int("IMPORT_STALL_MINUTES", 15, minimum=1)
 # Task modules outside "<app>.tasks", which autodiscovery does not find.
-CELERY_IMPORTS = ["collections_app.importer.tasks", "collections_app.importer.stalled"]
+CELERY_IMPORTS = ["collections_app.importer.tasks", "collections_app.importer.stalled", "collections_app.feed.tasks"]
+# The daily feed's drop folder (README, "A daily feed from core banking"): IMPORT_DROP_DIR/<kind>/, e.g.
+# accounts/; files younger than the settle time are left for the next pass (a sender still writing).
+IMPORT_DROP_DIR = Path(env_str("IMPORT_DROP_DIR", str(VAR_DIR / "drop")))
+IMPORT_DROP_SETTLE_SECONDS = env_int("IMPORT_DROP_SETTLE_SECONDS", 30, minimum=0)
 # The beat schedule, in one place: each entry names a task; the tasks only call services.
 CELERY_BEAT_SCHEDULE = {
     # Each account's aging bucket once a day, for the dashboard's roll and cure rates (idempotent per day).
@@ -216,6 +220,8 @@ CELERY_BEAT_SCHEDULE = {
     "dashboard-day-tally": {"task": "dashboard.tasks.roll_day_tally", "schedule": crontab(minute=5)},
     # Imports left queued while the broker was down are enqueued again.
     "imports-requeue-queued": {"task": "collections_app.importer.tasks.requeue_queued_imports", "schedule": 60.0},
+    # Files core banking put in the drop folder: claimed once, imported, moved to done/ or failed/.
+    "imports-drop-folder": {"task": "collections_app.feed.tasks.pick_up_drop_folder", "schedule": 60.0},
     "imports-take-back-stalled": {
         "task": "collections_app.importer.stalled.take_back_stalled_imports",
         "schedule": 60.0,

@@ -8,6 +8,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import SimpleRouter
 
 from collections_app.api import views
+from collections_app.api.imports import ImportJobViewSet
 from collections_app.api.screening import ScreeningViewSet
 from credentials import api as credentials_api
 from repayment.api import PaymentViewSet, PlanViewSet, PromiseViewSet
@@ -23,6 +24,7 @@ router.register("promises", PromiseViewSet, basename="promise")
 router.register("plans", PlanViewSet, basename="plan")
 router.register("payments", PaymentViewSet, basename="payment")
 router.register("screening", ScreeningViewSet, basename="screening")
+router.register("imports", ImportJobViewSet, basename="import")
 
 urlpatterns = [
     path("auth/token/", credentials_api.TokenObtainView.as_view(), name="token"),

@@ -210,6 +210,16 @@ EXPECTED: dict[str, dict[str, dict[str, str]]] = {
         "POST": roles(NOT_ALLOWED, collector_a=FORBIDDEN, collector_a2=FORBIDDEN, collector_b=FORBIDDEN),
     },
     "api:not-found": {"GET": signed_in(NOT_FOUND), "POST": signed_in(NOT_FOUND)},
+    # The daily feed (supervisor X's job): importers only; the role check comes before the method check.
+    "api:import-list": {"GET": supervisors_only(), "POST": supervisors_only()},
+    "api:import-detail": {
+        "GET": roles(FORBIDDEN, supervisor_x=OK, supervisor_y=NOT_FOUND, admin=OK),
+        "POST": roles(FORBIDDEN, supervisor_x=NOT_ALLOWED, supervisor_y=NOT_ALLOWED, admin=NOT_ALLOWED),
+    },
+    "api:import-errors": {
+        "GET": roles(FORBIDDEN, supervisor_x=OK, supervisor_y=NOT_FOUND, admin=OK),
+        "POST": roles(FORBIDDEN, supervisor_x=NOT_ALLOWED, supervisor_y=NOT_ALLOWED, admin=NOT_ALLOWED),
+    },
 }
 
 # Django admin: every page without an object id, GET only. Non-staff users go to the admin's login.
@@ -270,6 +280,8 @@ URL_OBJECTS: dict[str, Callable[[World], dict]] = {
     "api:plan-reject": lambda w: {"pk": w.plan.pk},
     "api:payment-detail": lambda w: {"pk": w.payment.pk},
     "token-revoke-user": lambda w: {"pk": w.cast.collector_a.pk},
+    "api:import-detail": lambda w: {"pk": w.import_job.pk},
+    "api:import-errors": lambda w: {"pk": w.import_job.pk},
     "api:user-tokens-revoke": lambda w: {"pk": w.cast.collector_a.pk},
 }
 # Paths that cannot be reversed (a catch-all regex) or need a query string to aim at A's objects.

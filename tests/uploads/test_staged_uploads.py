@@ -138,3 +138,16 @@ def test_a_rollback_after_the_photo_was_written_removes_it(cast, visit_case, med
             photos=[image_upload()],
         )
     _nothing_written(media)
+
+
+def test_full_disk_on_the_import_page_says_so_and_keeps_no_job(client, cast, media, failing_disk):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from collections_app.models import ImportJob
+
+    failing_disk(errno.ENOSPC)
+    client.force_login(cast.supervisor_x)
+    upload = SimpleUploadedFile("accounts.csv", b"account_no\nA1\n" * 50, content_type="text/csv")
+    response = client.post(reverse("import-list"), {"file": upload}, follow=True)
+    assert response.status_code == 200 and "storage is full" in response.content.decode()
+    assert not ImportJob.objects.exists()
