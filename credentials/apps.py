@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class CredentialsConfig(AppConfig):
     name = "credentials"
     verbose_name = _("API credentials")
+
+    def ready(self) -> None:
+        from credentials import schema  # noqa: F401 — registers the OpenAPI security scheme
