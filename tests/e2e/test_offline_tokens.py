@@ -32,7 +32,7 @@ def _capture(page, context, case, notes: str, *, before_submit=None) -> None:
     page.wait_for_selector(".js-queued")
 
 
-def test_a_waiting_visit_is_sent_after_the_outbox_refreshes_an_expired_token(phone, visit_case, cast):
+def test_a_waiting_visit_is_sent_after_the_outbox_refreshes_an_expired_token(phone, visit_case, cast):  # noqa: F811
     page = phone.new_page()
     _ready_offline(page)
     _capture(page, phone, visit_case, "First visit (offline).")
