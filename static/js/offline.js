@@ -402,6 +402,19 @@
           navigator.serviceWorker.controller.postMessage({ type: "drop-pages" });
         }
         if (window.caches) { caches.delete("doorstep-pages"); }
+        // Signing out signs the device's API tokens out too (keepalive: the request outlives the page).
+        var kept = tokens();
+        var url = panel && panel.getAttribute("data-revoke-url");
+        if (kept && url) {
+          fetch(url, {
+            method: "POST",
+            keepalive: true,
+            credentials: "same-origin",
+            headers: { "Content-Type": "application/json", "Accept": "application/json" },
+            body: JSON.stringify({ token: kept.refresh })
+          }).catch(function () {});
+        }
+        keepTokens(null);
       });
     });
   }

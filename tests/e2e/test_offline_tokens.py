@@ -54,3 +54,14 @@ def test_a_waiting_visit_is_sent_after_the_outbox_refreshes_an_expired_token(pho
     assert Visit.objects.get(notes__startswith="Second").collector == cast.collector_a
     assert AuditLog.objects.filter(action="api_token.refresh", actor=cast.collector_a).count() == 1
     assert ApiToken.objects.filter(user=cast.collector_a, kind="refresh", used_at__isnull=False).count() == 1
+
+    # Signing out signs the phone's tokens out too.
+    # (The phone's navbar is collapsed: submit the form as its button would.)
+    page.evaluate("() => { setTimeout(() => document.querySelector(\"form[action$='/logout/']\").requestSubmit()); }")
+    page.wait_for_url("**/login/**")
+    for _ in range(50):
+        if not ApiToken.objects.filter(user=cast.collector_a).live().exists():
+            break
+        page.wait_for_timeout(100)
+    assert not ApiToken.objects.filter(user=cast.collector_a).live().exists()
+    assert page.evaluate("() => Object.keys(localStorage).filter((k) => k.startsWith('doorstep-outbox-tokens'))") == []
