@@ -13,7 +13,6 @@ from rest_framework.views import APIView
 from collections_app.api.common import validated
 from collections_app.api.schema import ErrorSerializer
 from collections_app.api.views import LoginNotRequiredMixin
-from collections_app.models import User
 from credentials import services
 from credentials.selectors import users_for_token_admin
 
@@ -126,7 +125,5 @@ class TokenRevokeView(LoginNotRequiredMixin, APIView):
 class UserTokensRevokeView(LoginNotRequiredMixin, APIView):
     def post(self, request, pk: int):
         user = get_object_or_404(users_for_token_admin(request.user), pk=pk)
-        revoked = services.user_tokens_revoke(
-            user=User.objects.select_related("team").get(pk=user.pk), actor=request.user
-        )
+        revoked = services.user_tokens_revoke(user=user, actor=request.user)
         return Response({"revoked": revoked}, status=status.HTTP_200_OK)

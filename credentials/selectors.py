@@ -8,7 +8,7 @@ from collections_app.models import Role, User
 
 def users_for_token_admin(actor: User) -> QuerySet:
     """The users whose tokens ``actor`` may revoke, each with its live-token count and last issue time."""
-    users = User.objects.select_related("team")
+    users = User.objects.select_related("team__branch")
     if not (actor.role == Role.ADMIN or actor.is_superuser):
         users = users.filter(Q(team__supervisor=actor) | Q(pk=actor.pk))
     live = Q(api_tokens__revoked_at__isnull=True, api_tokens__expires_at__gt=timezone.now())

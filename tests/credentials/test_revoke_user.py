@@ -72,3 +72,22 @@ def test_the_tokens_page_is_for_supervisors_and_admins_only(client, cast):
     client.force_login(cast.supervisor_y)
     assert client.post(reverse("token-revoke-user", args=[cast.collector_a.pk])).status_code == 404
     assert client.get(reverse("token-revoke-user", args=[cast.collector_a.pk])).status_code == 405
+
+
+def test_the_tokens_page_reads_in_a_fixed_number_of_queries(client, cast, django_assert_max_num_queries):
+    from tests.factories import UserFactory
+
+    for i in range(15):
+        member = UserFactory(username=f"collector_extra_{i}", team=cast.team_x)
+        token_pair_obtain(user=member)
+    client.force_login(cast.supervisor_x)
+    with django_assert_max_num_queries(8):
+        page = client.get(reverse("token-list"))
+    assert page.status_code == 200 and len(page.context["users"]) >= 16
+    assert page.content.decode().count("Revoke all tokens") >= 16
+
+
+def test_the_tokens_page_speaks_chinese(client, cast):
+    client.force_login(cast.supervisor_x)
+    page = client.get(reverse("token-list"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "吊销全部令牌" in page or "API 令牌" in page
