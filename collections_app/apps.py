@@ -12,3 +12,6 @@ class CollectionsConfig(AppConfig):
             i18n,  # noqa: F401
             security,  # noqa: F401
         )
+        from collections_app.feed import register_core_kinds
+
+        register_core_kinds()

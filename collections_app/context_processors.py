@@ -20,6 +20,7 @@ NAV_ITEMS = [
     ("import-list", _("Imports"), "upload", {S, A}),
     ("notification-list", _("Notifications"), "bell", {C, S, M, A}),
     ("audit-log", _("Audit"), "journal-text", {M, A}),
+    ("token-list", _("API tokens"), "key", {S, A}),
 ]
 
 

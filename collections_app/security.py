@@ -135,7 +135,7 @@ class SessionLimitMiddleware:
 
 def body_limit(path: str) -> int:
     """The largest body a request to ``path`` may carry."""
-    if path == reverse("import-list"):
+    if path in (reverse("import-list"), reverse("api:import-list")):
         return settings.DOORSTEP_IMPORT_MAX_BYTES
     return settings.DOORSTEP_MAX_REQUEST_BYTES
 

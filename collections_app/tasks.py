@@ -9,3 +9,11 @@ from collections_app import retention
 def retention_anonymise() -> int:
     """Daily: anonymise borrowers whose cases closed longer ago than the rule pack keeps records."""
     return retention.anonymise_expired()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def remove_orphan_uploads() -> int:
+    """Daily: delete uploaded files older than a day that no row names (a fault between write and commit)."""
+    from collections_app.services.uploads import orphans_remove
+
+    return len(orphans_remove())

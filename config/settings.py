@@ -49,7 +49,6 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_htmx",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -57,6 +56,7 @@ INSTALLED_APPS = [
     "csp",
     "config",
     "collections_app",
+    "credentials",
     "visits",
     "repayment",
     "dashboard",
@@ -75,6 +75,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A device's Bearer access token on /sync/ (the offline outbox), as the API accepts it.
+    "credentials.authentication.BearerTokenMiddleware",
     # Before any view or process_view (CSRF reads the form) touches the body.
     "collections_app.security.RequestSizeLimitMiddleware",
     "collections_app.i18n.BranchTimezoneMiddleware",
@@ -233,7 +235,11 @@ DASHBOARD_STATE_MAX_AGE_SECONDS = env_int("DASHBOARD_STATE_MAX_AGE_SECONDS", 180
 # "Importing accounts"): queued again, or failed after the third attempt.
 IMPORT_STALL_MINUTES = env_int("IMPORT_STALL_MINUTES", 15, minimum=1)
 # Task modules outside "<app>.tasks", which autodiscovery does not find.
-CELERY_IMPORTS = ["collections_app.importer.tasks", "collections_app.importer.stalled"]
+CELERY_IMPORTS = ["collections_app.importer.tasks", "collections_app.importer.stalled", "collections_app.feed.tasks"]
+# The daily feed's drop folder (README, "A daily feed from core banking"): IMPORT_DROP_DIR/<kind>/, e.g.
+# accounts/; files younger than the settle time are left for the next pass (a sender still writing).
+IMPORT_DROP_DIR = Path(env_str("IMPORT_DROP_DIR", str(VAR_DIR / "drop")))
+IMPORT_DROP_SETTLE_SECONDS = env_int("IMPORT_DROP_SETTLE_SECONDS", 30, minimum=0)
 # The beat schedule, in one place: each entry names a task; the tasks only call services.
 CELERY_BEAT_SCHEDULE = {
     # Each account's aging bucket once a day, for the dashboard's roll and cure rates (idempotent per day).
@@ -245,6 +251,8 @@ CELERY_BEAT_SCHEDULE = {
     "dashboard-day-tally": {"task": "dashboard.tasks.roll_day_tally", "schedule": crontab(minute=5)},
     # Imports left queued while the broker was down are enqueued again.
     "imports-requeue-queued": {"task": "collections_app.importer.tasks.requeue_queued_imports", "schedule": 60.0},
+    # Files core banking put in the drop folder: claimed once, imported, moved to done/ or failed/.
+    "imports-drop-folder": {"task": "collections_app.feed.tasks.pick_up_drop_folder", "schedule": 60.0},
     "imports-take-back-stalled": {
         "task": "collections_app.importer.stalled.take_back_stalled_imports",
         "schedule": 60.0,
@@ -256,6 +264,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Retention (PIPL): once a day, anonymise borrowers whose cases closed beyond the rule pack's period.
     "retention-anonymise": {"task": "collections_app.tasks.retention_anonymise", "schedule": 24 * 3600.0},
+    # Uploaded files no row names, older than a day (collections_app.services.uploads).
+    "uploads-remove-orphans": {
+        "task": "collections_app.tasks.remove_orphan_uploads",
+        "schedule": crontab(hour=3, minute=40),
+    },
 }
 
 # --- Caches -----------------------------------------------------------------
@@ -313,9 +326,9 @@ REPAYMENT_CARE_REVISIT_DAYS = env_int("REPAYMENT_CARE_REVISIT_DAYS", 30, minimum
 
 # --- REST API -----------------------------------------------------------------
 REST_FRAMEWORK = {
-    # Token first: an unauthenticated API call gets 401 with "WWW-Authenticate: Token" (not 403).
+    # Bearer first: an unauthenticated API call gets 401 with "WWW-Authenticate: Bearer" (not 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "credentials.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -325,6 +338,9 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "collections_app.api.exceptions.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
 }
+# API token lifetimes (credentials): a short access token, a refresh token used once per refresh.
+API_ACCESS_TOKEN_SECONDS = env_int("API_ACCESS_TOKEN_SECONDS", 15 * 60, minimum=60)
+API_REFRESH_TOKEN_SECONDS = env_int("API_REFRESH_TOKEN_SECONDS", 7 * 24 * 3600, minimum=300)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Doorstep API",
     "DESCRIPTION": "Visit-based debt collection: accounts, cases, visits, promises, plans, payments.",

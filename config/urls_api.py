@@ -8,7 +8,9 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import SimpleRouter
 
 from collections_app.api import views
+from collections_app.api.imports import ImportJobViewSet
 from collections_app.api.screening import ScreeningViewSet
+from credentials import api as credentials_api
 from repayment.api import PaymentViewSet, PlanViewSet, PromiseViewSet
 from visits.api import VisitViewSet
 
@@ -22,9 +24,13 @@ router.register("promises", PromiseViewSet, basename="promise")
 router.register("plans", PlanViewSet, basename="plan")
 router.register("payments", PaymentViewSet, basename="payment")
 router.register("screening", ScreeningViewSet, basename="screening")
+router.register("imports", ImportJobViewSet, basename="import")
 
 urlpatterns = [
-    path("auth/token/", views.TokenView.as_view(), name="token"),
+    path("auth/token/", credentials_api.TokenObtainView.as_view(), name="token"),
+    path("auth/token/refresh/", credentials_api.TokenRefreshView.as_view(), name="token-refresh"),
+    path("auth/token/revoke/", credentials_api.TokenRevokeView.as_view(), name="token-revoke"),
+    path("users/<int:pk>/tokens/revoke/", credentials_api.UserTokensRevokeView.as_view(), name="user-tokens-revoke"),
     # Signed-in users only (session or token). DRF views skip the login-page redirect (they answer 401/403).
     path(
         "schema/",

@@ -280,6 +280,7 @@ class SyncConflict(models.Model):
         REASSIGNED = "reassigned", _("The case was reassigned to someone else")
         CLOSED = "closed", _("The case was closed")
         STAGE = "stage", _("The case is no longer in the visit stage")
+        STORAGE = "storage", _("The server could not store the visit's files")
 
     idempotency_key = models.UUIDField(unique=True, editable=False)
     case = models.ForeignKey("collections_app.Case", on_delete=models.CASCADE, related_name="sync_conflicts")

@@ -20,6 +20,7 @@ from collections_app.rules import check_quiet_hours
 from collections_app.services.audit import audit_changes, audit_log
 from collections_app.services.cases import case_event_add, case_transition
 from collections_app.services.screening import account_refresh_screening_key
+from collections_app.services.uploads import Staging, staged
 from collections_app.workflow import actor_role
 from visits import photos as photo_rules
 from visits.models import ContactAttempt, Party, Visit, VisitPhoto, VisitPlan
@@ -288,9 +289,16 @@ def visit_log(
     if geo_status != Visit.GeoStatus.OK:
         fields.update(lat=None, lng=None, accuracy_m=None)
     try:
-        return _visit_create(
-            case=case, actor=actor, key=idempotency_key, fields=fields, photos=list(zip(photos, infos, strict=True))
-        ), True
+        # Photos are staged: moved into place once the visit commits, removed if it does not.
+        with staged() as staging:
+            return _visit_create(
+                case=case,
+                actor=actor,
+                key=idempotency_key,
+                fields=fields,
+                photos=list(zip(photos, infos, strict=True)),
+                staging=staging,
+            ), True
     except IntegrityError:
         # A concurrent submit of the same form won the unique key.
         existing = Visit.objects.filter(idempotency_key=idempotency_key, case=case).first()
@@ -300,7 +308,7 @@ def visit_log(
 
 
 @transaction.atomic
-def _visit_create(*, case: Case, actor: User, key: uuid.UUID, fields: dict, photos) -> Visit:
+def _visit_create(*, case: Case, actor: User, key: uuid.UUID, fields: dict, photos, staging: Staging) -> Visit:
     visit = Visit.objects.create(case=case, collector=actor, idempotency_key=key, **fields)
     for upload, info in photos:
         photo = VisitPhoto(
@@ -311,7 +319,7 @@ def _visit_create(*, case: Case, actor: User, key: uuid.UUID, fields: dict, phot
             height=info.height,
             sha256=photo_rules.sha256_of(upload),
         )
-        photo.file.save(f"photo.{info.extension}", upload, save=False)
+        staging.put(photo.file, f"photo.{info.extension}", upload)
         photo.save()
     case_event_add(
         case=case,

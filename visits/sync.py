@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_POST
 from collections_app.exceptions import DoorstepError, NotPermitted, TransitionNotAllowed
 from collections_app.models import Case, CaseEvent, Notification, Stage, User
 from collections_app.services.audit import audit_log
+from collections_app.services.uploads import StorageUnavailable
 from visits import services
 from visits.forms import VisitForm
 from visits.models import SyncConflict, Visit
@@ -91,6 +92,11 @@ def conflict_message(case: Case, reason: str) -> str:
         return _("Case #%(case)s was reassigned to someone else while you were offline.") % {"case": case.pk}
     if reason == SyncConflict.Reason.CLOSED:
         return _("Case #%(case)s was closed while you were offline.") % {"case": case.pk}
+    if reason == SyncConflict.Reason.STORAGE:
+        return _(
+            "The server could not store the visit on case #%(case)s (its storage failed); "
+            "the visit stays on the device and is sent again."
+        ) % {"case": case.pk}
     return _("Case #%(case)s is no longer in the visit stage (it is in %(stage)s).") % {
         "case": case.pk,
         "stage": Stage(case.stage).label,
@@ -206,6 +212,18 @@ def _visit_response(visit: Visit, created: bool) -> JsonResponse:
     )
 
 
+def _storage_failed(request, *, case: Case, key: uuid.UUID, exc: StorageUnavailable) -> JsonResponse:
+    """Nothing was written; the item stays pending on the device (503) and a conflict tells the supervisor."""
+    payload = payload_of(request.POST, request.FILES)
+    conflict = sync_conflict_record(
+        case=case, actor=request.user, idempotency_key=key, reason=SyncConflict.Reason.STORAGE, payload=payload
+    )
+    return JsonResponse(
+        {"status": "unavailable", "code": exc.code, "message": str(exc.message), "conflict": conflict.pk},
+        status=exc.status_code,
+    )
+
+
 @require_POST
 def visit_sync(request):
     """``POST /sync/visits/``: one outbox item (the visit form's fields + ``case``), idempotent by key."""
@@ -240,6 +258,8 @@ def visit_sync(request):
         payload = payload_of(request.POST, request.FILES)
         conflict = sync_conflict_record(case=case, actor=actor, idempotency_key=key, reason=reason, payload=payload)
         return _conflict_response(conflict)
+    except StorageUnavailable as exc:
+        return _storage_failed(request, case=case, key=key, exc=exc)
     except DoorstepError as exc:
         return _invalid({"__all__": [str(exc.message)]}, str(exc.message))
     return _visit_response(visit, created)

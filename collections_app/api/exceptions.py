@@ -45,6 +45,8 @@ class UnknownReference(FieldErrors):
 
 
 def _doorstep_status(exc: DoorstepError) -> int:
+    if getattr(exc, "status_code", None):  # e.g. a full disk: 507, not the caller's fault
+        return exc.status_code
     if isinstance(exc, NotPermitted):
         return status.HTTP_403_FORBIDDEN
     # A rule refusal or a lost race (StaleObject): the input was well formed.

@@ -1,16 +1,13 @@
 """The case domain behind JSON: the same services and the same ``visible_to`` as the pages."""
 
-from django.contrib.auth import authenticate
 from django.contrib.auth.decorators import login_not_required
 from django.db import transaction
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
-from rest_framework.authtoken.models import Token
-from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
-from rest_framework.exceptions import AuthenticationFailed, NotFound, PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -20,7 +17,6 @@ from collections_app.api.exceptions import UnknownReference
 from collections_app.api.filters import AccountFilter, CaseFilter
 from collections_app.api.pagination import DoorstepCursorPagination
 from collections_app.api.permissions import SupervisorWrites
-from collections_app.api.schema import ErrorSerializer
 from collections_app.models import BorrowerPhone, Case, DelinquentAccount, Team, User
 from collections_app.services.cases import case_assign, case_open, case_transition
 from collections_app.workflow import actor_role
@@ -37,28 +33,6 @@ class LoginNotRequiredMixin:
 class DoorstepViewSet(LoginNotRequiredMixin, viewsets.GenericViewSet):
     pagination_class = DoorstepCursorPagination
     lookup_value_converter = "int"
-
-
-@extend_schema(
-    summary="Get an API token",
-    description=(
-        "Exchange a username and password for a token; send it as `Authorization: Token <token>`. "
-        "Wrong credentials (or a locked-out username) answer 401."
-    ),
-    request=S.TokenRequestSerializer,
-    responses={200: S.TokenSerializer, 429: ErrorSerializer},
-)
-class TokenView(LoginNotRequiredMixin, ObtainAuthToken):
-    serializer_class = S.TokenRequestSerializer
-
-    def post(self, request, *args, **kwargs):
-        data = S.TokenRequestSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        user = authenticate(request=request, **data.validated_data)
-        if user is None or not user.is_active:
-            raise AuthenticationFailed(_("Unable to log in with the given username and password."))
-        token, _created = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
 
 
 @extend_schema(exclude=True)

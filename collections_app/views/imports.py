@@ -14,6 +14,7 @@ from collections_app.importer.services import import_job_create, import_job_run,
 from collections_app.importer.stalled import MAX_ATTEMPTS
 from collections_app.importer.tasks import import_job_enqueue
 from collections_app.models import ImportJob, Role
+from collections_app.services.uploads import storage_error
 
 LIST_LIMIT = 30
 
@@ -45,6 +46,8 @@ def import_list(request):
             )
         except DoorstepError as exc:
             messages.error(request, exc.message)
+        except OSError as exc:  # a full or read-only disk: the job's row rolled back with the write
+            messages.error(request, storage_error(exc).message)
         else:
             _start(request, job, data["file"].size)
             return redirect("import-list")

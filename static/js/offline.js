@@ -6,7 +6,11 @@
 // - The outbox is sent to POST /sync/visits/ on page load, on the `online` event and every 30 s
 //   while something waits: created/duplicate → removed; conflict (409) → kept and shown with the
 //   reason until the collector discards it; invalid (400) → kept, marked failed, with the errors.
-// - Items belong to the signed-in user (data-user) and are only sent under that user's session.
+// - Items belong to the signed-in user (data-user) and are only sent under that user's session, or
+//   under that user's API tokens: while signed in, the page gets an access token (15 min) and a refresh
+//   token (7 days) for the outbox, so a session that ends mid-day does not strand the items. A 401 from
+//   the sync endpoint (access token expired) refreshes the pair once and sends the same item again (the
+//   idempotency key makes a resend harmless); a refused refresh drops the tokens and asks for a login.
 // - The badge in the navbar shows online/offline and how many items wait.
 (function () {
   "use strict";
@@ -78,6 +82,49 @@
     return input ? input.value : "";
   }
   function text(name) { return (panel && panel.getAttribute("data-text-" + name)) || ""; }
+
+  // --- API tokens for the outbox -----------------------------------------------------------------
+  var TOKENS_KEY = "doorstep-outbox-tokens:" + user;
+  var refreshing = null;
+  function tokens() {
+    try { return JSON.parse(localStorage.getItem(TOKENS_KEY) || "null"); } catch (e) { return null; }
+  }
+  function keepTokens(pair) {
+    try {
+      if (pair) { localStorage.setItem(TOKENS_KEY, JSON.stringify({ access: pair.access, refresh: pair.refresh })); }
+      else { localStorage.removeItem(TOKENS_KEY); }
+    } catch (e) { /* private mode: the session alone is used */ }
+  }
+  function postJson(url, body, headers) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      redirect: "manual",
+      headers: Object.assign({ "Content-Type": "application/json", "Accept": "application/json" }, headers || {}),
+      body: JSON.stringify(body)
+    });
+  }
+  // While the session is alive: a pair for this device, unless one is kept already.
+  function ensureTokens() {
+    var url = panel && panel.getAttribute("data-token-url");
+    if (!url || tokens()) { return Promise.resolve(); }
+    return postJson(url, {}, { "X-CSRFToken": csrfToken() }).then(function (response) {
+      if (response.status !== 200) { return; }
+      return response.json().then(keepTokens);
+    }, function () {});
+  }
+  // One refresh at a time: a refresh token works once, and a second use would revoke the sign-in.
+  function refreshTokens() {
+    if (refreshing) { return refreshing; }
+    var kept = tokens();
+    var url = panel && panel.getAttribute("data-refresh-url");
+    if (!kept || !url) { return Promise.resolve(false); }
+    refreshing = postJson(url, { refresh: kept.refresh }).then(function (response) {
+      if (response.status !== 200) { keepTokens(null); return false; }
+      return response.json().then(function (pair) { keepTokens(pair); return true; });
+    }, function () { return false; }).then(function (ok) { refreshing = null; return ok; });
+    return refreshing;
+  }
 
   // --- badge and panel -------------------------------------------------------------------------
   function waiting(items) {
@@ -164,17 +211,27 @@
   }
 
   // Resolves true when syncing must stop for now (network gone, signed out, server failing).
-  function send(item) {
+  function send(item, retried) {
     var url = panel.getAttribute("data-sync-url");
+    var headers = { "X-CSRFToken": csrfToken(), "Accept": "application/json" };
+    var kept = tokens();
+    if (kept) { headers.Authorization = "Bearer " + kept.access; }
     return fetch(url, {
       method: "POST",
       body: formDataOf(item),
       credentials: "same-origin",
       redirect: "manual",
-      headers: { "X-CSRFToken": csrfToken(), "Accept": "application/json" }
+      headers: headers
     }).then(function (response) {
       var json = (response.headers.get("Content-Type") || "").indexOf("application/json") === 0;
-      if (response.type === "opaqueredirect" || (response.status === 403 && !json)) {
+      if (response.status === 401 && kept && !retried) {
+        return refreshTokens().then(function (ok) {
+          if (ok) { return send(item, true); }
+          showLogin(true);
+          return true;
+        });
+      }
+      if (response.type === "opaqueredirect" || response.status === 401 || (response.status === 403 && !json)) {
         showLogin(true);
         return true;
       }
@@ -202,7 +259,7 @@
     if (syncing || !navigator.onLine || !user || !panel) { return Promise.resolve(); }
     syncing = true;
     showLogin(false);
-    return mine().then(function (items) {
+    return ensureTokens().then(mine).then(function (items) {
       var queue = items.filter(function (i) { return i.status === "pending"; });
       var chain = Promise.resolve(false);
       queue.forEach(function (item) {
@@ -345,6 +402,19 @@
           navigator.serviceWorker.controller.postMessage({ type: "drop-pages" });
         }
         if (window.caches) { caches.delete("doorstep-pages"); }
+        // Signing out signs the device's API tokens out too (keepalive: the request outlives the page).
+        var kept = tokens();
+        var url = panel && panel.getAttribute("data-revoke-url");
+        if (kept && url) {
+          fetch(url, {
+            method: "POST",
+            keepalive: true,
+            credentials: "same-origin",
+            headers: { "Content-Type": "application/json", "Accept": "application/json" },
+            body: JSON.stringify({ token: kept.refresh })
+          }).catch(function () {});
+        }
+        keepTokens(null);
       });
     });
   }

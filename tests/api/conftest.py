@@ -1,16 +1,16 @@
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
+
+from credentials.services import token_pair_obtain
 
 
 @pytest.fixture
 def api():
-    """An API client authenticated with a token of the given user."""
+    """An API client authenticated with an access token of the given user."""
 
     def make(user):
         client = APIClient()
-        token, _created = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_pair_obtain(user=user).access}")
         return client
 
     return make

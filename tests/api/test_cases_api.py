@@ -13,7 +13,8 @@ def test_token_endpoint_exchanges_credentials_for_a_token_that_authenticates(cas
     client = APIClient()
     response = client.post(reverse("api:token"), {"username": "collector_a", "password": PASSWORD}, format="json")
     assert response.status_code == 200
-    client.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
+    assert response.json()["token_type"] == "Bearer" and response.json()["expires_in"] == 900
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {response.json()['access']}")
     listing = client.get(reverse("api:case-list"))
     assert listing.status_code == 200
     assert [c["id"] for c in listing.json()["results"]] == [case_a.pk]
@@ -31,9 +32,10 @@ def test_token_endpoint_refuses_bad_credentials_with_json_errors(cast):
 def test_anonymous_and_bad_token_are_refused_without_a_redirect(cast):
     assert APIClient().get(reverse("api:case-list")).status_code in (401, 403)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION="Token not-a-token")
+    client.credentials(HTTP_AUTHORIZATION="Bearer not-a-token")
     response = client.get(reverse("api:case-list"))
     assert response.status_code == 401 and response.json()["detail"]
+    assert response.json()["code"] == "token_invalid" and response["WWW-Authenticate"].startswith("Bearer")
 
 
 def test_session_authentication_works_too(client, cast, case_a):

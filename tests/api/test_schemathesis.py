@@ -11,11 +11,12 @@ import pytest
 import schemathesis
 from django.core.wsgi import get_wsgi_application
 from django.db import connections
-from rest_framework.authtoken.models import Token
 from schemathesis import engine
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import events
 from schemathesis.specs.openapi import _auth_retry
+
+from credentials.services import token_pair_obtain
 
 pytestmark = pytest.mark.django_db(transaction=True)
 # Bounded so the three runs stay under three minutes together.
@@ -55,7 +56,7 @@ def in_process_probes(monkeypatch):
 
 
 def _failures(user) -> tuple[list[str], set[str]]:
-    headers = {"Authorization": f"Token {Token.objects.get_or_create(user=user)[0].key}"}
+    headers = {"Authorization": f"Bearer {token_pair_obtain(user=user).access}"}
     config = SchemathesisConfig.from_dict(
         {
             "headers": headers,

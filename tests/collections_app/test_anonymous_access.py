@@ -7,7 +7,17 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 pytestmark = pytest.mark.django_db
 
-PUBLIC = {"login", "healthz", "metrics", "set_language", "javascript-catalog", "admin:login", "api:token"}
+PUBLIC = {
+    "login",
+    "healthz",
+    "metrics",
+    "set_language",
+    "javascript-catalog",
+    "admin:login",
+    "api:token",
+    "api:token-refresh",
+    "api:token-revoke",
+}
 # Third-party namespaces with their own login handling.
 SKIP_PREFIXES = ("admin/", "static/", "media/")
 

@@ -4,8 +4,9 @@ import re
 
 import pytest
 from drf_spectacular.generators import SchemaGenerator
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
+
+from credentials.services import token_pair_obtain
 
 pytestmark = pytest.mark.django_db
 
@@ -77,9 +78,8 @@ def test_contract_keys_types_and_order(dataset, cast):
 
 
 def test_token_auth_and_scoping_through_query_params(dataset, cast):
-    token = Token.objects.create(user=cast.supervisor_x)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_pair_obtain(user=cast.supervisor_x).access}")
     own = client.get(URL)
     assert own.status_code == 200
     assert own.json()["portfolio"]["accounts"] == 15

@@ -145,6 +145,7 @@ def test_every_translatable_string_in_the_code_is_in_the_catalogue(tmp_path):
         "manage.py",
         "config",
         "collections_app",
+        "credentials",
         "visits",
         "repayment",
         "dashboard",

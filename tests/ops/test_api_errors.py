@@ -3,9 +3,9 @@
 import pytest
 from django.db import OperationalError
 from django.test import Client
-from rest_framework.authtoken.models import Token
 
 from collections_app.api import views
+from credentials.services import token_pair_obtain
 
 pytestmark = pytest.mark.django_db
 
@@ -13,8 +13,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def api_client(cast):
     client = Client(raise_request_exception=False)
-    token, _ = Token.objects.get_or_create(user=cast.supervisor_x)
-    client.defaults["HTTP_AUTHORIZATION"] = f"Token {token.key}"
+    client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {token_pair_obtain(user=cast.supervisor_x).access}"
     return client
 
 
@@ -49,12 +48,12 @@ def test_a_killed_database_connection_is_a_json_503_the_client_may_retry(api_cli
 
 def test_a_database_failure_before_the_view_is_json_too(api_client, monkeypatch):
     # Authentication reads the token table before any view runs: the failure surfaces through handler500.
-    from rest_framework.authentication import TokenAuthentication
+    from credentials.authentication import BearerTokenAuthentication
 
-    def killed(self, key):
+    def killed(self, request):
         raise OperationalError("terminating connection due to administrator command")
 
-    monkeypatch.setattr(TokenAuthentication, "authenticate_credentials", killed)
+    monkeypatch.setattr(BearerTokenAuthentication, "authenticate", killed)
     _assert_json_error(api_client.get("/api/v1/cases/"), 503, "database_unavailable")
 
 

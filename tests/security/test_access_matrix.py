@@ -160,11 +160,22 @@ EXPECTED: dict[str, dict[str, dict[str, str]]] = {
     "import-report": get_only(roles(FORBIDDEN, supervisor_x=OK, supervisor_y=NOT_FOUND, admin=OK)),
     "audit-log": get_only(managers_only()),
     "audit-export": get_only(managers_only()),
+    # -- API tokens (a lost phone): the page is for supervisors and admins
+    "token-list": get_only(supervisors_only()),
+    "token-revoke-user": post_only(roles(FORBIDDEN, supervisor_x=OK, supervisor_y=NOT_FOUND, admin=OK)),
     # -- dashboard
     "dashboard": get_only(supervisors_and_managers()),
     "api-dashboard": api_get_only(supervisors_and_managers()),
     # -- the API
     "api:token": {"GET": roles(NOT_ALLOWED, anon=NOT_ALLOWED), "POST": public()},
+    # A refresh or a revoke is its own credential (the token in the body): no sign-in needed.
+    "api:token-refresh": {"GET": roles(NOT_ALLOWED, anon=NOT_ALLOWED), "POST": public()},
+    "api:token-revoke": {"GET": roles(NOT_ALLOWED, anon=NOT_ALLOWED), "POST": public()},
+    # Collector A's tokens: A themself, their supervisor, an admin; anyone else does not see A (404).
+    "api:user-tokens-revoke": {
+        "GET": signed_in(NOT_ALLOWED),
+        "POST": roles(NOT_FOUND, collector_a=OK, supervisor_x=OK, admin=OK),
+    },
     "api:schema": api_get_only(signed_in()),
     "api:docs": api_get_only(signed_in()),
     "api:account-list": api_get_only(signed_in()),
@@ -201,6 +212,16 @@ EXPECTED: dict[str, dict[str, dict[str, str]]] = {
         "POST": roles(NOT_ALLOWED, collector_a=FORBIDDEN, collector_a2=FORBIDDEN, collector_b=FORBIDDEN),
     },
     "api:not-found": {"GET": signed_in(NOT_FOUND), "POST": signed_in(NOT_FOUND)},
+    # The daily feed (supervisor X's job): importers only; the role check comes before the method check.
+    "api:import-list": {"GET": supervisors_only(), "POST": supervisors_only()},
+    "api:import-detail": {
+        "GET": roles(FORBIDDEN, supervisor_x=OK, supervisor_y=NOT_FOUND, admin=OK),
+        "POST": roles(FORBIDDEN, supervisor_x=NOT_ALLOWED, supervisor_y=NOT_ALLOWED, admin=NOT_ALLOWED),
+    },
+    "api:import-errors": {
+        "GET": roles(FORBIDDEN, supervisor_x=OK, supervisor_y=NOT_FOUND, admin=OK),
+        "POST": roles(FORBIDDEN, supervisor_x=NOT_ALLOWED, supervisor_y=NOT_ALLOWED, admin=NOT_ALLOWED),
+    },
 }
 
 # Django admin: every page without an object id, GET only. Non-staff users go to the admin's login.
@@ -219,6 +240,8 @@ ADMIN_EXCEPTIONS = {
     "admin:dashboard_daytally_add": roles(LOGIN, admin=FORBIDDEN),
     "admin:dashboard_statetally_add": roles(LOGIN, admin=FORBIDDEN),
     "admin:dashboard_tallymark_add": roles(LOGIN, admin=FORBIDDEN),
+    # Tokens are issued through the API only.
+    "admin:credentials_apitoken_add": roles(LOGIN, admin=FORBIDDEN),
 }
 
 # --- objects and bodies ---------------------------------------------------------------------------------
@@ -258,6 +281,10 @@ URL_OBJECTS: dict[str, Callable[[World], dict]] = {
     "api:plan-approve": lambda w: {"pk": w.plan.pk},
     "api:plan-reject": lambda w: {"pk": w.plan.pk},
     "api:payment-detail": lambda w: {"pk": w.payment.pk},
+    "token-revoke-user": lambda w: {"pk": w.cast.collector_a.pk},
+    "api:import-detail": lambda w: {"pk": w.import_job.pk},
+    "api:import-errors": lambda w: {"pk": w.import_job.pk},
+    "api:user-tokens-revoke": lambda w: {"pk": w.cast.collector_a.pk},
 }
 # Paths that cannot be reversed (a catch-all regex) or need a query string to aim at A's objects.
 PATHS: dict[str, Callable[[World], str]] = {

@@ -410,6 +410,15 @@ TARGETS: dict[str, Target] = {
     ),
     "set_language": Target(_plain("set_language"), ("anon", "collector_a"), {"language": TEXT, "next": TEXT}),
     "api:token": Target(_plain("api:token"), ("anon",), {"username": json_values, "password": json_values}, api=True),
+    "api:token-refresh": Target(_plain("api:token-refresh"), ("anon",), {"refresh": json_values}, api=True),
+    "api:token-revoke": Target(_plain("api:token-revoke"), ("anon",), {"token": json_values}, api=True),
+    # The import API takes the page's multipart upload.
+    "api:import-list": Target(
+        _plain("api:import-list"),
+        SUPERVISOR,
+        {"as_of": DATE, "create_branches": CHOICE},
+        files={"file": st.one_of(st.binary(max_size=256), texts.map(lambda t: t.encode("utf-8", "surrogatepass")))},
+    ),
     "pii-reveal": Target(
         lambda f: f"/borrowers/{f.world.borrower.pk}/reveal/",  # + the drawn field, quoted
         FIELD_ROLES,
@@ -696,6 +705,8 @@ BODYLESS = {
     "notification-read",
     "notification-read-all",
     "sync-conflict-discard",
+    "token-revoke-user",
+    "api:user-tokens-revoke",
 }
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.files.base import ContentFile
+from django.test import TestCase
 from django.utils import timezone
 
 from collections_app.models import Case, ImportJob, Notification, Stage
@@ -80,19 +81,21 @@ def build_world(cast, case_a) -> World:
         consent_outside_hours=False,
     )
     case_transition(case=case, target=Stage.VISIT, actor=actor)
-    visit, _created = visit_services.visit_log(
-        case=case,
-        actor=actor,
-        idempotency_key=uuid.uuid4(),
-        checked_in_at=timezone.now() - dt.timedelta(minutes=30),
-        checked_out_at=timezone.now() - dt.timedelta(minutes=5),
-        identity_confirmed=True,
-        met=Party.BORROWER,
-        outcome=Visit.Outcome.PROMISED,
-        monthly_income=Decimal("8000.00"),
-        monthly_expenses=Decimal("5000.00"),
-        photos=[image_upload()],
-    )
+    # The photo takes its name when the visit commits; the test's outer transaction never does.
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        visit, _created = visit_services.visit_log(
+            case=case,
+            actor=actor,
+            idempotency_key=uuid.uuid4(),
+            checked_in_at=timezone.now() - dt.timedelta(minutes=30),
+            checked_out_at=timezone.now() - dt.timedelta(minutes=5),
+            identity_confirmed=True,
+            met=Party.BORROWER,
+            outcome=Visit.Outcome.PROMISED,
+            monthly_income=Decimal("8000.00"),
+            monthly_expenses=Decimal("5000.00"),
+            photos=[image_upload()],
+        )
     case.refresh_from_db()
     today = timezone.localdate()
     # A large waiver needs the supervisor's approval: the plan waits, pending, with its instalments.

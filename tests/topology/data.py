@@ -18,10 +18,10 @@ def setup(spread_seconds: float) -> dict:
     import time_machine
     from django.contrib.auth.hashers import make_password
     from django.utils import timezone
-    from rest_framework.authtoken.models import Token
 
     from collections_app.models import Role, Stage, User
     from collections_app.services.cases import case_assign, case_open, case_transition
+    from credentials.services import token_pair_obtain
     from repayment.models import FollowUpCheck
     from repayment.services import promise_create
     from tests.factories import AccountFactory, BranchFactory, TeamFactory, visit_plan_ready
@@ -58,7 +58,7 @@ def setup(spread_seconds: float) -> dict:
     for n in range(COLLECTORS):
         collector = user(f"topo_collector{n}_{run}", Role.COLLECTOR, team)
         cases = [walk(collector, Stage.VISIT).pk for _ in range(CASES_PER_COLLECTOR)]
-        token = Token.objects.get_or_create(user=collector)[0].key
+        token = token_pair_obtain(user=collector).access  # 15 minutes: longer than the test
         clients.append({"username": collector.username, "token": token, "cases": cases})
 
     # Promises due yesterday whose checks fall due one after another during the load, so the sweep (every
@@ -89,7 +89,7 @@ def setup(spread_seconds: float) -> dict:
         "promises": promises,
         "password": PASSWORD,
         "supervisor": supervisor.username,
-        "supervisor_token": Token.objects.get_or_create(user=supervisor)[0].key,
+        "supervisor_token": token_pair_obtain(user=supervisor).access,
         "screening_account": {"id": unscreened.pk, "account_no": unscreened.account_no},
     }
 

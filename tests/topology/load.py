@@ -105,7 +105,7 @@ class Client:
         self.csrf = CSRF_FIELD.search(form_page.body.decode()).group(1)
 
     def api(self, kind: str, method: str, path: str, payload=None, key: str = "") -> Call:
-        headers = {"Authorization": f"Token {self.token}", "Accept": "application/json"}
+        headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
         body = None
         if payload is not None:
             body = json.dumps(payload)

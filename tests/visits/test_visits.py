@@ -42,13 +42,14 @@ def test_visit_form_carries_idempotency_key_draft_key_and_decimal_inputs(client,
 
 
 def test_collector_logs_a_visit_with_a_photo_and_the_case_moves_to_negotiation(
-    client, cast, visit_case, _private_media
+    client, cast, visit_case, _private_media, django_capture_on_commit_callbacks
 ):
     client.force_login(cast.collector_a)
     photo = image_upload()
     content = photo.read()
     photo.seek(0)
-    response = _post(client, visit_case, files=[photo])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _post(client, visit_case, files=[photo])
     visit = Visit.objects.get()
     assert response.status_code == 302 and response.url == visit.get_absolute_url()
     assert (visit.geo_status, visit.lat, visit.lng) == ("ok", Decimal("31.298900"), Decimal("120.585300"))
@@ -220,9 +221,12 @@ def test_visit_pages_by_role(client, cast, visit_case):
     assert Visit.objects.get().collector == cast.supervisor_x
 
 
-def test_photo_is_served_only_to_users_who_can_see_the_case(client, cast, visit_case):
+def test_photo_is_served_only_to_users_who_can_see_the_case(
+    client, cast, visit_case, django_capture_on_commit_callbacks
+):
     client.force_login(cast.collector_a)
-    _post(client, visit_case, files=[image_upload()])
+    with django_capture_on_commit_callbacks(execute=True):
+        _post(client, visit_case, files=[image_upload()])
     photo = VisitPhoto.objects.get()
     url = reverse("visit-photo", args=[photo.pk])
     visit_url = photo.visit.get_absolute_url()

@@ -1,0 +1,203 @@
+"""Uploaded files that a fault never leaves half-written.
+
+A file is written under a temporary name in ``.staging/`` while the transaction that records it runs;
+only when that transaction commits is it moved to the name its row holds (``transaction.on_commit``).
+When the transaction rolls back, or the write itself fails, the temporary file is removed, so a full
+or read-only disk leaves neither a file nor a row. A disk error becomes ``StorageUnavailable``, a
+refusal the user can read (``code`` ``storage_full`` / ``storage_read_only`` / ``storage_error``).
+
+Whatever still escapes (a process killed between commit and move, a rollback of an outer transaction)
+is an orphan: ``orphans_remove`` (a daily beat task) deletes files older than a day that no row names.
+"""
+
+import contextlib
+import datetime as dt
+import errno
+import logging
+import os
+import uuid
+from collections.abc import Iterator
+from functools import partial
+
+from django.apps import apps
+from django.core.files.storage import Storage, default_storage
+from django.db import models, transaction
+from django.db.models.fields.files import FieldFile
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from collections_app.exceptions import DoorstepError
+
+logger = logging.getLogger(__name__)
+STAGING_DIR = ".staging"
+ORPHAN_AGE = dt.timedelta(days=1)
+# The media directories the orphan sweep walks (FileField ``upload_to`` roots) besides the staging one.
+UPLOAD_DIRS = ["visit-photos", "imports", "import-reports"]
+
+
+class StorageUnavailable(DoorstepError):
+    """The disk refused the write: nothing was recorded, the user may try again later."""
+
+    default_message = _("The file could not be stored; nothing was saved. Try again later.")
+    status_code = 503
+
+
+_MESSAGES = {
+    errno.ENOSPC: (
+        "storage_full",
+        507,
+        _("The server's storage is full, so the file could not be saved; nothing was recorded. Try again later."),
+    ),
+    errno.EDQUOT: (
+        "storage_full",
+        507,
+        _("The server's storage is full, so the file could not be saved; nothing was recorded. Try again later."),
+    ),
+    errno.EROFS: (
+        "storage_read_only",
+        503,
+        _("The server's storage is read-only, so the file could not be saved; nothing was recorded. Try again later."),
+    ),
+}
+
+
+def storage_error(exc: OSError) -> StorageUnavailable:
+    code, status, message = _MESSAGES.get(exc.errno, ("storage_error", 503, StorageUnavailable.default_message))
+    error = StorageUnavailable(message, code=code)
+    error.status_code = status
+    return error
+
+
+def _discard(storage: Storage, name: str) -> None:
+    try:
+        storage.delete(name)
+    except (OSError, NotImplementedError) as exc:  # the sweep removes it later
+        logger.warning("staged upload %s not removed: %s", name, exc.__class__.__name__)
+
+
+def _local_path(storage: Storage, name: str) -> str | None:
+    try:
+        return storage.path(name)
+    except NotImplementedError:
+        return None
+
+
+def _move(storage: Storage, temp: str, final: str) -> None:
+    """After commit: the staged file takes the name its row holds (a rename on a local disk)."""
+    try:
+        source, target = _local_path(storage, temp), _local_path(storage, final)
+        if source and target:
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            os.replace(source, target)
+        else:
+            with storage.open(temp, "rb") as handle:
+                storage.save(final, handle)
+            storage.delete(temp)
+    except OSError:
+        # The row is committed; the file stays staged and the orphan sweep will remove it. Loud, since a
+        # committed row now names a missing file.
+        logger.exception("staged upload %s could not be moved to %s", temp, final)
+
+
+class Staging:
+    """The files one write stages; see ``staged()``."""
+
+    def __init__(self) -> None:
+        self._staged: list[tuple[Storage, str]] = []
+
+    def put(self, field_file: FieldFile, name: str, content) -> None:
+        """Write ``content`` under a temporary name; the field gets its final name, filled after commit."""
+        storage = field_file.storage
+        final = field_file.field.generate_filename(field_file.instance, name)
+        ext = os.path.splitext(final)[1]
+        temp = f"{STAGING_DIR}/{uuid.uuid4().hex}{ext}.part"
+        content.seek(0)
+        try:
+            saved = storage.save(temp, content, max_length=field_file.field.max_length)
+        except OSError as exc:
+            # The write may have left a truncated file (FileSystemStorage does not remove it).
+            _discard(storage, temp)
+            raise storage_error(exc) from exc
+        self._staged.append((storage, saved))
+        field_file.name = final
+        field_file._committed = True
+        transaction.on_commit(partial(self._commit_one, storage, saved, final))
+
+    def _commit_one(self, storage: Storage, temp: str, final: str) -> None:
+        _move(storage, temp, final)
+        with contextlib.suppress(ValueError):
+            self._staged.remove((storage, temp))
+
+    def discard(self) -> None:
+        for storage, temp in self._staged:
+            _discard(storage, temp)
+        self._staged.clear()
+
+
+@contextlib.contextmanager
+def staged() -> Iterator[Staging]:
+    """Wrap the atomic write that records the files: on any error its staged files are removed.
+
+    Use it outside the ``transaction.atomic`` block, so the error arrives after the rollback.
+    """
+    staging = Staging()
+    try:
+        yield staging
+    except BaseException:
+        staging.discard()
+        raise
+
+
+# --- the orphan sweep -------------------------------------------------------------------------------
+
+
+def _walk(storage: Storage, directory: str) -> Iterator[str]:
+    try:
+        dirs, files = storage.listdir(directory)
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    for name in files:
+        yield f"{directory}/{name}"
+    for sub in dirs:
+        yield from _walk(storage, f"{directory}/{sub}")
+
+
+def _file_fields() -> list[tuple[type[models.Model], str]]:
+    return [
+        (model, field.name)
+        for model in apps.get_models()
+        for field in model._meta.get_fields()
+        if isinstance(field, models.FileField)
+    ]
+
+
+def _names_in_use(names: list[str]) -> set[str]:
+    used: set[str] = set()
+    for model, field in _file_fields():
+        used.update(model._default_manager.filter(**{f"{field}__in": names}).values_list(field, flat=True))
+    return used
+
+
+def orphans_remove(*, now: dt.datetime | None = None, storage: Storage | None = None) -> list[str]:
+    """Delete files under the upload directories older than a day that no row names; returns their names."""
+    storage = storage or default_storage
+    cutoff = (now or timezone.now()) - ORPHAN_AGE
+    old: list[str] = []
+    for directory in [STAGING_DIR, *UPLOAD_DIRS]:
+        for name in _walk(storage, directory):
+            try:
+                if storage.get_modified_time(name) < cutoff:
+                    old.append(name)
+            except FileNotFoundError:
+                continue
+    removed = []
+    for start in range(0, len(old), 500):
+        batch = old[start : start + 500]
+        used = _names_in_use(batch)
+        for name in batch:
+            if name not in used:
+                _discard(storage, name)
+                removed.append(name)
+    if removed:
+        logger.info("removed %s orphan upload(s)", len(removed))
+    return removed
