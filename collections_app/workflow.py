@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
+from collections_app.exceptions import CaseRuleError
 from collections_app.models import CloseReason, Role, Stage
 
 SYSTEM = "system"
@@ -63,7 +64,7 @@ TRANSITIONS: tuple[Transition, ...] = (
 )
 
 
-# (source, target) → guards. A guard takes the case and raises ``TransitionNotAllowed`` with the reason.
+# (source, target) → guards. A guard takes the fresh, locked case and raises ``CaseRuleError`` naming its rule.
 _GUARDS: dict[tuple[str, str], list[Callable]] = {}
 
 
@@ -78,6 +79,17 @@ def register_guard(source: str, target: str, guard: Callable) -> None:
 
 def guards_for(source: str, target: str) -> tuple[Callable, ...]:
     return tuple(_GUARDS.get((source, target), ()))
+
+
+def require_collector(*, case) -> None:
+    """Every move into preparation: someone must prepare the visit."""
+    if case.assigned_collector_id is None:
+        raise CaseRuleError(_("Assign a collector before preparation starts."), rule="collector_assigned")
+
+
+for _move in TRANSITIONS:
+    if _move.target == Stage.PREPARATION:
+        register_guard(_move.source, _move.target, require_collector)
 
 
 def actor_role(case, actor) -> str | None:

@@ -8,11 +8,13 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from collections_app.exceptions import DoorstepError, NotPermitted, StaleObject
+from collections_app.exceptions import CaseRuleError, DoorstepError, NotPermitted, StaleObject
 
 
 def _doorstep_status(exc: DoorstepError) -> int:
-    if isinstance(exc, StaleObject):
+    """A conflict with the case's current state (moved or closed meanwhile) is 409; a rule's refusal of the
+    request itself is 400; both carry the rule's name as ``code``."""
+    if isinstance(exc, StaleObject) or (isinstance(exc, CaseRuleError) and exc.conflict):
         return status.HTTP_409_CONFLICT
     if isinstance(exc, NotPermitted):
         return status.HTTP_403_FORBIDDEN

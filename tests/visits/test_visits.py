@@ -78,7 +78,7 @@ def test_collector_logs_a_visit_with_a_photo_and_the_case_moves_to_negotiation(
 
 @pytest.mark.parametrize("outcome", ["not_home", "moved", "wrong_address", "refused"])
 def test_unsuccessful_outcomes_send_the_case_back_to_preparation_with_a_revisit(client, cast, visit_case, outcome):
-    VisitPlan.objects.create(case=visit_case, planned_at=DAYTIME - dt.timedelta(hours=1))
+    VisitPlan.objects.filter(case=visit_case).update(planned_at=DAYTIME - dt.timedelta(hours=1))
     client.force_login(cast.collector_a)
     extra = {"met": "family"} if outcome != "refused" else {}
     for field in ("monthly_income", "monthly_expenses", "other_debt_payments"):
@@ -203,7 +203,7 @@ def test_visit_in_quiet_hours_is_refused_without_consent(client, cast, visit_cas
     response = _post(client, visit_case, checked_in_at=checked_in, checked_out_at="")
     assert "quiet-hours rule" in response.content.decode()
     assert not Visit.objects.exists()
-    VisitPlan.objects.create(case=visit_case, consent_outside_hours=True)
+    VisitPlan.objects.filter(case=visit_case).update(consent_outside_hours=True)
     assert _post(client, visit_case, checked_in_at=checked_in, checked_out_at="").status_code == 302
 
 
