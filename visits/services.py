@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from collections_app import pii
 from collections_app.exceptions import CaseRuleError, DoorstepError, NotPermitted
@@ -398,15 +398,13 @@ def _apply_outcome(*, case: Case, actor: User, visit: Visit) -> None:
     target = OUTCOME_TARGETS.get(visit.outcome)
     payload = {"visit": visit.pk, "outcome": visit.outcome}
     now = timezone.now()
+    # Next actions are stored as msgids and shown in the reader's language (``Case.next_action_text``).
     if target == Stage.NEGOTIATION:
         case_transition(case=case, target=target, actor=actor, payload=payload)
-        _set_next_action(case, _("Negotiate a repayment plan"), now)
     elif target == Stage.PREPARATION:
         case_transition(case=case, target=target, actor=actor, payload=payload)
         # The old plan's time has passed: a revisit needs a new one before the case may go out again.
         VisitPlan.objects.filter(case=case).update(planned_at=None)
-        _set_next_action(
-            case, _("Plan a revisit (%(outcome)s)") % {"outcome": visit.get_outcome_display()}, now + REVISIT_AFTER
-        )
+        _set_next_action(case, gettext_noop("Plan a revisit"), now + REVISIT_AFTER)
     else:
-        _set_next_action(case, _("Decide the next step after the visit"), now)
+        _set_next_action(case, gettext_noop("Decide the next step after the visit"), now)

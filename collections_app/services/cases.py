@@ -10,7 +10,7 @@ from collections_app.models import AuditLog, Case, CaseEvent, CloseReason, Delin
 from collections_app.services.audit import audit_log, current_ip, without_nul
 from collections_app.services.authority import account_lock, case_lock
 from collections_app.services.bulk_rows import insert_rows
-from collections_app.workflow import SUPERVISOR, actor_role, find_transition, guards_for
+from collections_app.workflow import SUPERVISOR, actor_role, find_transition, guards_for, next_step
 
 
 def case_event_add(*, case: Case, actor, kind: str, payload: dict | None = None, **stages) -> CaseEvent:
@@ -144,9 +144,9 @@ def case_transition(
         raise StaleObject()
     _check_transition(case, target, actor, close_reason)
     now = timezone.now()
-    changes = {"stage": target, "stage_changed_at": now}
+    changes = {"stage": target, "stage_changed_at": now, **next_step(case, target, now)}
     if target == Stage.CLOSED:
-        changes.update(closed_at=now, close_reason=close_reason, next_action_due=None, next_action="")
+        changes.update(closed_at=now, close_reason=close_reason)
     elif case.stage == Stage.CLOSED:
         changes.update(closed_at=None, close_reason="")
     source = case.stage
