@@ -35,8 +35,10 @@ def case_lock(case: Case, *, require_open: bool = True) -> Case:
         raise RuntimeError("case_lock must run inside the write's transaction")
     fresh = Case.objects.select_for_update().get(pk=case.pk)
     for field in Case._meta.concrete_fields:
-        if getattr(case, field.attname) != getattr(fresh, field.attname):
-            setattr(case, field.attname, getattr(fresh, field.attname))
+        value = getattr(fresh, field.attname)
+        # Read the caller's value without loading a deferred field; a changed key drops its cached relation.
+        if field.attname not in case.__dict__ or case.__dict__[field.attname] != value:
+            setattr(case, field.attname, value)
     if require_open:
         require_open_case(case)
     return case

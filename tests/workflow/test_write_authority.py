@@ -102,3 +102,29 @@ def test_the_contact_page_sends_its_key_once(client, cast, case_a, time_machine)
     assert client.post(url, data).status_code == 302
     assert ContactAttempt.objects.filter(case=case_a).count() == 1
     assert ContactAttempt.objects.get().attempted_at <= timezone.now() + dt.timedelta(minutes=1)
+
+
+@pytest.mark.parametrize(
+    "details", [{"monthly_income": Decimal("8000.00")}, {"outcome": "promised"}, {"overdue_reason": "income_loss"}]
+)
+def test_the_service_itself_keeps_debt_details_from_a_third_party_visit(cast, case_in_stage, time_machine, details):
+    """The rule lives in the service: whichever door (form, API, sync) is bypassed, ``visit_log`` refuses."""
+    from visits.models import Visit
+    from visits.services import VisitRefused, visit_log
+
+    time_machine.move_to(DAYTIME, tick=True)
+    case = case_in_stage(Stage.VISIT)
+    kwargs = {
+        "case": case,
+        "actor": cast.collector_a,
+        "idempotency_key": uuid.uuid4(),
+        "checked_in_at": DAYTIME - dt.timedelta(minutes=30),
+        "checked_out_at": None,
+        "identity_confirmed": True,
+        "met": "third_party",
+        "outcome": "not_home",
+        **details,
+    }
+    with pytest.raises(VisitRefused, match="third party"):
+        visit_log(**kwargs)
+    assert not Visit.objects.exists()
