@@ -30,3 +30,16 @@ class RuleRefused(DoorstepError):
     def __init__(self, message, *, rule: str):
         self.rule = rule
         super().__init__(message, code=rule)
+
+
+class CaseRuleError(TransitionNotAllowed):
+    """A write on a case refused by a rule of the workflow, named by ``rule`` (the API's ``code``).
+
+    ``conflict``: the refusal comes from the case's state having changed under the writer (closed
+    meanwhile, moved to another stage, reassigned): the API answers 409 rather than 400.
+    """
+
+    def __init__(self, message=None, *, rule: str, conflict: bool = False):
+        self.rule = rule
+        self.conflict = conflict
+        super().__init__(message, code=rule)

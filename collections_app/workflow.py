@@ -13,7 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
+from collections_app.exceptions import CaseRuleError
 from collections_app.models import CloseReason, Role, Stage
 
 SYSTEM = "system"
@@ -63,7 +65,29 @@ TRANSITIONS: tuple[Transition, ...] = (
 )
 
 
-# (source, target) → guards. A guard takes the case and raises ``TransitionNotAllowed`` with the reason.
+# The system's next step in each open stage, written by every transition (a closed case has none). Stored as the
+# untranslated msgid and shown in the reader's language (``Case.next_action_text``); a typed note stays as written.
+NEXT_STEPS: dict[str, str] = {
+    Stage.SCREENING: gettext_noop("Assign a collector and start preparation"),
+    Stage.PREPARATION: gettext_noop("Prepare the visit"),
+    Stage.VISIT: gettext_noop("Visit the borrower"),
+    Stage.NEGOTIATION: gettext_noop("Negotiate a repayment plan"),
+    Stage.FOLLOW_UP: gettext_noop("Follow up the agreed payments"),
+}
+
+
+def next_step(case, target: str, now) -> dict:
+    """The next action a move to ``target`` leaves on the case: the stage's step, due now; in follow-up undated
+    (the engine's checks carry the dates); into visit, a planned visit time already set is kept."""
+    if target == Stage.CLOSED:
+        return {"next_action": "", "next_action_due": None}
+    if target == Stage.VISIT and case.next_action_due is not None and case.next_action_due > now:
+        return {}
+    due = None if target == Stage.FOLLOW_UP else now
+    return {"next_action": NEXT_STEPS[target], "next_action_due": due}
+
+
+# (source, target) → guards. A guard takes the fresh, locked case and raises ``CaseRuleError`` naming its rule.
 _GUARDS: dict[tuple[str, str], list[Callable]] = {}
 
 
@@ -78,6 +102,17 @@ def register_guard(source: str, target: str, guard: Callable) -> None:
 
 def guards_for(source: str, target: str) -> tuple[Callable, ...]:
     return tuple(_GUARDS.get((source, target), ()))
+
+
+def require_collector(*, case) -> None:
+    """Every move into preparation: someone must prepare the visit."""
+    if case.assigned_collector_id is None:
+        raise CaseRuleError(_("Assign a collector before preparation starts."), rule="collector_assigned")
+
+
+for _move in TRANSITIONS:
+    if _move.target == Stage.PREPARATION:
+        register_guard(_move.source, _move.target, require_collector)
 
 
 def actor_role(case, actor) -> str | None:

@@ -7,12 +7,19 @@ import django_filters
 from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status
+from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from collections_app.api.common import CaseIdField, case_for_write, money_field, validated
+from collections_app.api.common import (
+    CaseIdField,
+    case_for_write,
+    created_status,
+    idempotency_key,
+    money_field,
+    validated,
+)
 from collections_app.api.filters import IdFilter, StrictFilterSet
 from collections_app.api.serializers import UserSummarySerializer
 from collections_app.api.views import DoorstepViewSet
@@ -25,10 +32,6 @@ from repayment.schedule import MAX_INSTALMENTS
 
 def _visible(model, user):
     return model.objects.filter(case__in=Case.objects.visible_to(user))
-
-
-def _created(existed: bool) -> int:
-    return status.HTTP_200_OK if existed else status.HTTP_201_CREATED
 
 
 IDEMPOTENCY_HELP = _("Optional, made once per form by the client: sending it again returns the first record (200).")
@@ -107,10 +110,10 @@ class PromiseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, DoorstepV
     def create(self, request, *args, **kwargs):
         data = dict(validated(PromiseCreateSerializer, request.data))
         case = case_for_write(request.user, data.pop("case"))
-        key = data.pop("idempotency_key", "") or None
-        existed = bool(key) and PromiseToPay.objects.filter(idempotency_key=key, case=case).exists()
-        promise = services.promise_create(case=case, actor=request.user, idempotency_key=key, **data)
-        return Response(self.get_serializer(self.get_queryset().get(pk=promise.pk)).data, status=_created(existed))
+        key = idempotency_key(request, data)
+        promise, created = services.promise_create_once(case=case, actor=request.user, idempotency_key=key, **data)
+        body = self.get_serializer(self.get_queryset().get(pk=promise.pk)).data
+        return Response(body, status=created_status(created))
 
 
 # --- plans ---------------------------------------------------------------------------------------
@@ -231,10 +234,9 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, DoorstepView
     def create(self, request, *args, **kwargs):
         data = dict(validated(PlanCreateSerializer, request.data))
         case = case_for_write(request.user, data.pop("case"))
-        key = data.pop("idempotency_key", "") or None
-        existed = bool(key) and RepaymentPlan.objects.filter(idempotency_key=key, case=case).exists()
-        plan = services.plan_propose(case=case, actor=request.user, idempotency_key=key, **data)
-        return Response(self.get_serializer(self.get_queryset().get(pk=plan.pk)).data, status=_created(existed))
+        key = idempotency_key(request, data)
+        plan, created = services.plan_propose_once(case=case, actor=request.user, idempotency_key=key, **data)
+        return Response(self.get_serializer(self.get_queryset().get(pk=plan.pk)).data, status=created_status(created))
 
     def _decide(self, decide):
         plan = self.get_object()
@@ -331,7 +333,7 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, DoorstepV
     def create(self, request, *args, **kwargs):
         data = dict(validated(PaymentCreateSerializer, request.data))
         case = case_for_write(request.user, data.pop("case"))
-        key = data.pop("idempotency_key", "") or None
-        existed = bool(key) and Payment.objects.filter(idempotency_key=key, case=case).exists()
-        payment = services.payment_record(case=case, actor=request.user, idempotency_key=key, **data)
-        return Response(self.get_serializer(self.get_queryset().get(pk=payment.pk)).data, status=_created(existed))
+        key = idempotency_key(request, data)
+        payment, created = services.payment_record_once(case=case, actor=request.user, idempotency_key=key, **data)
+        body = self.get_serializer(self.get_queryset().get(pk=payment.pk)).data
+        return Response(body, status=created_status(created))

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from collections_app.models import Case, CaseEvent, DelinquentAccount, Stage, User
+from collections_app.workflow import NEXT_STEPS
 from visits.models import ContactAttempt, Party, Visit, VisitPlan
 
 REASONS = [
@@ -125,7 +126,7 @@ def enrich(*, case: Case, collector: User, rng: random.Random) -> None:
     tz = ZoneInfo(case.account.branch.timezone or settings.TIME_ZONE)
     next_action, due = "", None
     if case.stage in (Stage.PREPARATION, Stage.VISIT):
-        next_action = "上门走访" if plan.planned_at else "完成走访准备"
+        next_action = NEXT_STEPS[Stage.VISIT] if plan.planned_at else NEXT_STEPS[Stage.PREPARATION]
         due = plan.planned_at or _at(tz, rng.randint(0, 2), rng)
     elif case.stage in (Stage.NEGOTIATION, Stage.FOLLOW_UP, Stage.CLOSED):
         outcome = rng.choice([Visit.Outcome.AGREED_PLAN, Visit.Outcome.PROMISED])
@@ -133,8 +134,8 @@ def enrich(*, case: Case, collector: User, rng: random.Random) -> None:
         _visit(case, collector, tz, rng, outcome, key)
         VisitPlan.objects.filter(pk=plan.pk).update(planned_at=None)
         if case.stage == Stage.NEGOTIATION:
-            next_action, due = "制定还款方案", _at(tz, rng.randint(0, 2), rng)
+            next_action, due = NEXT_STEPS[Stage.NEGOTIATION], _at(tz, rng.randint(0, 2), rng)
         elif case.stage == Stage.FOLLOW_UP:
-            next_action, due = "跟踪回访", _at(tz, rng.randint(1, 10), rng)
+            next_action, due = NEXT_STEPS[Stage.FOLLOW_UP], _at(tz, rng.randint(1, 10), rng)
     Case.objects.filter(pk=case.pk).update(next_action=next_action, next_action_due=due)
     case.next_action, case.next_action_due = next_action, due

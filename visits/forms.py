@@ -66,10 +66,13 @@ class ContactAttemptForm(forms.Form):
         label=_("Time"), required=False, widget=_datetime_input(), help_text=_("Leave empty for now.")
     )
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    idempotency_key = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, case: Case, **kwargs):
         super().__init__(*args, **kwargs)
         self.case = case
+        if not self.is_bound:
+            self.initial.setdefault("idempotency_key", uuid.uuid4())
         phones = case.account.borrower.phones.all()
         self.fields["phone"].queryset = phones
         self.fields["phone"].label_from_instance = lambda p: f"{p.masked} ({p.get_label_display()})"

@@ -50,6 +50,8 @@ class ContactAttempt(models.Model):
     note = models.TextField(_("note"), blank=True)
     attempted_at = models.DateTimeField(_("time"))
     created_at = models.DateTimeField(auto_now_add=True)
+    # Made once per form: the same form posted twice records one attempt (and counts once toward the cap).
+    idempotency_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["-attempted_at", "-id"]

@@ -10,13 +10,14 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from collections_app.exceptions import RuleRefused, TransitionNotAllowed
+from collections_app.exceptions import CaseRuleError, RuleRefused
 from collections_app.models import Case
 from collections_app.rules import ATTEMPT_CAP, THIRD_PARTY, active_pack, borrower_timezone, record_refusal
 from visits.models import ContactAttempt, Party, Visit, VisitPlan
 
 # Tries that did not reach the borrower: they count towards "unreachable" for the third-party rule.
 NOT_REACHED_RESULTS = (ContactAttempt.Result.NO_ANSWER, ContactAttempt.Result.BUSY, ContactAttempt.Result.WRONG_NUMBER)
+READY_TO_VISIT = "ready_to_visit"
 NOT_REACHED_OUTCOMES = (Visit.Outcome.NOT_HOME, Visit.Outcome.MOVED, Visit.Outcome.WRONG_ADDRESS)
 
 
@@ -68,11 +69,12 @@ def check_ready_to_visit(*, case: Case) -> None:
     """Preparation → visit needs a complete checklist and a planned visit time."""
     plan = VisitPlan.objects.filter(case=case).first()
     if plan is None or not plan.checklist_complete:
-        raise TransitionNotAllowed(
-            _("Complete the preparation checklist (contact details, overdue reason, history, talking points) first.")
+        raise CaseRuleError(
+            _("Complete the preparation checklist (contact details, overdue reason, history, talking points) first."),
+            rule=READY_TO_VISIT,
         )
     if plan.planned_at is None:
-        raise TransitionNotAllowed(_("Plan the visit time before moving the case to visit."))
+        raise CaseRuleError(_("Plan the visit time before moving the case to visit."), rule=READY_TO_VISIT)
 
 
 def failed_borrower_attempts(*, case: Case) -> int:

@@ -11,13 +11,14 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from collections_app import pii
-from collections_app.exceptions import DoorstepError, NotPermitted, TransitionNotAllowed
+from collections_app.exceptions import CaseRuleError, DoorstepError, NotPermitted
 from collections_app.models import BorrowerAddress, Case, CaseEvent, DelinquentAccount, Stage, User
 from collections_app.rules import check_quiet_hours
 from collections_app.services.audit import audit_changes, audit_log
+from collections_app.services.authority import case_lock, require_open_case, require_stage
 from collections_app.services.cases import case_event_add, case_transition
 from collections_app.services.screening import account_refresh_screening_key
 from collections_app.services.uploads import Staging, staged
@@ -76,11 +77,17 @@ def contact_attempt_log(
     result: str,
     note: str = "",
     attempted_at: dt.datetime | None = None,
+    idempotency_key: uuid.UUID | None = None,
 ) -> ContactAttempt:
-    """Record a call, SMS or message to the borrower or their contacts, after the rule pack allows it."""
+    """Record a call, SMS or message to the borrower or their contacts, after the rule pack allows it.
+
+    The same ``idempotency_key`` twice (a double submit, a resend) returns the first attempt: one row, counted
+    once toward the attempt cap."""
+    existing = _attempt_replay(case, idempotency_key)
+    if existing is not None:
+        return existing
     _require_actor(case, actor)
-    if not case.is_open:
-        raise TransitionNotAllowed(_("Contact attempts cannot be logged on a closed case."))
+    require_open_case(case)
     now = timezone.now()
     attempted_at = attempted_at or now
     if attempted_at > now + dt.timedelta(minutes=2):
@@ -98,12 +105,36 @@ def contact_attempt_log(
         result=result,
         note=note,
         attempted_at=attempted_at,
+        idempotency_key=idempotency_key,
     )
+
+
+def _attempt_replay(case: Case, key: uuid.UUID | None) -> ContactAttempt | None:
+    existing = ContactAttempt.objects.filter(idempotency_key=key).first() if key else None
+    if existing is not None and existing.case_id != case.pk:
+        raise CaseRuleError(
+            _("This form was already used for another case; reload the page."), rule="idempotency_key", conflict=True
+        )
+    return existing
 
 
 @transaction.atomic
 def _contact_attempt_create(*, case: Case, actor: User, **fields) -> ContactAttempt:
-    attempt = ContactAttempt.objects.create(case=case, actor=actor, **fields)
+    # The rule checks above read a copy; the case lock re-reads it (closed or reassigned meanwhile?), and a
+    # resend of the same form racing this one waits here and then finds the first attempt.
+    case_lock(case, require_open=False)
+    existing = _attempt_replay(case, fields["idempotency_key"])
+    if existing is not None:
+        return existing
+    require_open_case(case)
+    _require_actor(case, actor)
+    try:
+        with transaction.atomic():
+            attempt = ContactAttempt.objects.create(case=case, actor=actor, **fields)
+    except IntegrityError as exc:  # the same key sent for another case at the same instant
+        raise CaseRuleError(
+            _("This form was already used for another case; reload the page."), rule="idempotency_key", conflict=True
+        ) from exc
     masked = pii.mask_phone(attempt.phone_number)
     case_event_add(
         case=case,
@@ -155,8 +186,7 @@ def visit_plan_save(
 ) -> VisitPlan:
     """Save the case's current visit preparation; a planned time becomes the case's next action."""
     _require_actor(case, actor)
-    if case.stage not in (Stage.PREPARATION, Stage.VISIT):
-        raise TransitionNotAllowed(_("A visit is prepared while the case is in preparation or visit."))
+    _require_plan_stage(case)
     if address is not None and address.borrower_id != case.account.borrower_id:
         raise NotPermitted(_("The visit address must be one of the borrower's addresses."))
     if planned_at is not None:
@@ -173,8 +203,17 @@ def visit_plan_save(
     return _visit_plan_write(case=case, actor=actor, values=values)
 
 
+def _require_plan_stage(case: Case) -> None:
+    require_stage(
+        case, (Stage.PREPARATION, Stage.VISIT), _("A visit is prepared while the case is in preparation or visit.")
+    )
+
+
 @transaction.atomic
 def _visit_plan_write(*, case: Case, actor: User, values: dict) -> VisitPlan:
+    case_lock(case)
+    _require_actor(case, actor)
+    _require_plan_stage(case)
     plan, created = VisitPlan.objects.select_for_update().get_or_create(case=case, defaults={"updated_by": actor})
     before = {} if created else {f: getattr(plan, f) for f in PLAN_FIELDS}
     for field, value in values.items():
@@ -233,17 +272,11 @@ def visit_log(
     The same ``idempotency_key`` twice (a double tap, an offline resend) returns the first visit
     and creates nothing.
     """
-    existing = Visit.objects.filter(idempotency_key=idempotency_key).first()
+    existing = _visit_replay(case, idempotency_key)
     if existing is not None:
-        if existing.case_id != case.pk:
-            raise VisitRefused(_("This form was already used for another case; reload the page."))
         return existing, False
     _require_actor(case, actor)
-    if case.stage != Stage.VISIT:
-        raise TransitionNotAllowed(
-            _("Visits are logged while the case is in the visit stage (it is in %(stage)s).")
-            % {"stage": Stage(case.stage).label}
-        )
+    _require_visit_stage(case)
     if not identity_confirmed:
         raise VisitRefused(_("Confirm that you stated your identity and the purpose of the visit."))
     now = timezone.now()
@@ -288,28 +321,55 @@ def visit_log(
     }
     if geo_status != Visit.GeoStatus.OK:
         fields.update(lat=None, lng=None, accuracy_m=None)
-    try:
-        # Photos are staged: moved into place once the visit commits, removed if it does not.
-        with staged() as staging:
-            return _visit_create(
-                case=case,
-                actor=actor,
-                key=idempotency_key,
-                fields=fields,
-                photos=list(zip(photos, infos, strict=True)),
-                staging=staging,
-            ), True
-    except IntegrityError:
-        # A concurrent submit of the same form won the unique key.
-        existing = Visit.objects.filter(idempotency_key=idempotency_key, case=case).first()
-        if existing is None:
-            raise
-        return existing, False
+    # Photos are staged: moved into place once the visit commits, removed if it does not.
+    with staged() as staging:
+        return _visit_create(
+            case=case,
+            actor=actor,
+            key=idempotency_key,
+            fields=fields,
+            photos=list(zip(photos, infos, strict=True)),
+            staging=staging,
+        )
+
+
+def _visit_replay(case: Case, key: uuid.UUID) -> Visit | None:
+    existing = Visit.objects.filter(idempotency_key=key).first()
+    if existing is not None and existing.case_id != case.pk:
+        raise CaseRuleError(
+            _("This form was already used for another case; reload the page."), rule="idempotency_key", conflict=True
+        )
+    return existing
+
+
+def _require_visit_stage(case: Case) -> None:
+    require_stage(
+        case,
+        (Stage.VISIT,),
+        _("Visits are logged while the case is in the visit stage (it is in %(stage)s).")
+        % {"stage": Stage(case.stage).label},
+    )
 
 
 @transaction.atomic
-def _visit_create(*, case: Case, actor: User, key: uuid.UUID, fields: dict, photos, staging: Staging) -> Visit:
-    visit = Visit.objects.create(case=case, collector=actor, idempotency_key=key, **fields)
+def _visit_create(
+    *, case: Case, actor: User, key: uuid.UUID, fields: dict, photos, staging: Staging
+) -> tuple[Visit, bool]:
+    # The checks above read a copy; under the case lock the key, the actor and the stage are judged again on
+    # the fresh row, so a concurrent resend answers the first visit and a case closed meanwhile gets nothing.
+    case_lock(case, require_open=False)
+    existing = _visit_replay(case, key)
+    if existing is not None:
+        return existing, False
+    _require_actor(case, actor)
+    _require_visit_stage(case)
+    try:
+        with transaction.atomic():
+            visit = Visit.objects.create(case=case, collector=actor, idempotency_key=key, **fields)
+    except IntegrityError as exc:  # the same key sent for another case at the same instant
+        raise CaseRuleError(
+            _("This form was already used for another case; reload the page."), rule="idempotency_key", conflict=True
+        ) from exc
     for upload, info in photos:
         photo = VisitPhoto(
             visit=visit,
@@ -342,22 +402,20 @@ def _visit_create(*, case: Case, actor: User, key: uuid.UUID, fields: dict, phot
     if visit.met == Party.BORROWER:
         _record_contact(case, visit.checked_in_at)
     _apply_outcome(case=case, actor=actor, visit=visit)
-    return visit
+    return visit, True
 
 
 def _apply_outcome(*, case: Case, actor: User, visit: Visit) -> None:
     target = OUTCOME_TARGETS.get(visit.outcome)
     payload = {"visit": visit.pk, "outcome": visit.outcome}
     now = timezone.now()
+    # Next actions are stored as msgids and shown in the reader's language (``Case.next_action_text``).
     if target == Stage.NEGOTIATION:
         case_transition(case=case, target=target, actor=actor, payload=payload)
-        _set_next_action(case, _("Negotiate a repayment plan"), now)
     elif target == Stage.PREPARATION:
         case_transition(case=case, target=target, actor=actor, payload=payload)
         # The old plan's time has passed: a revisit needs a new one before the case may go out again.
         VisitPlan.objects.filter(case=case).update(planned_at=None)
-        _set_next_action(
-            case, _("Plan a revisit (%(outcome)s)") % {"outcome": visit.get_outcome_display()}, now + REVISIT_AFTER
-        )
+        _set_next_action(case, gettext_noop("Plan a revisit"), now + REVISIT_AFTER)
     else:
-        _set_next_action(case, _("Decide the next step after the visit"), now)
+        _set_next_action(case, gettext_noop("Decide the next step after the visit"), now)

@@ -30,6 +30,7 @@ def contact_attempt_create(request, pk: int):
                 result=data["result"],
                 note=data["note"],
                 attempted_at=data["attempted_at"],
+                idempotency_key=data["idempotency_key"],
             )
         except DoorstepError as exc:
             form.add_error(None, exc.message)

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.drainage import set_override
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 
 from collections_app.api.exceptions import InputRefused
 from collections_app.models import Case
@@ -48,6 +48,25 @@ def case_for_write(user, pk: int, *, roles=(COLLECTOR, SUPERVISOR)) -> Case:
     if actor_role(case, user) not in roles:
         raise PermissionDenied(_("You may read this case but not change it."))
     return case
+
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+def idempotency_key(request, data: dict) -> str | None:
+    """The client's key for a create it may retry: the ``Idempotency-Key`` header or the body's
+    ``idempotency_key`` (they must agree when both are sent). The service decides 201 or 200 by it."""
+    body = (data.pop("idempotency_key", "") or "").strip()
+    header = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
+    if len(header) > 64:
+        raise ValidationError({"idempotency_key": [_("An idempotency key has at most 64 characters.")]})
+    if body and header and body != header:
+        raise ValidationError({"idempotency_key": [_("The Idempotency-Key header and the body's key differ.")]})
+    return body or header or None
+
+
+def created_status(created: bool) -> int:
+    return 201 if created else 200
 
 
 class IdField(serializers.IntegerField):

@@ -6,8 +6,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from collections_app import pii
 from collections_app.aging import AgingBucket, LoanClass, bucket_for, class_for, days_past_due, local_today
@@ -325,6 +325,12 @@ class Case(models.Model):
     @property
     def is_open(self) -> bool:
         return self.stage != Stage.CLOSED
+
+    @property
+    def next_action_text(self) -> str:
+        """The next action in the reader's language: a step the system wrote is a msgid the catalogue
+        translates; a note a person typed is shown as written."""
+        return gettext(self.next_action) if self.next_action else ""
 
 
 class CaseEvent(models.Model):

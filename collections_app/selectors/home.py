@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
 
 from collections_app.aging import local_today
 from collections_app.models import Case, DelinquentAccount, Stage, User
@@ -39,5 +39,6 @@ def next_cases(user: User, limit: int = 10):
         Case.objects.visible_to(user)
         .open()
         .select_related("account__borrower", "assigned_collector")
-        .order_by("next_action_due", "id")[:limit]
+        # Undated next actions last on every database (SQLite sorts NULL first by default).
+        .order_by(F("next_action_due").asc(nulls_last=True), "id")[:limit]
     )

@@ -5,11 +5,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from collections_app import priority
-from collections_app.exceptions import NotPermitted, StaleObject, TransitionNotAllowed
-from collections_app.models import AuditLog, Case, CaseEvent, DelinquentAccount, Role, Stage, Team, User
+from collections_app.exceptions import CaseRuleError, NotPermitted, StaleObject, TransitionNotAllowed
+from collections_app.models import AuditLog, Case, CaseEvent, CloseReason, DelinquentAccount, Role, Stage, Team, User
 from collections_app.services.audit import audit_log, current_ip, without_nul
+from collections_app.services.authority import account_lock, case_lock
 from collections_app.services.bulk_rows import insert_rows
-from collections_app.workflow import SUPERVISOR, actor_role, find_transition, guards_for
+from collections_app.workflow import SUPERVISOR, actor_role, find_transition, guards_for, next_step
 
 
 def case_event_add(*, case: Case, actor, kind: str, payload: dict | None = None, **stages) -> CaseEvent:
@@ -56,21 +57,24 @@ def case_open(*, account: DelinquentAccount, actor: User, team: Team | None = No
 @transaction.atomic
 def case_assign(*, case: Case, collector: User, actor: User, reason: str = "") -> Case:
     """Assign (or reassign, which needs a reason) a case to a collector of its team."""
+    seen_id = case.assigned_collector_id
+    case_lock(case, require_open=False)
     if actor_role(case, actor) != SUPERVISOR:
         raise NotPermitted(_("Only the team's supervisor can assign this case."))
     if not collector.is_active or not collector.is_collector or collector.team_id != case.team_id:
         raise NotPermitted(_("%(user)s is not a collector of this case's team.") % {"user": collector.get_username()})
     if not case.is_open:
-        raise TransitionNotAllowed(_("A closed case cannot be assigned."))
+        raise CaseRuleError(_("A closed case cannot be assigned."), rule="case_closed", conflict=True)
     previous_id = case.assigned_collector_id
+    if previous_id != seen_id and previous_id != collector.pk:
+        # Another supervisor assigned the case since the caller read it.
+        raise StaleObject()
     if previous_id == collector.pk:
         return case
     reason = reason.strip()
     if previous_id is not None and not reason:
         raise TransitionNotAllowed(_("Give a reason for the reassignment."))
-    updated = Case.objects.filter(pk=case.pk, assigned_collector_id=previous_id).update(assigned_collector=collector)
-    if not updated:
-        raise StaleObject()
+    Case.objects.filter(pk=case.pk).update(assigned_collector=collector)
     case.assigned_collector = collector
     kind = CaseEvent.Kind.REASSIGNED if previous_id else CaseEvent.Kind.ASSIGNED
     payload = {"collector": collector.get_username(), "previous": previous_id, "reason": reason}
@@ -89,6 +93,33 @@ def _stage_seconds(case: Case, now) -> int | None:
     return max(0, int((now - case.stage_changed_at).total_seconds())) if case.stage_changed_at else None
 
 
+def _check_transition(case: Case, target: str, actor: User | None, close_reason: str) -> None:
+    """The table's answer for the fresh row: the move exists for this actor, then every guard of the move."""
+    if target not in Stage.values:
+        raise CaseRuleError(_("Unknown stage."), rule="unknown_stage")
+    if target == Stage.CLOSED and close_reason not in CloseReason.values:
+        raise CaseRuleError(_("Give a close reason to close the case."), rule="close_reason")
+    if find_transition(case, actor, target, close_reason) is None:
+        raise CaseRuleError(
+            _("A case in %(source)s cannot move to %(target)s by you.")
+            % {"source": Stage(case.stage).label, "target": Stage(target).label},
+            rule="transition",
+        )
+    for guard in guards_for(case.stage, target):
+        guard(case=case)
+
+
+def transition_refusal(*, case: Case, target: str, actor: User | None, close_reason: str = "") -> CaseRuleError | None:
+    """Why the move would be refused now (``None`` when it is allowed): what pages show before a click."""
+    try:
+        _check_transition(case, target, actor, close_reason)
+    except CaseRuleError as exc:
+        return exc
+    except TransitionNotAllowed as exc:
+        return CaseRuleError(exc.message, rule=exc.code)
+    return None
+
+
 @transaction.atomic
 def case_transition(
     *,
@@ -98,40 +129,35 @@ def case_transition(
     close_reason: str = "",
     note: str = "",
     payload: dict | None = None,
+    expected_stage: str | None = None,
 ) -> Case:
     """Move a case along the transition table (``collections_app.workflow``).
 
-    Compare-and-set on the stage column: of two concurrent transitions from the same
-    stage, the second finds the stage changed and fails with ``StaleObject``.
+    Takes the case lock first (``authority.case_lock``), so the table and its guards judge the fresh row,
+    then the account's when the move opens or closes the case. ``expected_stage``: the stage the caller saw
+    (a page's form, an API client); a case moved meanwhile is refused as a conflict (``StaleObject``).
     ``actor=None`` is the follow-up engine.
     """
-    if target not in Stage.values:
-        raise TransitionNotAllowed(_("Unknown stage."))
-    transition = find_transition(case, actor, target, close_reason)
-    if transition is None:
-        raise TransitionNotAllowed(
-            _("A case in %(source)s cannot move to %(target)s by you.")
-            % {"source": Stage(case.stage).label, "target": Stage(target).label}
-        )
-    if target == Stage.PREPARATION and case.assigned_collector_id is None:
-        raise TransitionNotAllowed(_("Assign a collector before preparation starts."))
-    for guard in guards_for(case.stage, target):
-        guard(case=case)
+    seen = expected_stage or case.stage
+    case_lock(case, require_open=False)
+    if case.stage != seen:
+        raise StaleObject()
+    _check_transition(case, target, actor, close_reason)
     now = timezone.now()
-    changes = {"stage": target, "stage_changed_at": now}
+    changes = {"stage": target, "stage_changed_at": now, **next_step(case, target, now)}
     if target == Stage.CLOSED:
-        changes.update(closed_at=now, close_reason=close_reason, next_action_due=None, next_action="")
+        changes.update(closed_at=now, close_reason=close_reason)
     elif case.stage == Stage.CLOSED:
         changes.update(closed_at=None, close_reason="")
     source = case.stage
     stage_seconds = _stage_seconds(case, now)
+    if target == Stage.CLOSED or source == Stage.CLOSED:
+        account_lock(case)
     try:
         with transaction.atomic():
-            updated = Case.objects.filter(pk=case.pk, stage=source).update(**changes)
+            Case.objects.filter(pk=case.pk).update(**changes)
     except IntegrityError as exc:  # reopening while the account has another open case
-        raise TransitionNotAllowed(_("The account already has another open case.")) from exc
-    if not updated:
-        raise StaleObject()
+        raise CaseRuleError(_("The account already has another open case."), rule="one_open_case") from exc
     for field, value in changes.items():
         setattr(case, field, value)
     if target == Stage.CLOSED or source == Stage.CLOSED:
@@ -214,8 +240,8 @@ def cases_transition_bulk(
                 _("A case in %(source)s cannot move to %(target)s by you.")
                 % {"source": Stage(case.stage).label, "target": Stage(target).label}
             )
-        if target == Stage.PREPARATION and case.assigned_collector_id is None:
-            raise TransitionNotAllowed(_("Assign a collector before preparation starts."))
+        for guard in guards_for(case.stage, target):
+            guard(case=case)
     notes, payloads, fields = notes or {}, payloads or {}, fields or {}
     if len({frozenset(fields.get(case.pk, {})) for case in cases}) > 1:
         raise ValueError("cases_transition_bulk: give the same fields for every case")

@@ -10,9 +10,10 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from collections_app.exceptions import DoorstepError, TransitionNotAllowed
+from collections_app.exceptions import CaseRuleError, DoorstepError
 from collections_app.models import Case, CaseEvent, CloseReason, DelinquentAccount, Stage, User
 from collections_app.services.audit import audit_log
+from collections_app.services.authority import account_lock, case_lock, require_open_case
 from collections_app.services.cases import case_event_add, case_transition
 from collections_app.services.screening import account_refresh_screening_key
 from repayment import conf
@@ -195,7 +196,6 @@ def _validate(case: Case, account: DelinquentAccount, amount: Decimal, paid_on: 
         raise PaymentRefused(_("Unknown payment channel."))
 
 
-@transaction.atomic
 def payment_record(
     *,
     case: Case,
@@ -206,15 +206,43 @@ def payment_record(
     reference: str = "",
     idempotency_key: str | None = None,
 ) -> Payment:
+    """Record a payment (``payment_record_once``) and return it."""
+    return payment_record_once(
+        case=case,
+        actor=actor,
+        amount=amount,
+        paid_on=paid_on,
+        channel=channel,
+        reference=reference,
+        idempotency_key=idempotency_key,
+    )[0]
+
+
+@transaction.atomic
+def payment_record_once(
+    *,
+    case: Case,
+    actor: User,
+    amount: Decimal,
+    paid_on: dt.date,
+    channel: str,
+    reference: str = "",
+    idempotency_key: str | None = None,
+) -> tuple[Payment, bool]:
     """Record a payment: allocate it oldest-due first, hold any excess as credit, reduce the account's
-    overdue amount and balance, and close the case as cured when nothing is overdue or owed under a plan."""
+    overdue amount and balance, and close the case as cured when nothing is overdue or owed under a plan.
+
+    Returns ``(payment, created)``: a replay of ``idempotency_key`` returns the first payment and ``False``.
+    Locks the case, then the account (``collections_app.services.authority``): concurrent payments, a close
+    and the engine queue on the case row, and the key and the stage are judged on the fresh row."""
+    case_lock(case, require_open=False)
     if idempotency_key:
         existing = Payment.objects.filter(idempotency_key=idempotency_key, case=case).first()
         if existing:
-            return existing
+            return existing, False
+    require_open_case(case)
     require_field_actor(case, actor)
-    # The account row lock serialises concurrent payments on the same debt.
-    account = DelinquentAccount.objects.select_for_update().get(pk=case.account_id)
+    account = account_lock(case)
     _validate(case, account, amount, paid_on, channel)
     try:
         with transaction.atomic():
@@ -228,10 +256,10 @@ def payment_record(
                 idempotency_key=idempotency_key or None,
             )
     except IntegrityError as exc:
-        existing = idempotency_key and Payment.objects.filter(idempotency_key=idempotency_key, case=case).first()
-        if existing:
-            return existing
-        raise TransitionNotAllowed(_("The payment could not be recorded; reload and try again.")) from exc
+        # The key was used on another case.
+        raise CaseRuleError(
+            _("This idempotency key was already used for another payment."), rule="idempotency_key", conflict=True
+        ) from exc
     payment.receipt_no = f"RC{paid_on:%Y%m%d}-{payment.pk:07d}"
     payment.held_amount = _allocate(payment=payment, amount=amount, case=case)
     payment.save(update_fields=["receipt_no", "held_amount"])
@@ -255,4 +283,4 @@ def payment_record(
     account_refresh_screening_key(account=DelinquentAccount.objects.get(pk=account.pk))
     settled = any(plan.kind == RepaymentPlan.Kind.SETTLEMENT for plan in completed)
     maybe_close_cured(case=case, settled=settled)
-    return payment
+    return payment, True

@@ -7,9 +7,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from collections_app.exceptions import DoorstepError, NotPermitted, TransitionNotAllowed
+from collections_app.exceptions import CaseRuleError, DoorstepError, NotPermitted, TransitionNotAllowed
 from collections_app.models import Case, CaseEvent, Notification, User
 from collections_app.services.audit import audit_log
+from collections_app.services.authority import case_lock, require_open_case
 from collections_app.services.cases import case_event_add
 from collections_app.workflow import SUPERVISOR, actor_role
 from repayment import conf
@@ -72,7 +73,6 @@ def _validate(*, case: Case, kind: str, base_amount, waiver_amount, count: int, 
         raise PlanRefused(_("The first due date must be between today and one year from now."))
 
 
-@transaction.atomic
 def plan_propose(
     *,
     case: Case,
@@ -88,11 +88,47 @@ def plan_propose(
     submit: bool = True,
     idempotency_key: str | None = None,
 ) -> RepaymentPlan:
-    """Create a plan with its schedule; ``submit`` sends it for approval or activates it."""
+    """Create a plan (``plan_propose_once``) and return it."""
+    return plan_propose_once(
+        case=case,
+        actor=actor,
+        kind=kind,
+        base_amount=base_amount,
+        first_due_date=first_due_date,
+        instalment_count=instalment_count,
+        deferral_months=deferral_months,
+        waiver_amount=waiver_amount,
+        grace_days=grace_days,
+        note=note,
+        submit=submit,
+        idempotency_key=idempotency_key,
+    )[0]
+
+
+@transaction.atomic
+def plan_propose_once(
+    *,
+    case: Case,
+    actor: User,
+    kind: str,
+    base_amount: Decimal,
+    first_due_date: dt.date,
+    instalment_count: int = 1,
+    deferral_months: int = 0,
+    waiver_amount: Decimal = Decimal("0.00"),
+    grace_days: int | None = None,
+    note: str = "",
+    submit: bool = True,
+    idempotency_key: str | None = None,
+) -> tuple[RepaymentPlan, bool]:
+    """Create a plan with its schedule; ``submit`` sends it for approval or activates it.
+    Returns ``(plan, created)``; a replay of ``idempotency_key`` returns the first plan."""
+    case_lock(case, require_open=False)
     if idempotency_key:
         existing = RepaymentPlan.objects.filter(idempotency_key=idempotency_key, case=case).first()
         if existing:
-            return existing
+            return existing, False
+    require_open_case(case)
     require_field_actor(case, actor)
     require_negotiable(case)
     _validate(
@@ -132,9 +168,10 @@ def plan_propose(
                 idempotency_key=idempotency_key or None,
             )
     except IntegrityError as exc:
-        existing = idempotency_key and RepaymentPlan.objects.filter(idempotency_key=idempotency_key, case=case).first()
-        if existing:
-            return existing
+        if idempotency_key and RepaymentPlan.objects.filter(idempotency_key=idempotency_key).exists():
+            raise CaseRuleError(
+                _("This idempotency key was already used for another plan."), rule="idempotency_key", conflict=True
+            ) from exc
         raise PlanRefused(
             _("This case already has a plan in draft, awaiting approval or active; cancel it first.")
         ) from exc
@@ -146,7 +183,7 @@ def plan_propose(
     audit_log(actor=actor, action="plan.propose", obj=plan, changes={**payload, "approval": reasons})
     if submit:
         plan = plan_submit(plan=plan, actor=actor)
-    return plan
+    return plan, True
 
 
 def _set_status(plan: RepaymentPlan, source: str, target: str, **changes) -> None:
@@ -171,6 +208,7 @@ def _plan_event(plan: RepaymentPlan, actor, action: str, **extra) -> None:
 
 @transaction.atomic
 def plan_submit(*, plan: RepaymentPlan, actor: User) -> RepaymentPlan:
+    case_lock(plan.case)
     require_field_actor(plan.case, actor)
     if plan.status != Status.DRAFT:
         raise TransitionNotAllowed(_("Only a draft plan can be submitted."))
@@ -238,6 +276,8 @@ def _require_checker(plan: RepaymentPlan, actor: User) -> None:
 
 @transaction.atomic
 def plan_approve(*, plan: RepaymentPlan, actor: User, note: str = "") -> RepaymentPlan:
+    case_lock(plan.case)
+    plan.refresh_from_db(fields=["status"])
     _require_checker(plan, actor)
     if plan_fit(plan).fits is False and not note.strip():
         raise PlanRefused(
@@ -253,6 +293,8 @@ def plan_approve(*, plan: RepaymentPlan, actor: User, note: str = "") -> Repayme
 
 @transaction.atomic
 def plan_reject(*, plan: RepaymentPlan, actor: User, note: str) -> RepaymentPlan:
+    case_lock(plan.case, require_open=False)
+    plan.refresh_from_db(fields=["status"])
     _require_checker(plan, actor)
     if not note.strip():
         raise PlanRefused(_("Say why the plan is rejected."))
@@ -273,6 +315,8 @@ def plan_reject(*, plan: RepaymentPlan, actor: User, note: str) -> RepaymentPlan
 
 @transaction.atomic
 def plan_cancel(*, plan: RepaymentPlan, actor: User, note: str = "") -> RepaymentPlan:
+    case_lock(plan.case, require_open=False)
+    plan.refresh_from_db(fields=["status"])
     require_field_actor(plan.case, actor)
     if plan.status not in RepaymentPlan.OPEN_STATUSES:
         raise TransitionNotAllowed(_("Only a draft, pending or active plan can be cancelled."))

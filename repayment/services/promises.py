@@ -7,9 +7,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from collections_app.exceptions import DoorstepError, TransitionNotAllowed
+from collections_app.exceptions import CaseRuleError, DoorstepError, TransitionNotAllowed
 from collections_app.models import Case, CaseEvent, User
 from collections_app.services.audit import audit_log
+from collections_app.services.authority import case_lock, require_open_case
 from collections_app.services.cases import case_event_add
 from repayment import conf
 from repayment.models import FollowUpCheck, PromiseToPay
@@ -52,7 +53,6 @@ def schedule_promise_checks(*, promise: PromiseToPay) -> None:
         )
 
 
-@transaction.atomic
 def promise_create(
     *,
     case: Case,
@@ -63,11 +63,37 @@ def promise_create(
     note: str = "",
     idempotency_key: str | None = None,
 ) -> PromiseToPay:
-    """Record a promise to pay ``amount`` by ``due_date`` (+ grace); the case moves to follow-up."""
+    """Record a promise to pay (``promise_create_once``) and return it."""
+    return promise_create_once(
+        case=case,
+        actor=actor,
+        amount=amount,
+        due_date=due_date,
+        grace_days=grace_days,
+        note=note,
+        idempotency_key=idempotency_key,
+    )[0]
+
+
+@transaction.atomic
+def promise_create_once(
+    *,
+    case: Case,
+    actor: User,
+    amount: Decimal,
+    due_date: dt.date,
+    grace_days: int | None = None,
+    note: str = "",
+    idempotency_key: str | None = None,
+) -> tuple[PromiseToPay, bool]:
+    """Record a promise to pay ``amount`` by ``due_date`` (+ grace); the case moves to follow-up.
+    Returns ``(promise, created)``; a replay of ``idempotency_key`` returns the first promise."""
+    case_lock(case, require_open=False)
     if idempotency_key:
         existing = PromiseToPay.objects.filter(idempotency_key=idempotency_key, case=case).first()
         if existing:
-            return existing
+            return existing, False
+    require_open_case(case)
     require_field_actor(case, actor)
     require_negotiable(case)
     today = timezone.localdate()
@@ -92,11 +118,10 @@ def promise_create(
                 created_by=actor,
                 idempotency_key=idempotency_key or None,
             )
-    except IntegrityError as exc:  # the same form submitted twice at once
-        existing = PromiseToPay.objects.filter(idempotency_key=idempotency_key, case=case).first()
-        if existing:
-            return existing
-        raise TransitionNotAllowed(_("The promise could not be recorded; reload and try again.")) from exc
+    except IntegrityError as exc:  # the key was used on another case
+        raise CaseRuleError(
+            _("This idempotency key was already used for another promise."), rule="idempotency_key", conflict=True
+        ) from exc
     schedule_promise_checks(promise=promise)
     payload = {"promise": promise.pk, "amount": str(amount), "due_date": due_date.isoformat(), "grace_days": grace}
     case_event_add(case=case, actor=actor, kind=CaseEvent.Kind.PROMISE, payload=payload)
@@ -104,12 +129,12 @@ def promise_create(
     move_to_follow_up(case=case, actor=actor)
     apply_held_credit(case=case, actor=actor)
     promise.refresh_from_db()
-    return promise
+    return promise, True
 
 
 @transaction.atomic
 def promise_cancel(*, promise: PromiseToPay, actor: User, note: str = "") -> PromiseToPay:
-    case = promise.case
+    case = case_lock(promise.case, require_open=False)
     require_field_actor(case, actor)
     updated = promise_status_move(
         rows=[promise.pk],

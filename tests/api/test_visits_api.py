@@ -111,7 +111,7 @@ def test_bad_input_is_400_with_field_errors_and_records_nothing(api, cast, visit
 def test_service_refusal_is_a_json_409(api, cast, case_a):
     response = api(cast.collector_a).post(URL, payload(case_a), format="json")  # still in screening
     assert response.status_code == 409
-    assert response.json()["code"] == "TransitionNotAllowed" and "visit stage" in response.json()["detail"]
+    assert response.json()["code"] == "case_stage" and "visit stage" in response.json()["detail"]
     assert not Visit.objects.exists()
 
 

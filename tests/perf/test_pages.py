@@ -54,7 +54,7 @@ def _grow(case, cast, start, stop):
 
 
 def test_case_page_reads_the_phones_once_and_stays_within_fourteen_queries(client, cast, case_in_stage):
-    case = case_in_stage(Stage.VISIT)
+    case = case_in_stage(Stage.VISIT)  # a case in visit has its ready plan (the move's guard)
     VisitPlan.objects.filter(case=case).update(overdue_reason="lost job")
     client.force_login(cast.collector_a)
     url = reverse("case-detail", args=[case.pk])
@@ -84,7 +84,7 @@ def test_case_page_contact_form_offers_the_prefetched_phones(client, cast, case_
 
 
 def test_case_page_shows_the_visit_preparation_and_none_without_one(client, cast, case_in_stage):
-    case = case_in_stage(Stage.VISIT)
+    case = case_in_stage(Stage.PREPARATION)
     client.force_login(cast.collector_a)
     url = reverse("case-detail", args=[case.pk])
     VisitPlan.objects.filter(case=case).delete()  # a case moved to visit before plans were kept

@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from collections_app.exceptions import TransitionNotAllowed
 from collections_app.models import AuditLog, Case, CaseEvent, DelinquentAccount, Notification, Stage
 from collections_app.services.cases import case_transition, cases_transition_bulk
+from collections_app.workflow import NEXT_STEPS
 from repayment.models import FollowUpCheck, Instalment, Payment, PaymentAllocation, PromiseToPay, RepaymentPlan
 from repayment.services import followups, followups_sweep, payment_record, plan_propose, promise_create
 from repayment.services.followups import followups_sweep_all
@@ -150,7 +151,8 @@ def test_a_batch_of_every_kind_writes_each_outcome(book, cast):
             NOW,
         ),
         "cured": (Stage.CLOSED, "", None),
-        "kept": (Stage.FOLLOW_UP, "", None),
+        # a kept promise leaves the follow-up step the move to follow-up wrote (undated)
+        "kept": (Stage.FOLLOW_UP, NEXT_STEPS[Stage.FOLLOW_UP], None),
         "moved": (Stage.NEGOTIATION, "promise of 50.00 due 2026-03-05 was broken; revisit the borrower.", NOW),
         "bare": (Stage.VISIT, "promise of 30.00 due 2026-03-05 was broken; revisit the borrower.", NOW),
     }

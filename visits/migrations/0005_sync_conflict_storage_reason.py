@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('visits', '0003_dashboard_indexes'),
+        ('visits', '0004_contactattempt_idempotency_key'),
     ]
 
     operations = [
