@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 
 import pytest
 from django.db import connection
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from collections_app.models import Stage
 from collections_app.services.cases import case_assign, case_open, case_transition
+from credentials.services import token_pair_obtain
 from tests.factories import AccountFactory, visit_plan_ready
 from tests.visits.helpers import DAYTIME
 
@@ -36,8 +36,7 @@ class Outcome:
 def api_client(user) -> APIClient:
     client = APIClient()
     client.raise_request_exception = False  # a server error is an answer to count, not a crash of the thread
-    token, _created = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_pair_obtain(user=user).access}")
     return client
 
 

@@ -145,7 +145,7 @@ def _visit_sync(client, case):
     [
         (Stage.VISIT, (201, ""), (201, "")),
         (Stage.CLOSED, (409, "case_closed"), (409, "closed")),
-        (Stage.NEGOTIATION, (400, "case_stage"), (409, "stage")),
+        (Stage.NEGOTIATION, (409, "case_stage"), (409, "stage")),
     ],
 )
 def test_a_visit_is_allowed_or_refused_alike_by_the_api_and_offline_sync(client, cast, stage, api_answer, sync_answer):
