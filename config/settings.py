@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "visits",
     "repayment",
     "dashboard",
+    "risk",
 ]
 
 MIDDLEWARE = [
@@ -225,7 +226,16 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Retention (PIPL): once a day, anonymise borrowers whose cases closed beyond the rule pack's period.
     "retention-anonymise": {"task": "collections_app.tasks.retention_anonymise", "schedule": 24 * 3600.0},
+    # Every account's risk of 30+ DPD at its next period end, from the model in use (README, "Risk").
+    "risk-score-accounts": {"task": "risk.tasks.score_accounts", "schedule": crontab(hour=2, minute=30)},
 }
+# Risk (README, "Risk and early warning"): the early-warning threshold, and the least a test period
+# must hold (accounts and 30+ DPD outcomes) before a model is judged on it.
+RISK_WARNING_THRESHOLD = env_int("RISK_WARNING_PERCENT", 20, minimum=1) / 100
+RISK_WARNING_RISE = env_int("RISK_WARNING_RISE_POINTS", 10, minimum=1) / 100
+RISK_MIN_TEST_POSITIVES = env_int("RISK_MIN_TEST_POSITIVES", 20, minimum=1)
+# Champion/challenger: the seed of the strategy draw (a case's strategy is reproducible from it and its id).
+RISK_STRATEGY_SEED = env_str("RISK_STRATEGY_SEED", "doorstep")
 
 # --- Caches -----------------------------------------------------------------
 # "dashboard" holds the roll/cure matrices of past snapshot days (immutable history), shared by every

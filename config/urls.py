@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("visits.urls")),
     path("", include("repayment.urls")),
     path("", include("dashboard.urls")),
+    path("", include("risk.urls")),
     path("api/v1/", include("config.urls_api")),
     path("admin/", admin.site.urls),
 ]
