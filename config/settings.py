@@ -234,6 +234,8 @@ CELERY_BEAT_SCHEDULE = {
 RISK_WARNING_THRESHOLD = env_int("RISK_WARNING_PERCENT", 20, minimum=1) / 100
 RISK_WARNING_RISE = env_int("RISK_WARNING_RISE_POINTS", 10, minimum=1) / 100
 RISK_MIN_TEST_POSITIVES = env_int("RISK_MIN_TEST_POSITIVES", 20, minimum=1)
+# Threads scikit-learn may use to train and score (OpenMP threads spin: more than the free cores is slower).
+RISK_THREADS = env_int("RISK_THREADS", 1, minimum=1)
 # Champion/challenger: the seed of the strategy draw (a case's strategy is reproducible from it and its id).
 RISK_STRATEGY_SEED = env_str("RISK_STRATEGY_SEED", "doorstep")
 

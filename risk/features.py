@@ -121,7 +121,7 @@ def outcome_events(id_range: tuple[int, int] | None = None) -> dict[str, list[tu
     from visits.models import ContactAttempt, Visit
 
     def scoped(qs, path):
-        return qs if id_range is None else qs.filter(**{f"{path}__range": id_range})
+        return qs if id_range is None else qs.filter(**{f"{path}__gte": id_range[0], f"{path}__lte": id_range[1]})
 
     def rows(qs, account_path, date_path, is_datetime):
         values = scoped(qs, account_path).values_list(account_path, date_path)
@@ -159,9 +159,12 @@ def build_matrix(history: History, events: dict, facts: dict, names=FEATURE_NAME
     same1 = _same_account(history, 1)
     dpd = history.dpd
     prev_dpd = _lag(dpd, same1, 1, np.nan)
-    due = np.where(np.isnan(history.due), history.paid, history.due)
-    pay_ratio = np.where(due > 0, np.minimum(history.paid / np.where(due > 0, due, 1), 2.0), 1.0)
-    full = (history.paid >= due) | (dpd == 0)
+    # Without an amount due, a month counts as paid when the account is current at its end.
+    known = ~np.isnan(history.due)
+    due = np.nan_to_num(history.due)
+    paid_share = np.where(due > 0, np.minimum(history.paid / np.where(due > 0, due, 1), 2.0), 1.0)
+    pay_ratio = np.where(known, paid_share, (dpd == 0).astype(np.float64))
+    full = np.where(known, history.paid >= due, dpd == 0)
     prev_balance = _lag(history.balance, same1, 1, np.nan)
 
     max_dpd = dpd.copy()

@@ -6,7 +6,7 @@ from django.db import transaction
 from collections_app.services.audit import audit_log
 from risk import features as F
 from risk.models import RiskModel, RiskScore, Statement
-from risk.training import loads, top_factors
+from risk.training import loads, threads, top_factors
 
 ACCOUNT_CHUNK = 50_000
 
@@ -32,7 +32,9 @@ def _write(model: RiskModel, history: F.History, rows, p, factors) -> int:
     if not len(rows):
         return 0
     account_ids = [int(a) for a in history.account[rows]]
-    in_chunk = RiskScore.objects.filter(account_id__range=(account_ids[0], account_ids[-1]), is_current=True)
+    in_chunk = RiskScore.objects.filter(
+        account_id__gte=account_ids[0], account_id__lte=account_ids[-1], is_current=True
+    )
     current = {
         account_id: (period_end, score, previous)
         for account_id, period_end, score, previous in in_chunk.values_list(
@@ -72,6 +74,11 @@ def _write(model: RiskModel, history: F.History, rows, p, factors) -> int:
 
 def risk_score_all(*, actor=None, seed_events=None) -> int:
     """Score every account's latest statement with the model in use; 0 when no model is in use."""
+    with threads():
+        return _score_all(actor=actor, seed_events=seed_events)
+
+
+def _score_all(*, actor, seed_events) -> int:
     model = RiskModel.objects.filter(status=RiskModel.Status.ACTIVE).first()
     if model is None:
         return 0
@@ -81,7 +88,7 @@ def risk_score_all(*, actor=None, seed_events=None) -> int:
     for start in range(0, len(account_ids), ACCOUNT_CHUNK):
         ids = account_ids[start : start + ACCOUNT_CHUNK]
         id_range = (ids[0], ids[-1])
-        history = F.load_history(Statement.objects.filter(account_id__range=id_range))
+        history = F.load_history(Statement.objects.filter(account_id__gte=ids[0], account_id__lte=ids[-1]))
         events = seed_events if seed_events is not None else F.outcome_events(id_range)
         rows, p, factors = score_history(model, history, events, F.account_facts(id_range))
         total += _write(model, history, rows, p, factors)

@@ -22,6 +22,7 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.metrics import brier_score_loss, roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from collections_app.exceptions import DoorstepError
 from collections_app.services.audit import audit_log
@@ -95,6 +96,11 @@ def evaluate(y: np.ndarray, p: np.ndarray) -> dict:
         "brier": round(float(brier_score_loss(y, p)), 4) if len(y) else None,
         "calibration": calibration_table(y, p),
     }
+
+
+def threads():
+    """Bound scikit-learn's OpenMP/BLAS threads: on a shared host, spinning threads cost 20x the work."""
+    return threadpool_limits(settings.RISK_THREADS)
 
 
 def fit_models(X: np.ndarray, y: np.ndarray, seed: int):
@@ -191,6 +197,11 @@ def _judge(candidate: dict, in_use: dict | None, min_positives: int) -> tuple[bo
 
 def risk_train(*, actor=None, seed: int = 0, data=None) -> RiskModel:
     """Train, judge on the latest month, store the version; promote it if it is not worse than the one in use."""
+    with threads():
+        return _train(actor=actor, seed=seed, data=data)
+
+
+def _train(*, actor, seed: int, data) -> RiskModel:
     started = time.monotonic()
     history, events, facts = data if data is not None else load_training_data()
     names = F.FEATURE_NAMES
