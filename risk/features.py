@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from collections_app.models import DelinquentAccount, Product
@@ -125,7 +126,11 @@ def outcome_events(id_range: tuple[int, int] | None = None) -> dict[str, list[tu
 
     def rows(qs, account_path, date_path, is_datetime):
         values = scoped(qs, account_path).values_list(account_path, date_path)
-        return [(a, (d.date() if is_datetime else d).toordinal()) for a, d in values.iterator(chunk_size=10_000)]
+        # A time counts on its local (bank) date, the calendar the statements are cut on.
+        return [
+            (a, (timezone.localtime(d).date() if is_datetime else d).toordinal())
+            for a, d in values.iterator(chunk_size=10_000)
+        ]
 
     negative = (Visit.Outcome.REFUSED, Visit.Outcome.NOT_HOME, Visit.Outcome.MOVED)
     return {

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from risk import views
+from risk import api, views
 
 urlpatterns = [
     path("statements/import/", views.statement_imports, name="statement-imports"),
@@ -12,4 +12,5 @@ urlpatterns = [
     path("risk/model/", views.model_card, name="risk-model-card"),
     path("strategies/", views.strategies, name="strategies"),
     path("strategies/<int:pk>/toggle/", views.strategy_toggle, name="strategy-toggle"),
+    path("api/v1/risk/accounts/<int:pk>/", api.AccountRiskAPIView.as_view(), name="api-risk-account"),
 ]

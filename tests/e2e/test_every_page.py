@@ -82,6 +82,7 @@ FILES = [
     Page("import-progress", ("import_job.pk",), allowed=frozenset({S, A})),
     Page("import-report", ("import_job.pk",), allowed=frozenset({S, A})),
     Page("statement-import-progress", ("risk.job.pk",), allowed=frozenset({S, A})),
+    Page("api-risk-account", ("risk.account.pk",), allowed=frozenset({S, M, A})),
     Page("audit-export", allowed=frozenset({M, A})),
     Page("visit-photo", ("photo.pk",)),
     Page("pwa-manifest"),

@@ -130,3 +130,17 @@ def test_open_care_is_post_only_and_another_branch_is_404(client, cast, scored):
     assert client.get(reverse("care-open", args=[scored["high_a"].pk])).status_code == 405
     assert client.post(reverse("care-open", args=[scored["high_b"].pk])).status_code == 404
     assert client.post(reverse("care-open", args=[999999])).status_code == 404
+
+
+def test_api_gives_statements_score_and_factors_to_supervisors_in_scope(client, cast, scored):
+    from django.urls import reverse as url
+
+    account = scored["high_a"]
+    client.force_login(cast.supervisor_x)
+    data = client.get(url("api-risk-account", args=[account.pk])).json()
+    assert data["account_no"] == "EW-A1" and data["risk_score"] == pytest.approx(0.62) and data["model_version"] == 1
+    assert data["risk_factors"][0]["feature"] == "pay_ratio_3m" and data["risk_factors"][0]["label"]
+    assert data["statements"] == [{"period_end": "2026-03-31", "balance": "5000.00", "amount_paid": "100.00", "dpd": 0}]
+    assert client.get(url("api-risk-account", args=[scored["high_b"].pk])).status_code == 404
+    client.force_login(cast.collector_a)
+    assert client.get(url("api-risk-account", args=[account.pk])).status_code == 403

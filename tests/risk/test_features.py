@@ -77,3 +77,52 @@ def test_no_protected_attribute_is_a_feature():
 def test_unsorted_rows_are_sorted_by_account_and_month():
     history = F.load_history(list(reversed([(7, D(2026, 1, 31), 1, 1, 1, 0), (7, D(2026, 2, 28), 1, 1, 1, 0)])))
     assert np.all(np.diff(history.day) > 0)
+
+
+@pytest.mark.django_db
+def test_case_outcomes_count_as_of_each_statement_date(cast, case_a):
+    from decimal import Decimal
+    from zoneinfo import ZoneInfo
+
+    from repayment.models import PromiseToPay
+    from risk.models import Statement
+    from visits.models import ContactAttempt
+
+    shanghai = ZoneInfo("Asia/Shanghai")
+    account = case_a.account
+    for period in (D(2026, 1, 31), D(2026, 2, 28), D(2026, 3, 31)):
+        Statement.objects.create(account=account, period_end=period, balance=1000, amount_paid=0, dpd=30)
+    for day, result in ((D(2026, 2, 3), "answered"), (D(2026, 2, 20), "no_answer"), (D(2026, 3, 5), "busy")):
+        ContactAttempt.objects.create(
+            case=case_a,
+            actor=cast.collector_a,
+            result=result,
+            attempted_at=dt.datetime.combine(day, dt.time(7), shanghai),  # the previous day in UTC
+        )
+    PromiseToPay.objects.create(
+        case=case_a,
+        amount=Decimal(100),
+        due_date=D(2026, 3, 10),
+        status="broken",
+        grace_days=0,
+        created_by=cast.collector_a,
+    )
+    PromiseToPay.objects.create(
+        case=case_a,
+        amount=Decimal(100),
+        due_date=D(2026, 2, 10),
+        status="kept",
+        grace_days=0,
+        created_by=cast.collector_a,
+    )
+    history = F.load_history(Statement.objects.filter(account=account))
+    X = F.build_matrix(history, F.outcome_events(), F.account_facts())
+    column = {name: X[:, i].tolist() for i, name in enumerate(F.FEATURE_NAMES)}
+    assert column["contact_attempts"] == [0, 2, 3]
+    assert column["contact_success"] == pytest.approx([0, 0.5, 1 / 3])
+    assert column["broken_promises"] == [0, 0, 1]
+    scoped = F.outcome_events((account.pk, account.pk))
+    assert (
+        len(scoped["contact_attempts"]) == 3
+        and F.outcome_events((account.pk + 1, account.pk + 5))["contact_attempts"] == []
+    )
