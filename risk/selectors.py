@@ -27,7 +27,8 @@ def warning_scores(user, *, order: str = "risk", threshold: float | None = None,
     scores = (
         RiskScore.objects.filter(is_current=True, dpd=0, account__in=accounts)
         .filter(Q(score__gte=threshold) | Q(previous__isnull=False, score__gte=F("previous") + rise))
-        .select_related("account", "account__borrower", "account__branch", "model")
+        # Not the model: its row carries the fitted artifact (megabytes), once per listed score.
+        .select_related("account", "account__borrower", "account__branch")
         .annotate(has_open_care=Exists(open_care), rise_value=F("score") - F("previous"))
     )
     if order == "rise":
@@ -40,7 +41,12 @@ def with_labels(factors: list[dict]) -> list[dict]:
 
 
 def account_risk(account_id: int) -> RiskScore | None:
-    return RiskScore.objects.filter(account_id=account_id, is_current=True).select_related("model").first()
+    return (
+        RiskScore.objects.filter(account_id=account_id, is_current=True)
+        .select_related("model")
+        .only("score", "factors", "period_end", "previous", "dpd", "account_id", "model__version")
+        .first()
+    )
 
 
 def account_panel(account_id: int, months: int = CHART_MONTHS) -> tuple[SimpleNamespace | None, dict]:

@@ -62,6 +62,34 @@ def statement_import_progress(request, pk: int):
     return render(request, "risk/_statement_job.html", {"job": job})
 
 
+class _Page(list):
+    """A page read as PAGE_SIZE + 1 rows: whether a next page exists without COUNT(*) over every score
+    above the threshold (the count cost more than the page itself at 100k accounts)."""
+
+    def __init__(self, rows: list, number: int):
+        super().__init__(rows[:PAGE_SIZE])
+        self.object_list = self
+        self.number = number
+        self.has_next = len(rows) > PAGE_SIZE
+        self.has_previous = number > 1
+        self.has_other_pages = self.has_next or self.has_previous
+
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+
+def _page_without_count(queryset, number) -> _Page:
+    try:
+        number = max(1, min(int(number or 1), 10_000))
+    except ValueError:
+        number = 1
+    start = (number - 1) * PAGE_SIZE
+    return _Page(list(queryset[start : start + PAGE_SIZE + 1]), number)
+
+
 def _require_warnings(request) -> None:
     if not selectors.may_see_warnings(request.user):
         raise PermissionDenied
@@ -71,7 +99,7 @@ def _require_warnings(request) -> None:
 def early_warning(request):
     _require_warnings(request)
     order = "rise" if request.GET.get("order") == "rise" else "risk"
-    page = Paginator(selectors.warning_scores(request.user, order=order), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = _page_without_count(selectors.warning_scores(request.user, order=order), request.GET.get("page"))
     for score in page:
         score.factor_rows = selectors.with_labels(score.factors)
     collectors = []

@@ -144,3 +144,15 @@ def test_api_gives_statements_score_and_factors_to_supervisors_in_scope(client, 
     assert client.get(url("api-risk-account", args=[scored["high_b"].pk])).status_code == 404
     client.force_login(cast.collector_a)
     assert client.get(url("api-risk-account", args=[account.pk])).status_code == 403
+
+
+def test_pages_of_fifty_without_counting_every_score(client, cast):
+    model = a_model()
+    for i in range(55):
+        a_scored_account(model, cast.branch_a, 0.9 - i / 100, account_no=f"PG{i:03d}")
+    client.force_login(cast.supervisor_x)
+    first = client.get(reverse("early-warning")).content.decode()
+    assert first.count('data-account="PG') == 50 and "page=2" in first and 'data-account="PG000"' in first
+    second = client.get(reverse("early-warning") + "?page=2").content.decode()
+    assert second.count('data-account="PG') == 5 and "page=1" in second and 'data-account="PG054"' in second
+    assert client.get(reverse("early-warning") + "?page=x").status_code == 200
