@@ -228,6 +228,7 @@ CELERY_BEAT_SCHEDULE = {
     "retention-anonymise": {"task": "collections_app.tasks.retention_anonymise", "schedule": 24 * 3600.0},
     # Every account's risk of 30+ DPD at its next period end, from the model in use (README, "Risk").
     "risk-score-accounts": {"task": "risk.tasks.score_accounts", "schedule": crontab(hour=2, minute=30)},
+    "risk-requeue-statement-imports": {"task": "risk.tasks.requeue_queued_statement_imports", "schedule": 60.0},
 }
 # Risk (README, "Risk and early warning"): the early-warning threshold, and the least a test period
 # must hold (accounts and 30+ DPD outcomes) before a model is judged on it.

@@ -1,8 +1,10 @@
 """Celery tasks of the risk app: ids in, services do the work."""
 
+import datetime as dt
 import logging
 
 from celery import shared_task
+from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +24,21 @@ def statement_import_enqueue(job_id: int) -> bool:
         logger.warning("statement import %s not enqueued: %s", job_id, exc.__class__.__name__)
         return False
     return True
+
+
+@shared_task
+def requeue_queued_statement_imports() -> int:
+    """Beat sweep: uploads left queued for over a minute (broker down at upload) are enqueued again;
+    the run claims a job only once, so a duplicate message does nothing."""
+    from risk.models import StatementImport
+
+    stale = StatementImport.objects.filter(
+        status=StatementImport.Status.QUEUED, created_at__lt=timezone.now() - dt.timedelta(minutes=1)
+    ).exclude(file="")
+    ids = list(stale.values_list("id", flat=True)[:100])
+    for job_id in ids:
+        run_statement_import.delay(job_id)
+    return len(ids)
 
 
 @shared_task(acks_late=True)

@@ -1,5 +1,7 @@
 """Pages of the risk app: statement imports, early warning, care cases, model card, strategies."""
 
+import re
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -121,8 +123,12 @@ def care_open(request, account_id: int):
     _require_warnings(request)
     account = get_object_or_404(DelinquentAccount.objects.visible_to(request.user), pk=account_id)
     collector = None
-    if request.POST.get("collector"):
-        collector = User.objects.filter(pk=request.POST["collector"]).first()
+    chosen = request.POST.get("collector", "")
+    if chosen:
+        collector = User.objects.filter(pk=chosen).first() if re.fullmatch(r"[0-9]{1,10}", chosen) else None
+        if collector is None:
+            messages.error(request, _("Choose a collector of your team."))
+            return redirect("early-warning")
     try:
         care = care_case_open(account=account, actor=request.user, collector=collector)
     except DoorstepError as exc:

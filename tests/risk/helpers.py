@@ -39,3 +39,22 @@ def a_scored_account(model, branch, score: float, previous: float | None = None,
         factors=[{"feature": "pay_ratio_3m", "value": 0.2, "contribution": 0.8}],
     )
     return account
+
+
+def access_world(cast):
+    """Risk objects of team X for the access matrix: a care case of collector A, supervisor X's
+    statement import, a strategy."""
+    from types import SimpleNamespace
+
+    from risk.models import StatementImport
+    from risk.services import care_case_open
+    from risk.strategies import strategy_create
+
+    model = a_model()
+    account = a_scored_account(model, cast.branch_a, 0.6)
+    care = care_case_open(account=account, actor=cast.supervisor_x, collector=cast.collector_a)
+    job = StatementImport.objects.create(
+        created_by=cast.supervisor_x, filename="statements.csv", status=StatementImport.Status.DONE
+    )
+    strategy = strategy_create(actor=cast.manager, name="Visit in 3 days", first_step="visit", first_due_days=3)
+    return SimpleNamespace(account=account, care=care, job=job, strategy=strategy)

@@ -141,3 +141,21 @@ def test_large_upload_is_queued_for_the_worker(
         views.INLINE_MAX_BYTES = original
     job = StatementImport.objects.get()
     assert job.status == StatementImport.Status.DONE and job.created_count == 26
+
+
+def test_an_upload_left_queued_is_picked_up_by_the_sweep(cast, current_account, settings):
+    import datetime as dt_
+
+    from django.utils import timezone
+
+    from risk.tasks import requeue_queued_statement_imports
+
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    job = statement_import_create(
+        actor=cast.supervisor_x, upload=SimpleUploadedFile("s.csv", csv_bytes(_rows()[:1])), as_of=dt.date(2026, 4, 1)
+    )
+    assert requeue_queued_statement_imports() == 0  # younger than a minute: its own message may still come
+    StatementImport.objects.filter(pk=job.pk).update(created_at=timezone.now() - dt_.timedelta(minutes=2))
+    assert requeue_queued_statement_imports() == 1
+    job.refresh_from_db()
+    assert job.status == StatementImport.Status.DONE and job.created_count == 1
