@@ -9,4 +9,6 @@ def assign_new_case(sender, instance, created, **kwargs):
     from risk.strategies import strategy_assign
 
     case_id = instance.pk
-    transaction.on_commit(lambda: strategy_assign(case_id=case_id))
+    # robust: a failed assignment is logged and leaves the case unassigned; the case is already committed
+    # and the request that opened it must not fail for it.
+    transaction.on_commit(lambda: strategy_assign(case_id=case_id), robust=True)
