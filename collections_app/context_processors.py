@@ -17,6 +17,8 @@ NAV_ITEMS = [
     ("workload", _("Workload"), "people", {S, M, A}),
     ("assignments", _("Assignments"), "person-check", {S, A}),
     ("dashboard", _("Dashboard"), "graph-up", {S, M, A}),
+    ("early-warning", _("Early warning"), "exclamation-triangle", {S, M, A}),
+    ("care-list", _("Care"), "heart-pulse", {C, S}),
     ("import-list", _("Imports"), "upload", {S, A}),
     ("notification-list", _("Notifications"), "bell", {C, S, M, A}),
     ("audit-log", _("Audit"), "journal-text", {M, A}),

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "visits",
     "repayment",
     "dashboard",
+    "risk",
 ]
 
 MIDDLEWARE = [
@@ -269,7 +270,19 @@ CELERY_BEAT_SCHEDULE = {
         "task": "collections_app.tasks.remove_orphan_uploads",
         "schedule": crontab(hour=3, minute=40),
     },
+    # Every account's risk of 30+ DPD at its next period end, from the model in use (README, "Risk").
+    "risk-score-accounts": {"task": "risk.tasks.score_accounts", "schedule": crontab(hour=2, minute=30)},
+    "risk-requeue-statement-imports": {"task": "risk.tasks.requeue_queued_statement_imports", "schedule": 60.0},
 }
+# Risk (README, "Risk and early warning"): the early-warning threshold, and the least a test period
+# must hold (accounts and 30+ DPD outcomes) before a model is judged on it.
+RISK_WARNING_THRESHOLD = env_int("RISK_WARNING_PERCENT", 20, minimum=1) / 100
+RISK_WARNING_RISE = env_int("RISK_WARNING_RISE_POINTS", 10, minimum=1) / 100
+RISK_MIN_TEST_POSITIVES = env_int("RISK_MIN_TEST_POSITIVES", 20, minimum=1)
+# Threads scikit-learn may use to train and score (OpenMP threads spin: more than the free cores is slower).
+RISK_THREADS = env_int("RISK_THREADS", 1, minimum=1)
+# Champion/challenger: the seed of the strategy draw (a case's strategy is reproducible from it and its id).
+RISK_STRATEGY_SEED = env_str("RISK_STRATEGY_SEED", "doorstep")
 
 # --- Caches -----------------------------------------------------------------
 # "dashboard" holds the roll/cure matrices of past snapshot days (immutable history), shared by every

@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("repayment.urls")),
     path("", include("dashboard.urls")),
     path("", include("credentials.urls")),
+    path("", include("risk.urls")),
     path("api/v1/", include("config.urls_api")),
     path("admin/", admin.site.urls),
 ]

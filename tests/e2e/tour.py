@@ -71,6 +71,7 @@ class Tour:
     conflict: SyncConflict
     import_job: ImportJob
     notification: Notification
+    risk: object = None  # tests.risk.tour_data.RiskTour
 
 
 def _account(borrower: Borrower, branch: Branch, no: str, overdue: str, dpd: int) -> DelinquentAccount:
@@ -215,7 +216,11 @@ def build_tour(accounts: int = 12, seed: int = 2026) -> Tour:
         recipient=supervisor, case=negotiation_case, kind="approval", message=f"Plan for {XSS_NAME} awaits you."
     )
     foreign_case = Case.objects.exclude(team=team).exclude(stage=Stage.CLOSED).order_by("id").first()
+    from tests.risk.tour_data import build_risk_tour
+
+    risk = build_risk_tour(supervisor=supervisor, collector=collector, borrower=borrower, branch=branch)
     return Tour(
+        risk=risk,
         collector=collector,
         supervisor=supervisor,
         manager=users["manager"],

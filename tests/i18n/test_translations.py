@@ -149,6 +149,7 @@ def test_every_translatable_string_in_the_code_is_in_the_catalogue(tmp_path):
         "visits",
         "repayment",
         "dashboard",
+        "risk",
         "templates",
         "static",
         "locale",

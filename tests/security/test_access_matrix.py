@@ -166,6 +166,18 @@ EXPECTED: dict[str, dict[str, dict[str, str]]] = {
     # -- dashboard
     "dashboard": get_only(supervisors_and_managers()),
     "api-dashboard": api_get_only(supervisors_and_managers()),
+    # -- risk: statements (supervisor X's job), early warning, care cases (collector A's), model, strategies
+    "statement-imports": {"GET": supervisors_only(), "POST": supervisors_only()},
+    "statement-import-progress": get_only(roles(FORBIDDEN, supervisor_x=OK, supervisor_y=NOT_FOUND, admin=OK)),
+    "early-warning": get_only(supervisors_and_managers()),
+    # The account is in branch A: supervisor Y does not see it; the manager may ask (the service refuses).
+    "care-open": post_only(roles(FORBIDDEN, supervisor_x=OK, supervisor_y=NOT_FOUND, manager=OK, admin=OK)),
+    "care-list": get_only(signed_in()),
+    "care-detail": {"GET": case_readers(), "POST": case_readers()},
+    "risk-model-card": get_only(supervisors_and_managers()),
+    "strategies": {"GET": supervisors_and_managers(), "POST": supervisors_and_managers()},
+    "strategy-toggle": post_only(supervisors_and_managers()),
+    "api-risk-account": api_get_only(roles(FORBIDDEN, supervisor_x=OK, supervisor_y=NOT_FOUND, manager=OK, admin=OK)),
     # -- the API
     "api:token": {"GET": roles(NOT_ALLOWED, anon=NOT_ALLOWED), "POST": public()},
     # A refresh or a revoke is its own credential (the token in the body): no sign-in needed.
@@ -242,6 +254,13 @@ ADMIN_EXCEPTIONS = {
     "admin:dashboard_tallymark_add": roles(LOGIN, admin=FORBIDDEN),
     # Tokens are issued through the API only.
     "admin:credentials_apitoken_add": roles(LOGIN, admin=FORBIDDEN),
+    # Risk rows are written by services, tasks and their own pages (README, "Risk and early warning").
+    "admin:risk_carecase_add": roles(LOGIN, admin=FORBIDDEN),
+    "admin:risk_riskmodel_add": roles(LOGIN, admin=FORBIDDEN),
+    "admin:risk_riskscore_add": roles(LOGIN, admin=FORBIDDEN),
+    "admin:risk_statementimport_add": roles(LOGIN, admin=FORBIDDEN),
+    "admin:risk_strategy_add": roles(LOGIN, admin=FORBIDDEN),
+    "admin:risk_strategyassignment_add": roles(LOGIN, admin=FORBIDDEN),
 }
 
 # --- objects and bodies ---------------------------------------------------------------------------------
@@ -285,6 +304,11 @@ URL_OBJECTS: dict[str, Callable[[World], dict]] = {
     "api:import-detail": lambda w: {"pk": w.import_job.pk},
     "api:import-errors": lambda w: {"pk": w.import_job.pk},
     "api:user-tokens-revoke": lambda w: {"pk": w.cast.collector_a.pk},
+    "statement-import-progress": lambda w: {"pk": w.risk.job.pk},
+    "care-open": lambda w: {"account_id": w.risk.account.pk},
+    "care-detail": lambda w: {"pk": w.risk.care.pk},
+    "strategy-toggle": lambda w: {"pk": w.risk.strategy.pk},
+    "api-risk-account": lambda w: {"pk": w.case.account_id},
 }
 # Paths that cannot be reversed (a catch-all regex) or need a query string to aim at A's objects.
 PATHS: dict[str, Callable[[World], str]] = {

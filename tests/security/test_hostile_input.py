@@ -268,6 +268,36 @@ CASE_FILTERS = {
 }
 
 TARGETS: dict[str, Target] = {
+    # -- risk (README, "Risk and early warning")
+    "statement-imports": Target(
+        _plain("statement-imports"), SUPERVISOR, {"as_of": DATE}, files={"file": st.binary(max_size=64)}
+    ),
+    "early-warning": Target(_plain("early-warning"), READERS, {"order": CHOICE, "page": NUMBER}, method="GET"),
+    "care-open": Target(
+        lambda f: reverse("care-open", args=[f.world.risk.account.pk]),
+        SUPERVISOR,
+        {"collector": NUMBER},
+        lambda f: {"collector": f.cast.collector_a.pk},
+    ),
+    "care-detail": Target(
+        lambda f: reverse("care-detail", args=[f.world.risk.care.pk]),
+        FIELD_ROLES,
+        {"channel": CHOICE, "outcome": CHOICE, "note": TEXT},
+        lambda f: {"channel": "visit", "outcome": "reached_fine", "note": "Doing fine"},
+    ),
+    "strategies": Target(
+        _plain("strategies"),
+        READERS,
+        {
+            "name": TEXT,
+            "description": TEXT,
+            "first_step": CHOICE,
+            "first_due_days": NUMBER,
+            "weight": NUMBER,
+            "is_holdout": CHOICE,
+        },
+        lambda f: {"name": "Call first", "first_step": "call", "first_due_days": 2, "weight": 1},
+    ),
     "contact-attempt-create": Target(
         _url("contact-attempt-create", obj="prep"),
         FIELD_ROLES,
@@ -699,6 +729,7 @@ def test_known_hostile_values_are_refused_cleanly(client, fuzz):
 # POST URLs whose body is at most a note or nothing at all: their refusals are the access matrix's.
 BODYLESS = {
     "logout",
+    "strategy-toggle",
     "case-auto-assign",
     "plan-submit",
     "plan-cancel",

@@ -43,6 +43,7 @@ class World:
     notification: Notification
     import_job: ImportJob
     conflict: SyncConflict
+    risk: object = None  # tests.risk.helpers.access_world
 
     @property
     def borrower(self):
@@ -123,7 +124,10 @@ def build_world(cast, case_a) -> World:
         payload={"notes": "offline"},
     )
     case.refresh_from_db()
+    from tests.risk.helpers import access_world
+
     return World(
+        risk=access_world(cast),
         cast=cast,
         case=case,
         contact=contact,

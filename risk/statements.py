@@ -1,0 +1,264 @@
+"""Loading monthly statements from core banking: parse, check, append (README, "Risk and early warning").
+
+Statements are append-only: a row whose ``(account_no, period_end)`` is already stored is counted as
+unchanged and left alone, so re-importing a file is a no-op and a later file may add months.
+"""
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from collections_app.aging import local_today
+from collections_app.exceptions import DoorstepError, NotPermitted
+from collections_app.importer.reader import FileFormatError, TableFile
+from collections_app.models import DelinquentAccount, Role, User
+from collections_app.services.audit import audit_log
+from risk.models import Statement, StatementImport
+
+COLUMNS = ("account_no", "period_end", "balance", "amount_due", "amount_paid", "dpd")
+REQUIRED = ("account_no", "period_end", "balance", "amount_paid", "dpd")
+CHUNK_SIZE = 5000
+ERRORS_KEPT = 200
+MONEY_LIMIT = Decimal(10) ** 14
+_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
+class RowProblem(Exception):
+    pass
+
+
+class MissingColumns(DoorstepError):
+    default_message = gettext_lazy("Required columns are missing.")
+
+
+@dataclass
+class ImportResult:
+    total: int = 0
+    processed: int = 0
+    created: int = 0
+    unchanged: int = 0
+    errors: list = field(default_factory=list)
+    error_count: int = 0
+
+    def error(self, row: int, message: str) -> None:
+        self.error_count += 1
+        if len(self.errors) < ERRORS_KEPT:
+            self.errors.append({"row": row, "message": message})
+
+
+def may_import_statements(user) -> bool:
+    return user.is_authenticated and (user.is_supervisor or user.role == Role.ADMIN or user.is_superuser)
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _money(column: str, value, *, required: bool = True) -> Decimal | None:
+    text = repr(value) if isinstance(value, int | float) and not isinstance(value, bool) else _text(value)
+    text = text.replace(",", "")
+    if not text:
+        if required:
+            raise RowProblem(_("%(column)s: required value missing") % {"column": column})
+        return None
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise RowProblem(_("%(column)s: not a number (%(value)s)") % {"column": column, "value": text}) from None
+    if not number.is_finite() or number.quantize(Decimal("0.01")) != number:
+        raise RowProblem(_("%(column)s: not a number (%(value)s)") % {"column": column, "value": text})
+    if number < 0 or number >= MONEY_LIMIT:
+        raise RowProblem(_("%(column)s: out of range (%(value)s)") % {"column": column, "value": text})
+    return number
+
+
+def _period_end(value, as_of: dt.date) -> dt.date:
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if not isinstance(value, dt.date):
+        text = _text(value)
+        match = _DATE.match(text)
+        try:
+            if not match:
+                raise ValueError
+            value = dt.date(*map(int, match.groups()))
+        except ValueError:
+            raise RowProblem(_("period_end: not a date (YYYY-MM-DD): %(value)s") % {"value": text}) from None
+    if value > as_of:
+        raise RowProblem(_("period_end: after the as-of date %(date)s") % {"date": as_of.isoformat()})
+    return value
+
+
+def _dpd(value) -> int:
+    number = _money("dpd", value)
+    if number != number.to_integral_value() or number > 36500:
+        raise RowProblem(_("dpd: not a whole number of days (%(value)s)") % {"value": _text(value)})
+    return int(number)
+
+
+def parse_row(cells: dict, as_of: dt.date) -> tuple:
+    """(account_no, period_end, balance, amount_due, amount_paid, dpd) or RowProblem with every reason."""
+    problems, values = [], {}
+    account_no = _text(cells.get("account_no"))
+    if not account_no:
+        problems.append(_("account_no: required value missing"))
+    for column, parse in (
+        ("period_end", lambda v: _period_end(v, as_of)),
+        ("balance", lambda v: _money("balance", v)),
+        ("amount_due", lambda v: _money("amount_due", v, required=False)),
+        ("amount_paid", lambda v: _money("amount_paid", v)),
+        ("dpd", _dpd),
+    ):
+        try:
+            values[column] = parse(cells.get(column))
+        except RowProblem as exc:
+            problems.append(str(exc))
+    if problems:
+        raise RowProblem("; ".join(problems))
+    return (
+        account_no,
+        values["period_end"],
+        values["balance"],
+        values["amount_due"],
+        values["amount_paid"],
+        values["dpd"],
+    )
+
+
+def _write_chunk(chunk: list, result: ImportResult, seen: dict) -> None:
+    """Check one chunk against the accounts and the stored months, append the new statements."""
+    numbers = {row[1][0] for row in chunk}
+    accounts = dict(DelinquentAccount.objects.filter(account_no__in=numbers).values_list("account_no", "id"))
+    ids = set(accounts.values())
+    periods = {row[1][1] for row in chunk}
+    stored = set(
+        Statement.objects.filter(account_id__in=ids, period_end__in=periods).values_list("account_id", "period_end")
+    )
+    new = []
+    for number, (account_no, period_end, balance, due, paid, dpd) in chunk:
+        account_id = accounts.get(account_no)
+        if account_id is None:
+            result.error(number, _("account_no: unknown account %(no)s") % {"no": account_no})
+            continue
+        key = (account_id, period_end)
+        first = seen.get(key)
+        if first is not None:
+            result.error(
+                number,
+                _("duplicate account_no and period_end in the file (first in row %(row)s)") % {"row": first},
+            )
+            continue
+        seen[key] = number
+        if key in stored:
+            result.unchanged += 1
+            continue
+        new.append(
+            Statement(
+                account_id=account_id, period_end=period_end, balance=balance, amount_due=due, amount_paid=paid, dpd=dpd
+            )
+        )
+    # ignore_conflicts: a concurrent import of the same month loses quietly instead of failing the chunk.
+    Statement.objects.bulk_create(new, batch_size=CHUNK_SIZE, ignore_conflicts=True)
+    result.created += len(new)
+
+
+def statements_load(*, path: str | Path, as_of: dt.date | None = None, on_progress=None) -> ImportResult:
+    """Read a statement file and append its new months; row problems are collected, not raised."""
+    as_of = as_of or local_today()
+    table = TableFile(path)
+    missing = [column for column in REQUIRED if column not in table.header]
+    if missing:
+        raise MissingColumns(_("Required columns are missing: %(columns)s") % {"columns": ", ".join(missing)})
+    result = ImportResult(total=table.total_rows)
+    # The first row of each (account, month) key in this file; a key repeated is a row error.
+    seen: dict = {}
+    chunk: list = []
+
+    def flush():
+        with transaction.atomic():
+            _write_chunk(chunk, result, seen)
+        result.processed += len(chunk)
+        chunk.clear()
+        if on_progress:
+            on_progress(result)
+
+    for number, cells in table.rows():
+        try:
+            chunk.append((number, parse_row(cells, as_of)))
+        except RowProblem as exc:
+            result.error(number, str(exc))
+            result.processed += 1
+        if len(chunk) >= CHUNK_SIZE:
+            flush()
+    flush()
+    result.errors.sort(key=lambda error: error["row"])
+    return result
+
+
+@transaction.atomic
+def statement_import_create(*, actor: User, upload, as_of: dt.date | None = None) -> StatementImport:
+    if not may_import_statements(actor):
+        raise NotPermitted(_("Only supervisors and administrators can import statements."))
+    job = StatementImport(created_by=actor, filename=Path(upload.name).name[:255], as_of=as_of)
+    job.file.save(f"{timezone.now():%Y%m%d%H%M%S}-{job.filename}", upload, save=False)
+    job.save()
+    audit_log(actor=actor, action="statements.upload", obj=job, changes={"filename": job.filename})
+    return job
+
+
+def statement_import_run(*, job_id: int) -> StatementImport | None:
+    """Run a queued job once (a second delivery finds it claimed and returns None)."""
+    if not StatementImport.objects.filter(pk=job_id, status=StatementImport.Status.QUEUED).update(
+        status=StatementImport.Status.RUNNING
+    ):
+        return None
+    job = StatementImport.objects.get(pk=job_id)
+
+    def progress(result: ImportResult) -> None:
+        StatementImport.objects.filter(pk=job_id).update(
+            total_rows=result.total,
+            processed_rows=result.processed,
+            created_count=result.created,
+            unchanged_count=result.unchanged,
+            error_count=result.error_count,
+        )
+
+    try:
+        result = statements_load(path=job.file.path, as_of=job.as_of, on_progress=progress)
+    except (FileFormatError, MissingColumns, OSError) as exc:
+        message = exc.message if isinstance(exc, DoorstepError) else _("The file cannot be read.")
+        StatementImport.objects.filter(pk=job_id).update(
+            status=StatementImport.Status.FAILED, message=str(message)[:500], finished_at=timezone.now()
+        )
+        job.refresh_from_db()
+        audit_log(actor=job.created_by, action="statements.import_failed", obj=job, changes={"message": job.message})
+        return job
+    StatementImport.objects.filter(pk=job_id).update(
+        status=StatementImport.Status.DONE,
+        total_rows=result.total,
+        processed_rows=result.processed,
+        created_count=result.created,
+        unchanged_count=result.unchanged,
+        error_count=result.error_count,
+        errors=result.errors,
+        finished_at=timezone.now(),
+    )
+    job.refresh_from_db()
+    audit_log(
+        actor=job.created_by,
+        action="statements.import",
+        obj=job,
+        changes={"created": result.created, "unchanged": result.unchanged, "errors": result.error_count},
+    )
+    return job
