@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,6 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from collections_app.aging import local_today
 from collections_app.exceptions import DoorstepError, NotPermitted
+from collections_app.feed import FeedResult
 from collections_app.importer.reader import FileFormatError, TableFile
 from collections_app.models import DelinquentAccount, Role, User
 from collections_app.services.audit import audit_log
@@ -262,3 +264,16 @@ def statement_import_run(*, job_id: int) -> StatementImport | None:
         changes={"created": result.created, "unchanged": result.unchanged, "errors": result.error_count},
     )
     return job
+
+
+def statement_import_file(path: Path) -> FeedResult:
+    """The daily feed's ``statements`` kind: a file claimed from the drop folder, imported as a job with no
+    uploader (README, "A daily feed from core banking")."""
+    job = StatementImport(filename=path.name[:255])
+    with path.open("rb") as handle:
+        job.file.save(f"{timezone.now():%Y%m%d%H%M%S}-{job.filename}", File(handle), save=False)
+    job.save()
+    audit_log(actor=None, action="statements.upload", obj=job, changes={"filename": job.filename, "source": "drop"})
+    job = statement_import_run(job_id=job.pk) or StatementImport.objects.get(pk=job.pk)
+    done = job.status == StatementImport.Status.DONE
+    return FeedResult(ok=done, reference=f"statement import {job.pk}", message=job.message)

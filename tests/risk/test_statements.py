@@ -159,3 +159,23 @@ def test_an_upload_left_queued_is_picked_up_by_the_sweep(cast, current_account, 
     assert requeue_queued_statement_imports() == 1
     job.refresh_from_db()
     assert job.status == StatementImport.Status.DONE and job.created_count == 1
+
+
+def test_a_statements_file_in_the_drop_folder_is_imported_like_an_upload(current_account, settings, tmp_path):
+    """The daily feed carries statements as well as accounts (collections_app.feed)."""
+    from collections_app.feed import feed_kinds
+    from collections_app.feed.drop import kind_dir
+    from collections_app.feed.tasks import pick_up_drop_folder
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.IMPORT_DROP_DIR = tmp_path / "drop"
+    settings.IMPORT_DROP_SETTLE_SECONDS = 0
+    assert "statements" in feed_kinds()
+    rows = [["CUR001", "2026-01-31", "8000.00", "1000.00", "1000.00", "0"]]
+    (kind_dir("statements") / "statements-20260201.csv").write_bytes(csv_bytes(rows))
+    assert pick_up_drop_folder() == 1
+    assert Statement.objects.filter(account=current_account).count() == 1
+    job = StatementImport.objects.get()
+    assert job.status == StatementImport.Status.DONE and job.created_by is None
+    assert len(list((tmp_path / "drop" / "statements" / "done").iterdir())) == 1
+    assert pick_up_drop_folder() == 0 and StatementImport.objects.count() == 1
