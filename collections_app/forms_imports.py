@@ -14,12 +14,17 @@ ALLOWED_SUFFIXES = {".csv", ".xlsx"}
 MAX_UPLOAD_BYTES = 500 * 1024 * 1024
 
 
-class ImportUploadForm(forms.Form):
-    file = forms.FileField(
+def table_file_field() -> forms.FileField:
+    """The upload of a table as the importers read it (accounts here, statements in ``risk``)."""
+    return forms.FileField(
         label=_("File"),
         help_text=_("CSV (UTF-8 or GBK) or XLSX with a header row; see the column list below."),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
     )
+
+
+class ImportUploadForm(forms.Form):
+    file = table_file_field()
     as_of = forms.DateField(
         label=_("As of"),
         required=False,

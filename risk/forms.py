@@ -7,6 +7,8 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from collections_app.forms_imports import table_file_field
+from collections_app.widgets import DateInput
 from risk.models import CareCase, Strategy
 
 MAX_UPLOAD_BYTES = 500 * 1024 * 1024
@@ -20,16 +22,12 @@ def _helper(label) -> FormHelper:
 
 
 class StatementUploadForm(forms.Form):
-    file = forms.FileField(
-        label=_("File"),
-        help_text=_("CSV (UTF-8 or GBK) or XLSX with a header row; see the column list below."),
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
-    )
+    file = table_file_field()
     as_of = forms.DateField(
         label=_("As of"),
         required=False,
         help_text=_("Statements after this date are refused; empty means today."),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
     )
 
     def __init__(self, *args, **kwargs):

@@ -20,6 +20,7 @@ from collections_app.aging import local_today
 from collections_app.exceptions import DoorstepError, NotPermitted
 from collections_app.feed import FeedResult
 from collections_app.importer.reader import FileFormatError, TableFile
+from collections_app.importer.rows import cell_text
 from collections_app.models import DelinquentAccount, Role, User
 from collections_app.services.audit import audit_log
 from risk.models import Statement, StatementImport
@@ -59,16 +60,8 @@ def may_import_statements(user) -> bool:
     return user.is_authenticated and (user.is_supervisor or user.role == Role.ADMIN or user.is_superuser)
 
 
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
 def _money(column: str, value, *, required: bool = True) -> Decimal | None:
-    text = repr(value) if isinstance(value, int | float) and not isinstance(value, bool) else _text(value)
+    text = repr(value) if isinstance(value, int | float) and not isinstance(value, bool) else cell_text(value)
     text = text.replace(",", "")
     if not text:
         if required:
@@ -89,7 +82,7 @@ def _period_end(value, as_of: dt.date) -> dt.date:
     if isinstance(value, dt.datetime):
         value = value.date()
     if not isinstance(value, dt.date):
-        text = _text(value)
+        text = cell_text(value)
         match = _DATE.match(text)
         try:
             if not match:
@@ -105,14 +98,14 @@ def _period_end(value, as_of: dt.date) -> dt.date:
 def _dpd(value) -> int:
     number = _money("dpd", value)
     if number != number.to_integral_value() or number > 36500:
-        raise RowProblem(_("dpd: not a whole number of days (%(value)s)") % {"value": _text(value)})
+        raise RowProblem(_("dpd: not a whole number of days (%(value)s)") % {"value": cell_text(value)})
     return int(number)
 
 
 def parse_row(cells: dict, as_of: dt.date) -> tuple:
     """(account_no, period_end, balance, amount_due, amount_paid, dpd) or RowProblem with every reason."""
     problems, values = [], {}
-    account_no = _text(cells.get("account_no"))
+    account_no = cell_text(cells.get("account_no"))
     if not account_no:
         problems.append(_("account_no: required value missing"))
     for column, parse in (

@@ -83,7 +83,8 @@ class ImportRow:
     lng: Decimal | None = None
 
 
-def _text(value) -> str:
+def cell_text(value) -> str:
+    """A spreadsheet cell as text: empty for none, 12 for 12.0 (XLSX numbers), surrounding spaces cut."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -94,7 +95,7 @@ def _text(value) -> str:
 def _decimal(column: str, value, *, places: Decimal = CENT) -> Decimal | None:
     if isinstance(value, bool):
         raise RowError(column, value, BAD_NUMBER)
-    text = repr(value) if isinstance(value, int | float) else _text(value).replace(",", "").replace(" ", "")
+    text = repr(value) if isinstance(value, int | float) else cell_text(value).replace(",", "").replace(" ", "")
     if not text:
         return None
     try:
@@ -128,7 +129,7 @@ def _date(column: str, value) -> dt.date | None:
         return value.date()
     if isinstance(value, dt.date):
         return value
-    text = _text(value)
+    text = cell_text(value)
     if not text:
         return None
     match = _DATE.match(text)
@@ -141,7 +142,7 @@ def _date(column: str, value) -> dt.date | None:
 
 
 def _coordinate(column: str, value, limit: int) -> Decimal | None:
-    number = _decimal(column, value, places=MICRO) if _text(value) else None
+    number = _decimal(column, value, places=MICRO) if cell_text(value) else None
     if number is not None and abs(number) > limit:
         raise RowError(column, value, OUT_OF_RANGE)
     return number
@@ -157,7 +158,7 @@ def _days(value) -> int | None:
 
 
 def _product(value) -> str | None:
-    text = _text(value)
+    text = cell_text(value)
     if not text:
         return None
     if text in PRODUCTS:
@@ -166,7 +167,7 @@ def _product(value) -> str | None:
 
 
 def _currency(value) -> str | None:
-    text = _text(value).upper()
+    text = cell_text(value).upper()
     if not text:
         return None
     if not _CURRENCY.match(text):
@@ -201,7 +202,7 @@ def validate_row(number: int, cells: dict, *, as_of: dt.date) -> ImportRow | lis
         return errors
     texts = {}
     for column in ("account_no", "borrower_name", "national_id", "phone", "address", "branch_code"):
-        texts[column] = _text(cells.get(column))
+        texts[column] = cell_text(cells.get(column))
         limit = MAX_LENGTHS.get(column)
         if limit and len(texts[column]) > limit:
             errors.append(RowError(column, cells.get(column), TOO_LONG % {"max": limit}))

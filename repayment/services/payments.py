@@ -196,26 +196,9 @@ def _validate(case: Case, account: DelinquentAccount, amount: Decimal, paid_on: 
         raise PaymentRefused(_("Unknown payment channel."))
 
 
-def payment_record(
-    *,
-    case: Case,
-    actor: User,
-    amount: Decimal,
-    paid_on: dt.date,
-    channel: str,
-    reference: str = "",
-    idempotency_key: str | None = None,
-) -> Payment:
-    """Record a payment (``payment_record_once``) and return it."""
-    return payment_record_once(
-        case=case,
-        actor=actor,
-        amount=amount,
-        paid_on=paid_on,
-        channel=channel,
-        reference=reference,
-        idempotency_key=idempotency_key,
-    )[0]
+def payment_record(**values) -> Payment:
+    """Record a payment (``payment_record_once``) and return it. Takes the keywords of ``payment_record_once``."""
+    return payment_record_once(**values)[0]
 
 
 @transaction.atomic

@@ -73,36 +73,9 @@ def _validate(*, case: Case, kind: str, base_amount, waiver_amount, count: int, 
         raise PlanRefused(_("The first due date must be between today and one year from now."))
 
 
-def plan_propose(
-    *,
-    case: Case,
-    actor: User,
-    kind: str,
-    base_amount: Decimal,
-    first_due_date: dt.date,
-    instalment_count: int = 1,
-    deferral_months: int = 0,
-    waiver_amount: Decimal = Decimal("0.00"),
-    grace_days: int | None = None,
-    note: str = "",
-    submit: bool = True,
-    idempotency_key: str | None = None,
-) -> RepaymentPlan:
-    """Create a plan (``plan_propose_once``) and return it."""
-    return plan_propose_once(
-        case=case,
-        actor=actor,
-        kind=kind,
-        base_amount=base_amount,
-        first_due_date=first_due_date,
-        instalment_count=instalment_count,
-        deferral_months=deferral_months,
-        waiver_amount=waiver_amount,
-        grace_days=grace_days,
-        note=note,
-        submit=submit,
-        idempotency_key=idempotency_key,
-    )[0]
+def plan_propose(**values) -> RepaymentPlan:
+    """Create a plan (``plan_propose_once``) and return it. Takes the keywords of ``plan_propose_once``."""
+    return plan_propose_once(**values)[0]
 
 
 @transaction.atomic

@@ -53,26 +53,9 @@ def schedule_promise_checks(*, promise: PromiseToPay) -> None:
         )
 
 
-def promise_create(
-    *,
-    case: Case,
-    actor: User,
-    amount: Decimal,
-    due_date: dt.date,
-    grace_days: int | None = None,
-    note: str = "",
-    idempotency_key: str | None = None,
-) -> PromiseToPay:
-    """Record a promise to pay (``promise_create_once``) and return it."""
-    return promise_create_once(
-        case=case,
-        actor=actor,
-        amount=amount,
-        due_date=due_date,
-        grace_days=grace_days,
-        note=note,
-        idempotency_key=idempotency_key,
-    )[0]
+def promise_create(**values) -> PromiseToPay:
+    """Record a promise to pay and return it; takes the keywords of ``promise_create_once``."""
+    return promise_create_once(**values)[0]
 
 
 @transaction.atomic
