@@ -144,3 +144,24 @@ def _service_requirements(request):
         request.getfixturevalue("require_postgres")
     if request.node.get_closest_marker("redis"):
         request.getfixturevalue("redis_url")
+
+
+def _celery_eagerness(value: bool):
+    from config.celery import app
+
+    old = app.conf.task_always_eager
+    app.conf.task_always_eager = value
+    yield
+    app.conf.task_always_eager = old  # the Celery app outlives a test: never leak the setting
+
+
+@pytest.fixture
+def celery_eager():
+    """Tasks run in the calling process, as if a worker took them at once."""
+    yield from _celery_eagerness(True)
+
+
+@pytest.fixture
+def celery_not_eager():
+    """Tasks go to the broker (or fail to), as in production."""
+    yield from _celery_eagerness(False)

@@ -59,13 +59,11 @@ def test_upload_refuses_other_file_types(client, cast):
 
 
 def test_large_upload_is_queued_and_polled_until_the_worker_ran_it(
-    client, cast, settings, django_capture_on_commit_callbacks
+    client, cast, settings, django_capture_on_commit_callbacks, celery_not_eager
 ):
-    from config.celery import app
 
     settings.DOORSTEP_IMPORT_INLINE_MAX_BYTES = 0
     client.force_login(cast.supervisor_x)
-    app.conf.task_always_eager = False
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         client.post(reverse("import-list"), {"file": upload([row("A1")])})
     job = ImportJob.objects.get()

@@ -125,9 +125,8 @@ def test_collectors_cannot_import_statements(client, cast):
 
 
 def test_large_upload_is_queued_for_the_worker(
-    client, cast, current_account, settings, django_capture_on_commit_callbacks
+    client, cast, current_account, settings, django_capture_on_commit_callbacks, celery_eager
 ):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
     from risk import views
 
     client.force_login(cast.supervisor_x)
@@ -143,14 +142,13 @@ def test_large_upload_is_queued_for_the_worker(
     assert job.status == StatementImport.Status.DONE and job.created_count == 26
 
 
-def test_an_upload_left_queued_is_picked_up_by_the_sweep(cast, current_account, settings):
+def test_an_upload_left_queued_is_picked_up_by_the_sweep(cast, current_account, settings, celery_eager):
     import datetime as dt_
 
     from django.utils import timezone
 
     from risk.tasks import requeue_queued_statement_imports
 
-    settings.CELERY_TASK_ALWAYS_EAGER = True
     job = statement_import_create(
         actor=cast.supervisor_x, upload=SimpleUploadedFile("s.csv", csv_bytes(_rows()[:1])), as_of=dt.date(2026, 4, 1)
     )
