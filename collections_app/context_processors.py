@@ -19,6 +19,7 @@ NAV_ITEMS = [
     ("import-list", _("Imports"), "upload", {S, A}),
     ("notification-list", _("Notifications"), "bell", {C, S, M, A}),
     ("audit-log", _("Audit"), "journal-text", {M, A}),
+    ("evidence-verify", _("Evidence"), "shield-check", {M, A}),
 ]
 
 

@@ -2,10 +2,16 @@
 
 from celery import shared_task
 
-from collections_app import retention
+from collections_app import chain, retention
 
 
 @shared_task(acks_late=True, ignore_result=True)
 def retention_anonymise() -> int:
     """Daily: anonymise borrowers whose cases closed longer ago than the rule pack keeps records."""
     return retention.anonymise_expired()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def seal_chains() -> int:
+    """Every minute: chain the case events and audit rows the commit hooks left unsealed (bulk writes)."""
+    return chain.seal_pending()

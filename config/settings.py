@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "collections_app",
     "visits",
     "repayment",
+    "evidence",
     "dashboard",
 ]
 
@@ -225,6 +226,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Retention (PIPL): once a day, anonymise borrowers whose cases closed beyond the rule pack's period.
     "retention-anonymise": {"task": "collections_app.tasks.retention_anonymise", "schedule": 24 * 3600.0},
+    # The hash chains (README, "Evidence pack"): rows a bulk write left unsealed are chained within a minute.
+    "chains-seal-pending": {"task": "collections_app.tasks.seal_chains", "schedule": 60.0},
 }
 
 # --- Caches -----------------------------------------------------------------

@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("collections_app.urls_audit")),
     path("", include("visits.urls")),
     path("", include("repayment.urls")),
+    path("", include("evidence.urls")),
     path("", include("dashboard.urls")),
     path("api/v1/", include("config.urls_api")),
     path("admin/", admin.site.urls),

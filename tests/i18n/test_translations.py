@@ -147,6 +147,7 @@ def test_every_translatable_string_in_the_code_is_in_the_catalogue(tmp_path):
         "collections_app",
         "visits",
         "repayment",
+        "evidence",
         "dashboard",
         "templates",
         "static",
