@@ -158,6 +158,14 @@ EXPECTED: dict[str, dict[str, dict[str, str]]] = {
     "import-report": get_only(roles(FORBIDDEN, supervisor_x=OK, supervisor_y=NOT_FOUND, admin=OK)),
     "audit-log": get_only(managers_only()),
     "audit-export": get_only(managers_only()),
+    # -- the legal handoff: packs for the case's supervisor and managers; verifying for managers
+    "case-legal": {
+        "GET": roles(FORBIDDEN, supervisor_x=OK, supervisor_y=NOT_FOUND, manager=OK, admin=OK),
+        "POST": roles(FORBIDDEN, supervisor_x=OK, supervisor_y=NOT_FOUND, manager=OK, admin=OK),
+    },
+    "evidence-pack-pdf": get_only(roles(NOT_FOUND, supervisor_x=OK, manager=OK, admin=OK)),
+    "evidence-pack-manifest": get_only(roles(NOT_FOUND, supervisor_x=OK, manager=OK, admin=OK)),
+    "evidence-verify": get_only(managers_only()),
     # -- dashboard
     "dashboard": get_only(supervisors_and_managers()),
     "api-dashboard": api_get_only(supervisors_and_managers()),
@@ -246,6 +254,9 @@ URL_OBJECTS: dict[str, Callable[[World], dict]] = {
     "notification-read": lambda w: {"pk": w.notification.pk},
     "import-progress": lambda w: {"pk": w.import_job.pk},
     "import-report": lambda w: {"pk": w.import_job.pk},
+    "case-legal": lambda w: {"pk": w.case.pk},
+    "evidence-pack-pdf": lambda w: {"pk": w.pack.pk},
+    "evidence-pack-manifest": lambda w: {"pk": w.pack.pk},
     "api:account-detail": lambda w: {"pk": w.case.account_id},
     "api:case-detail": lambda w: {"pk": w.case.pk},
     "api:case-assign": lambda w: {"pk": w.case.pk},

@@ -42,6 +42,7 @@ class World:
     notification: Notification
     import_job: ImportJob
     conflict: SyncConflict
+    pack: object = None
 
     @property
     def borrower(self):
@@ -119,6 +120,7 @@ def build_world(cast, case_a) -> World:
         message="The case moved on.",
         payload={"notes": "offline"},
     )
+    pack = _evidence_pack(case, cast.supervisor_x)
     case.refresh_from_db()
     return World(
         cast=cast,
@@ -133,4 +135,25 @@ def build_world(cast, case_a) -> World:
         notification=notification,
         import_job=import_job,
         conflict=conflict,
+        pack=pack,
     )
+
+
+def _evidence_pack(case, supervisor):
+    """A pack row with its two files (the world's case stays open: only the downloads' access is tested)."""
+    from evidence.models import EvidencePack
+
+    pack = EvidencePack(
+        case=case,
+        built_by=supervisor,
+        summary="Refused three times; court next.",
+        pdf_sha256="0" * 64,
+        manifest_sha256="0" * 64,
+        chain_seq=0,
+        chain_head="",
+        chain_ok=True,
+    )
+    pack.pdf.save("pack.pdf", ContentFile(b"%PDF-1.4\n"), save=False)
+    pack.manifest.save("pack.manifest.json", ContentFile(b"{}"), save=False)
+    pack.save()
+    return pack
