@@ -19,6 +19,8 @@ NAV_ITEMS = [
     ("import-list", _("Imports"), "upload", {S, A}),
     ("notification-list", _("Notifications"), "bell", {C, S, M, A}),
     ("audit-log", _("Audit"), "journal-text", {M, A}),
+    ("review-queue", _("Reviews"), "clipboard-check", {S, M, A}),
+    ("my-reviews", _("My reviews"), "clipboard-check", {C}),
     ("evidence-verify", _("Evidence"), "shield-check", {M, A}),
 ]
 

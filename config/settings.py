@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "visits",
     "repayment",
     "evidence",
+    "quality",
     "dashboard",
 ]
 

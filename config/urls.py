@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("visits.urls")),
     path("", include("repayment.urls")),
     path("", include("evidence.urls")),
+    path("", include("quality.urls")),
     path("", include("dashboard.urls")),
     path("api/v1/", include("config.urls_api")),
     path("admin/", admin.site.urls),

@@ -4,10 +4,18 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.utils import translation
 
 from collections_app.models import Stage
 from tests.visits.helpers import DAYTIME, image_upload
 from visits.services import visit_log
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages are asserted in English whatever an earlier request left active."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture(autouse=True)

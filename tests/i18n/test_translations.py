@@ -148,6 +148,7 @@ def test_every_translatable_string_in_the_code_is_in_the_catalogue(tmp_path):
         "visits",
         "repayment",
         "evidence",
+        "quality",
         "dashboard",
         "templates",
         "static",

@@ -166,6 +166,15 @@ EXPECTED: dict[str, dict[str, dict[str, str]]] = {
     "evidence-pack-pdf": get_only(roles(NOT_FOUND, supervisor_x=OK, manager=OK, admin=OK)),
     "evidence-pack-manifest": get_only(roles(NOT_FOUND, supervisor_x=OK, manager=OK, admin=OK)),
     "evidence-verify": get_only(managers_only()),
+    # -- visit quality review: the team's supervisor reviews, the collector reads and replies
+    "review-queue": get_only(signed_in()),
+    "my-reviews": get_only(collectors_only()),
+    "review-detail": {
+        "GET": case_readers(),
+        "POST": {**case_readers(), "collector_a": FORBIDDEN, "manager": FORBIDDEN},
+    },
+    "review-reply": post_only(case_readers()),
+    "review-pick": post_only({**case_readers(), "collector_a": FORBIDDEN, "manager": FORBIDDEN}),
     # -- dashboard
     "dashboard": get_only(supervisors_and_managers()),
     "api-dashboard": api_get_only(supervisors_and_managers()),
@@ -255,6 +264,9 @@ URL_OBJECTS: dict[str, Callable[[World], dict]] = {
     "import-progress": lambda w: {"pk": w.import_job.pk},
     "import-report": lambda w: {"pk": w.import_job.pk},
     "case-legal": lambda w: {"pk": w.case.pk},
+    "review-detail": lambda w: {"pk": w.review.pk},
+    "review-reply": lambda w: {"pk": w.review.pk},
+    "review-pick": lambda w: {"pk": w.visit.pk},
     "evidence-pack-pdf": lambda w: {"pk": w.pack.pk},
     "evidence-pack-manifest": lambda w: {"pk": w.pack.pk},
     "api:account-detail": lambda w: {"pk": w.case.account_id},

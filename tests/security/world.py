@@ -43,6 +43,7 @@ class World:
     import_job: ImportJob
     conflict: SyncConflict
     pack: object = None
+    review: object = None
 
     @property
     def borrower(self):
@@ -121,6 +122,9 @@ def build_world(cast, case_a) -> World:
         payload={"notes": "offline"},
     )
     pack = _evidence_pack(case, cast.supervisor_x)
+    from quality.reviews import review_pick
+
+    review = review_pick(visit=visit, actor=cast.supervisor_x)
     case.refresh_from_db()
     return World(
         cast=cast,
@@ -136,6 +140,7 @@ def build_world(cast, case_a) -> World:
         import_job=import_job,
         conflict=conflict,
         pack=pack,
+        review=review,
     )
 
 

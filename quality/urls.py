@@ -1,0 +1,11 @@
+from django.urls import path
+
+from quality import views
+
+urlpatterns = [
+    path("reviews/", views.review_queue, name="review-queue"),
+    path("reviews/mine/", views.my_reviews, name="my-reviews"),
+    path("reviews/<int:pk>/", views.review_detail, name="review-detail"),
+    path("reviews/<int:pk>/reply/", views.review_reply, name="review-reply"),
+    path("visits/<int:pk>/review/", views.review_pick, name="review-pick"),
+]
