@@ -229,6 +229,8 @@ CELERY_BEAT_SCHEDULE = {
     "retention-anonymise": {"task": "collections_app.tasks.retention_anonymise", "schedule": 24 * 3600.0},
     # The hash chains (README, "Evidence pack"): rows a bulk write left unsealed are chained within a minute.
     "chains-seal-pending": {"task": "collections_app.tasks.seal_chains", "schedule": 60.0},
+    # Field safety (README, "Field safety"): collectors overdue on a visit are reported every minute.
+    "safety-sweep": {"task": "quality.tasks.sweep_safety", "schedule": 60.0},
 }
 
 # --- Caches -----------------------------------------------------------------

@@ -1,7 +1,8 @@
 """What quality review adds to the case page (registered at start-up by ``QualityConfig.ready``)."""
 
-from collections_app.panels import CasePanel, register_case_panel
-from quality import reviews
+from collections_app.panels import CasePanel, HomePanel, register_case_panel, register_home_panel
+from quality import reviews, safety, selectors
+from quality.forms_safety import CheckInForm
 from visits.models import Visit
 
 
@@ -29,7 +30,30 @@ def _with_case(visit, case):
     return visit
 
 
+def safety_context(*, user, case, can_act: bool) -> dict:
+    is_collector = user.is_collector and case.assigned_collector_id == user.pk and case.is_open
+    if not is_collector:
+        return {"safety_panel": False}
+    checkin = selectors.open_checkin(user)
+    return {
+        "safety_panel": True,
+        "safety_two_collectors": safety.needs_two_collectors(case),
+        "safety_checkin": checkin,
+        "safety_form": CheckInForm(case=case) if checkin is None else None,
+    }
+
+
+def home_alerts(*, user) -> dict:
+    return selectors.safety_alerts(user)
+
+
 def register() -> None:
+    register_case_panel(
+        CasePanel(name="quality.safety", template="quality/_case_safety.html", order=5, context=safety_context)
+    )
+    register_home_panel(
+        HomePanel(name="quality.safety", template="quality/_home_safety.html", order=0, context=home_alerts)
+    )
     register_case_panel(
         CasePanel(name="quality.reviews", template="quality/_case_reviews.html", order=35, context=review_context)
     )

@@ -53,3 +53,38 @@ def quality_by_month(collector: User) -> list[dict]:
         .annotate(score=Avg("score"), reviews=Count("id"))
         .order_by("month")
     )
+
+
+# --- field safety -------------------------------------------------------------------------------------
+
+
+def open_checkin(user: User):
+    from quality.models import SafetyCheckIn
+
+    if not user.is_collector:
+        return None
+    return SafetyCheckIn.objects.filter(collector=user, status=SafetyCheckIn.Status.ON_SITE).first()
+
+
+def safety_alerts(user: User) -> dict:
+    """For the home page: collectors overdue on a visit and help requests of the last day, in the user's scope.
+    Supervisors see their teams' alerts; managers the ones escalated to them and every help request."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from quality.models import HelpRequest, SafetyCheckIn
+
+    if not (user.is_supervisor or user.sees_everything):
+        return {"safety_overdue": [], "safety_help": []}
+    overdue = SafetyCheckIn.objects.filter(status=SafetyCheckIn.Status.ON_SITE, alerted_at__isnull=False)
+    help_requests = HelpRequest.objects.filter(pressed_at__gte=timezone.now() - dt.timedelta(days=1))
+    if user.sees_everything:
+        overdue = overdue.filter(escalated_at__isnull=False)
+    else:
+        overdue = overdue.filter(case__team__supervisor=user)
+        help_requests = help_requests.filter(collector__team__supervisor=user)
+    return {
+        "safety_overdue": list(overdue.select_related("collector", "case").order_by("alerted_at")[:50]),
+        "safety_help": list(help_requests.select_related("collector").order_by("-pressed_at")[:50]),
+    }

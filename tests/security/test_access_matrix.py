@@ -175,6 +175,12 @@ EXPECTED: dict[str, dict[str, dict[str, str]]] = {
     },
     "review-reply": post_only(case_readers()),
     "review-pick": post_only({**case_readers(), "collector_a": FORBIDDEN, "manager": FORBIDDEN}),
+    # -- field safety: the case's collector checks in (others are refused by the service), help is JSON
+    "safety-check-in": post_only(
+        {**case_readers(), "supervisor_x": FORBIDDEN, "manager": FORBIDDEN, "admin": FORBIDDEN}
+    ),
+    "safety-check-out": post_only(roles(NOT_FOUND, collector_a=OK)),
+    "safety-help": post_only(signed_in()),
     # -- dashboard
     "dashboard": get_only(supervisors_and_managers()),
     "api-dashboard": api_get_only(supervisors_and_managers()),
@@ -267,6 +273,8 @@ URL_OBJECTS: dict[str, Callable[[World], dict]] = {
     "review-detail": lambda w: {"pk": w.review.pk},
     "review-reply": lambda w: {"pk": w.review.pk},
     "review-pick": lambda w: {"pk": w.visit.pk},
+    "safety-check-in": lambda w: {"pk": w.case.pk},
+    "safety-check-out": lambda w: {"pk": w.checkin.pk},
     "evidence-pack-pdf": lambda w: {"pk": w.pack.pk},
     "evidence-pack-manifest": lambda w: {"pk": w.pack.pk},
     "api:account-detail": lambda w: {"pk": w.case.account_id},

@@ -44,6 +44,7 @@ class World:
     conflict: SyncConflict
     pack: object = None
     review: object = None
+    checkin: object = None
 
     @property
     def borrower(self):
@@ -125,6 +126,16 @@ def build_world(cast, case_a) -> World:
     from quality.reviews import review_pick
 
     review = review_pick(visit=visit, actor=cast.supervisor_x)
+    from quality.models import SafetyCheckIn
+
+    checkin = SafetyCheckIn.objects.create(
+        case=case,
+        collector=actor,
+        checked_in_at=WORLD_TIME,
+        expected_minutes=30,
+        alert_due_at=WORLD_TIME,
+        status="checked_out",
+    )
     case.refresh_from_db()
     return World(
         cast=cast,
@@ -141,6 +152,7 @@ def build_world(cast, case_a) -> World:
         conflict=conflict,
         pack=pack,
         review=review,
+        checkin=checkin,
     )
 
 
