@@ -21,6 +21,7 @@ NAV_ITEMS = [
     ("audit-log", _("Audit"), "journal-text", {M, A}),
     ("review-queue", _("Reviews"), "clipboard-check", {S, M, A}),
     ("my-reviews", _("My reviews"), "clipboard-check", {C}),
+    ("playbook-list", _("Playbooks"), "book", {S, M, A}),
     ("evidence-verify", _("Evidence"), "shield-check", {M, A}),
 ]
 

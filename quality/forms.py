@@ -1,7 +1,10 @@
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from quality.models import Playbook, RubricItem, Verdict
+from visits.models import Visit
 
 
 class ReviewForm(forms.Form):
@@ -32,3 +35,45 @@ class ReviewForm(forms.Form):
 
 class ReplyForm(forms.Form):
     reply = forms.CharField(label=_("Your reply"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class PlaybookForm(forms.ModelForm):
+    overdue_reason = forms.ChoiceField(
+        label=_("Overdue reason"), choices=[("", _("Any")), *list(Visit.OverdueReason.choices)], required=False
+    )
+    attitude = forms.ChoiceField(
+        label=_("Attitude"), choices=[("", _("Any")), *list(Visit.Attitude.choices)], required=False
+    )
+    next_steps = forms.MultipleChoiceField(
+        label=_("Next steps after a refusal"),
+        choices=Playbook.NextStep.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+    class Meta:
+        model = Playbook
+        fields = [
+            "title_en",
+            "title_zh",
+            "overdue_reason",
+            "attitude",
+            "points_en",
+            "points_zh",
+            "dos_en",
+            "dos_zh",
+            "donts_en",
+            "donts_zh",
+            "next_steps",
+            "active",
+        ]
+        widgets = {
+            name: forms.Textarea(attrs={"rows": 4})
+            for name in ("points_en", "points_zh", "dos_en", "dos_zh", "donts_en", "donts_zh")
+        }
+        help_texts = {"points_en": _("One point per line."), "points_zh": _("One point per line.")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("save", _("Save playbook")))

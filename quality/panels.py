@@ -1,7 +1,7 @@
 """What quality review adds to the case page (registered at start-up by ``QualityConfig.ready``)."""
 
 from collections_app.panels import CasePanel, HomePanel, register_case_panel, register_home_panel
-from quality import reviews, safety, selectors
+from quality import playbooks, reviews, safety, selectors
 from quality.forms_safety import CheckInForm
 from visits.models import Visit
 
@@ -43,6 +43,15 @@ def safety_context(*, user, case, can_act: bool) -> dict:
     }
 
 
+def playbook_context(*, user, case, can_act: bool) -> dict:
+    if user.is_manager:
+        return {"case_playbook": None}
+    return {
+        "case_playbook": playbooks.case_playbook(case),
+        "playbook_can_mark": user.is_collector and case.assigned_collector_id == user.pk,
+    }
+
+
 def home_alerts(*, user) -> dict:
     return selectors.safety_alerts(user)
 
@@ -50,6 +59,9 @@ def home_alerts(*, user) -> dict:
 def register() -> None:
     register_case_panel(
         CasePanel(name="quality.safety", template="quality/_case_safety.html", order=5, context=safety_context)
+    )
+    register_case_panel(
+        CasePanel(name="quality.playbook", template="quality/_case_playbook.html", order=25, context=playbook_context)
     )
     register_home_panel(
         HomePanel(name="quality.safety", template="quality/_home_safety.html", order=0, context=home_alerts)

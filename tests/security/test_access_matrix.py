@@ -181,6 +181,11 @@ EXPECTED: dict[str, dict[str, dict[str, str]]] = {
     ),
     "safety-check-out": post_only(roles(NOT_FOUND, collector_a=OK)),
     "safety-help": post_only(signed_in()),
+    # -- playbooks: supervisors and managers write them; the case's collector records their use
+    "playbook-list": get_only(supervisors_and_managers()),
+    "playbook-create": {"GET": supervisors_and_managers(), "POST": supervisors_and_managers()},
+    "playbook-edit": {"GET": supervisors_and_managers(), "POST": supervisors_and_managers()},
+    "playbook-use": post_only({**case_readers(), "supervisor_x": FORBIDDEN, "manager": FORBIDDEN, "admin": FORBIDDEN}),
     # -- dashboard
     "dashboard": get_only(supervisors_and_managers()),
     "api-dashboard": api_get_only(supervisors_and_managers()),
@@ -274,6 +279,8 @@ URL_OBJECTS: dict[str, Callable[[World], dict]] = {
     "review-reply": lambda w: {"pk": w.review.pk},
     "review-pick": lambda w: {"pk": w.visit.pk},
     "safety-check-in": lambda w: {"pk": w.case.pk},
+    "playbook-edit": lambda w: {"pk": w.playbook.pk},
+    "playbook-use": lambda w: {"pk": w.case.pk, "playbook_id": w.playbook.pk},
     "safety-check-out": lambda w: {"pk": w.checkin.pk},
     "evidence-pack-pdf": lambda w: {"pk": w.pack.pk},
     "evidence-pack-manifest": lambda w: {"pk": w.pack.pk},

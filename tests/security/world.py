@@ -45,6 +45,7 @@ class World:
     pack: object = None
     review: object = None
     checkin: object = None
+    playbook: object = None
 
     @property
     def borrower(self):
@@ -126,7 +127,11 @@ def build_world(cast, case_a) -> World:
     from quality.reviews import review_pick
 
     review = review_pick(visit=visit, actor=cast.supervisor_x)
-    from quality.models import SafetyCheckIn
+    from quality.models import Playbook, SafetyCheckIn
+
+    playbook = Playbook.objects.create(
+        title_en="General", title_zh="通用", points_en="Listen", points_zh="倾听", updated_by=cast.supervisor_x
+    )
 
     checkin = SafetyCheckIn.objects.create(
         case=case,
@@ -153,6 +158,7 @@ def build_world(cast, case_a) -> World:
         pack=pack,
         review=review,
         checkin=checkin,
+        playbook=playbook,
     )
 
 
