@@ -73,6 +73,8 @@ def legal_escalation(request, pk: int):
 
 
 def _pack(request, pk: int):
+    if not selectors.may_handle_packs(request.user):
+        raise PermissionDenied(_("Only supervisors and managers handle legal escalations."))
     return get_object_or_404(selectors.packs_visible_to(request.user), pk=pk)
 
 

@@ -107,10 +107,10 @@ def test_downloads_are_scoped_and_audited(client, named_case, cast):
         reverse("evidence-pack-pdf", args=[pack.pk]),
         reverse("evidence-pack-manifest", args=[pack.pk]),
     )
-    for who in ("collector_a", "supervisor_y"):
+    for who, status in (("collector_a", 403), ("supervisor_y", 404)):
         client.force_login(getattr(cast, who))
-        assert client.get(pdf_url).status_code == 404
-        assert client.get(manifest_url).status_code == 404
+        assert client.get(pdf_url).status_code == status
+        assert client.get(manifest_url).status_code == status
     for who in ("supervisor_x", "manager"):
         client.force_login(getattr(cast, who))
         response = client.get(pdf_url)

@@ -163,8 +163,8 @@ EXPECTED: dict[str, dict[str, dict[str, str]]] = {
         "GET": roles(FORBIDDEN, supervisor_x=OK, supervisor_y=NOT_FOUND, manager=OK, admin=OK),
         "POST": roles(FORBIDDEN, supervisor_x=OK, supervisor_y=NOT_FOUND, manager=OK, admin=OK),
     },
-    "evidence-pack-pdf": get_only(roles(NOT_FOUND, supervisor_x=OK, manager=OK, admin=OK)),
-    "evidence-pack-manifest": get_only(roles(NOT_FOUND, supervisor_x=OK, manager=OK, admin=OK)),
+    "evidence-pack-pdf": get_only(roles(FORBIDDEN, supervisor_x=OK, supervisor_y=NOT_FOUND, manager=OK, admin=OK)),
+    "evidence-pack-manifest": get_only(roles(FORBIDDEN, supervisor_x=OK, supervisor_y=NOT_FOUND, manager=OK, admin=OK)),
     "evidence-verify": get_only(managers_only()),
     # -- visit quality review: the team's supervisor reviews, the collector reads and replies
     "review-queue": get_only(signed_in()),
