@@ -18,6 +18,7 @@ from quality.notify import notify
 from visits.models import VisitPlan
 
 MAX_MINUTES = 480
+HOSTILE_REASON = gettext_noop("The borrower was hostile on a visit")
 ESCALATED = gettext_noop(
     "Escalated: %(collector)s is still overdue on a visit (case %(case)s); the supervisor was alerted."
 )
@@ -27,6 +28,23 @@ def needs_two_collectors(case: Case) -> bool:
     """The case's planned visit address is flagged unsafe (by a review or a previous visit)."""
     address_id = VisitPlan.objects.filter(case=case).values_list("address_id", flat=True).first()
     return bool(address_id) and UnsafeAddress.objects.filter(address_id=address_id).exists()
+
+
+def flag_after_hostile_visit(*, visit) -> UnsafeAddress | None:
+    """A visit where the borrower was hostile flags its planned address: the next visit there needs two."""
+    from visits.models import Visit
+
+    if visit.attitude != Visit.Attitude.HOSTILE:
+        return None
+    address_id = VisitPlan.objects.filter(case_id=visit.case_id).values_list("address_id", flat=True).first()
+    if not address_id:
+        return None
+    flag, created = UnsafeAddress.objects.get_or_create(
+        address_id=address_id, defaults={"flagged_by_id": visit.collector_id, "reason": HOSTILE_REASON}
+    )
+    if created:
+        audit_log(actor=visit.collector, action="safety.unsafe_address", obj=flag, changes={"visit": visit.pk})
+    return flag
 
 
 def _check_companion(case: Case, actor: User, companion: User | None) -> None:

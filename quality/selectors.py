@@ -37,6 +37,25 @@ def recent_reviews(user: User, limit: int = 50) -> list[VisitReview]:
     )
 
 
+def quality_by_collector(user: User, *, days: int = 90) -> list[dict]:
+    """Average review score per collector over the last ``days``, for the collectors in the user's scope."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    return list(
+        reviews_visible_to(user)
+        .filter(
+            status=VisitReview.Status.DONE,
+            score__isnull=False,
+            reviewed_at__gte=timezone.now() - dt.timedelta(days=days),
+        )
+        .values("collector__username")
+        .annotate(score=Avg("score"), reviews=Count("id"))
+        .order_by("score", "collector__username")
+    )
+
+
 def review_for_user(user: User, pk: int) -> VisitReview:
     reviews = reviews_visible_to(user).select_related(
         "visit__case__account__borrower", "visit__case__team", "visit__collector", "collector", "reviewer", "playbook"

@@ -1,6 +1,6 @@
 from django.db import transaction
 
-from quality import reviews
+from quality import reviews, safety
 
 
 def sample_new_visit(sender, instance, created: bool, raw: bool = False, **kwargs) -> None:
@@ -16,3 +16,4 @@ def _sample(visit_id: int) -> None:
     visit = Visit.objects.select_related("collector").filter(pk=visit_id).first()
     if visit is not None:
         reviews.review_sample(visit=visit)
+        safety.flag_after_hostile_visit(visit=visit)

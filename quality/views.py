@@ -18,7 +18,11 @@ from visits.models import Visit
 def review_queue(request):
     if request.user.is_collector:
         return redirect("my-reviews")
-    context = {"queue": selectors.review_queue(request.user), "recent": selectors.recent_reviews(request.user)}
+    context = {
+        "queue": selectors.review_queue(request.user),
+        "recent": selectors.recent_reviews(request.user),
+        "by_collector": selectors.quality_by_collector(request.user),
+    }
     return render(request, "quality/review_queue.html", context)
 
 

@@ -130,3 +130,13 @@ def test_queue_has_no_n_plus_one(client, cast, visited_case, django_assert_max_n
 def test_chinese_queue(client, cast):
     client.force_login(cast.supervisor_x)
     assert "走访质检" in client.get(reverse("review-queue"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+
+
+def test_supervisor_sees_each_collectors_quality_score(client, visited_case, cast):
+    review = reviews.review_pick(visit=visited_case.visit, actor=cast.supervisor_x)
+    reviews.review_submit(review=review, actor=cast.supervisor_x, items=ALL_PASS)
+    client.force_login(cast.supervisor_x)
+    page = client.get(reverse("review-queue")).content.decode()
+    assert 'data-collector-score="collector_a"' in page and "100.0" in page
+    client.force_login(cast.supervisor_y)
+    assert 'data-collector-score="collector_a"' not in client.get(reverse("review-queue")).content.decode()

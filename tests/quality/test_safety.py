@@ -130,3 +130,21 @@ def test_case_page_check_in_and_out(client, visit_case, cast):
     assert checkin.status == SafetyCheckIn.Status.CHECKED_OUT
     client.force_login(cast.supervisor_x)
     assert 'id="safety"' not in client.get(visit_case.get_absolute_url()).content.decode()
+
+
+def test_a_hostile_visit_flags_its_address_for_two_collectors(visit_case, cast, django_capture_on_commit_callbacks):
+    from collections_app.models import BorrowerAddress
+    from visits.models import Visit, VisitPlan
+
+    address = BorrowerAddress.objects.create(borrower=visit_case.account.borrower, text="无锡市 2 号")
+    VisitPlan.objects.filter(case=visit_case).update(address=address)
+    with django_capture_on_commit_callbacks(execute=True):
+        Visit.objects.create(
+            case=visit_case,
+            collector=cast.collector_a,
+            checked_in_at=timezone.now(),
+            outcome="refused",
+            attitude="hostile",
+        )
+    assert UnsafeAddress.objects.filter(address=address).exists()
+    assert safety.needs_two_collectors(visit_case)
