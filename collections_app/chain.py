@@ -5,10 +5,12 @@ hash is SHA-256 over a canonical JSON of ``{"prev": previous hash, "seq": positi
 so changing a row breaks its own hash, removing one leaves a gap in the positions, and removing the newest
 rows leaves the chain short of its head (``ChainHead``).
 
-Rows are written unsealed (every writer, bulk inserts included, stays as it is) and sealed just after the
-writing transaction commits (``seal_case_on_commit`` / ``seal_audit_on_commit``) or by the minute sweep
-(``seal_pending``). Sealing locks the chain's head row, so two workers sealing the same chain append one after
-the other; under READ COMMITTED the rows read after the lock include everything the previous holder sealed.
+Rows are written unsealed (every writer, bulk inserts included, stays as it is). Case events are sealed
+just after the writing transaction commits (``seal_case_on_commit``); audit rows, written by nearly every
+request, by the minute sweep (``seal_pending``), which also seals what bulk writes left, and before a pack
+is built or ``verify_evidence --seal`` runs. Sealing locks the chain's head row, so two workers sealing the
+same chain append one after the other; under READ COMMITTED the rows read after the lock include everything
+the previous holder sealed.
 """
 
 import datetime as dt
@@ -134,10 +136,6 @@ def seal_case_on_commit(case_id: int) -> None:
 def seal_cases_on_commit(case_ids: list[int]) -> None:
     if case_ids:
         transaction.on_commit(lambda: seal_cases(case_ids), robust=True)
-
-
-def seal_audit_on_commit() -> None:
-    transaction.on_commit(seal_audit, robust=True)
 
 
 def seal_pending() -> int:

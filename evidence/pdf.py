@@ -42,8 +42,16 @@ def _styles() -> dict[str, ParagraphStyle]:
     }
 
 
-def _p(text, style: str = "body") -> Paragraph:
-    return Paragraph(escape(str(text if text not in (None, "") else "—")), _styles()[style])
+_CONTROL = dict.fromkeys(c for c in range(32) if c not in (9, 10))
+CELL_MAX = 600
+
+
+def _p(text, style: str = "body", limit: int | None = None) -> Paragraph:
+    """User text as a paragraph: control characters dropped, markup escaped, table cells cut to fit a page."""
+    text = str(text if text not in (None, "") else "—").translate(_CONTROL)
+    if limit and len(text) > limit:
+        text = text[:limit] + "…"
+    return Paragraph(escape(text), _styles()[style])
 
 
 def _when(moment) -> str:
@@ -52,7 +60,9 @@ def _when(moment) -> str:
 
 def _table(header: list[str], rows: list[list], widths: list[float]) -> Table:
     data = [[_p(cell, "small") for cell in header]]
-    data += [[cell if isinstance(cell, Paragraph | Image) else _p(cell, "small") for cell in row] for row in rows]
+    data += [
+        [cell if isinstance(cell, Paragraph | Image) else _p(cell, "small", CELL_MAX) for cell in row] for row in rows
+    ]
     table = Table(data, colWidths=[w * mm for w in widths], repeatRows=1)
     table.setStyle(
         TableStyle(

@@ -63,6 +63,7 @@ def evidence_pack_build(*, case: Case, actor: User, summary: str, language: str)
     if language not in EvidencePack.Language.values:
         language = EvidencePack.Language.ZH_HANS
     chain.seal_cases([case.pk])  # inside this transaction: the escalation's own event is in the pack
+    chain.seal_audit()  # the audit head printed in the pack covers everything written before it
     report = chain.verify_case(case.pk)
     audit = ChainHead.objects.filter(key=chain.AUDIT).values_list("seq", "head_hash").first() or (0, "")
     facts = pack_facts(case.pk)

@@ -25,6 +25,6 @@ class CheckInForm(forms.Form):
 class HelpForm(forms.Form):
     client_id = forms.UUIDField()
     pressed_at = forms.DateTimeField()
-    case = forms.IntegerField(required=False, min_value=1)
+    case = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
     lat = forms.DecimalField(min_value=-90, max_value=90, max_digits=9, decimal_places=6, required=False)
     lng = forms.DecimalField(min_value=-180, max_value=180, max_digits=9, decimal_places=6, required=False)

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.db import models
 
-from collections_app import chain, pii
+from collections_app import pii
 from collections_app.models import AuditLog
 
 # Set by collections_app.middleware.RequestContextMiddleware for the request's lifetime.
@@ -67,7 +67,6 @@ def audit_changes(before: dict, after: dict) -> dict:
 
 
 def audit_log(*, actor, action: str, obj=None, changes: dict | None = None, object_type: str = "") -> AuditLog:
-    chain.seal_audit_on_commit()
     return AuditLog.objects.create(
         actor=actor if actor is not None and actor.is_authenticated else None,
         action=action,

@@ -265,5 +265,4 @@ def cases_transition_bulk(
     insert_rows(CaseEvent, events)
     insert_rows(AuditLog, audits)
     chain.seal_cases_on_commit([case.pk for case in moved])
-    chain.seal_audit_on_commit()
     return moved
