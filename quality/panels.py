@@ -7,7 +7,8 @@ from visits.models import Visit
 
 
 def review_context(*, user, case, can_act: bool) -> dict:
-    if user.is_manager or not (user.is_supervisor or user.is_collector or user.sees_everything):
+    # Supervisors pick and open reviews here; a collector reads theirs under "My reviews".
+    if not (user.is_supervisor or (user.sees_everything and not user.is_manager)):
         return {"review_rows": []}
     visits = list(
         Visit.objects.filter(case=case).select_related("review", "collector").order_by("-checked_in_at", "-id")
@@ -37,7 +38,7 @@ def safety_context(*, user, case, can_act: bool) -> dict:
     checkin = selectors.open_checkin(user)
     return {
         "safety_panel": True,
-        "safety_two_collectors": safety.needs_two_collectors(case),
+        "safety_two_collectors": safety.needs_two_collectors(case, plan_loaded=True),
         "safety_checkin": checkin,
         "safety_form": CheckInForm(case=case) if checkin is None else None,
     }

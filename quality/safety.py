@@ -24,9 +24,14 @@ ESCALATED = gettext_noop(
 )
 
 
-def needs_two_collectors(case: Case) -> bool:
-    """The case's planned visit address is flagged unsafe (by a review or a previous visit)."""
-    address_id = VisitPlan.objects.filter(case=case).values_list("address_id", flat=True).first()
+def needs_two_collectors(case: Case, *, plan_loaded: bool = False) -> bool:
+    """The case's planned visit address is flagged unsafe (by a review or a previous visit). ``plan_loaded``:
+    the case page loaded the plan with the case (a rule check always reads it afresh)."""
+    if plan_loaded and type(case).visit_plan.is_cached(case):
+        plan = getattr(case, "visit_plan", None)
+        address_id = plan.address_id if plan is not None else None
+    else:
+        address_id = VisitPlan.objects.filter(case=case).values_list("address_id", flat=True).first()
     return bool(address_id) and UnsafeAddress.objects.filter(address_id=address_id).exists()
 
 

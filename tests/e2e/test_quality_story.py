@@ -38,7 +38,9 @@ def _private_media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
-def test_overstay_alerts_the_supervisor_and_a_review_reaches_the_collector(new_context, cast, case_in_stage):
+def test_overstay_alerts_the_supervisor_and_a_review_reaches_the_collector(new_context, cast, case_in_stage, settings):
+    # No random sample: the supervisor picks the visit (a sampled one would already be in the queue).
+    settings.QUALITY_REVIEW_RATE = settings.QUALITY_REVIEW_NEW_COLLECTOR_RATE = 0.0
     case = case_in_stage(Stage.VISIT)
     phone = new_context(on_phone=True).new_page()
     login(phone, cast.collector_a.username, PASSWORD)
