@@ -23,6 +23,10 @@ NAV_ITEMS = [
     ("notification-list", _("Notifications"), "bell", {C, S, M, A}),
     ("audit-log", _("Audit"), "journal-text", {M, A}),
     ("token-list", _("API tokens"), "key", {S, A}),
+    ("review-queue", _("Reviews"), "clipboard-check", {S, M, A}),
+    ("my-reviews", _("My reviews"), "clipboard-check", {C}),
+    ("playbook-list", _("Playbooks"), "book", {S, M, A}),
+    ("evidence-verify", _("Evidence"), "shield-check", {M, A}),
 ]
 
 

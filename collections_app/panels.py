@@ -26,9 +26,20 @@ class CasePanel:
     prefetch_related: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class HomePanel:
+    """A block at the top of the home page: ``template`` with what ``context(user=)`` returns."""
+
+    name: str
+    template: str
+    order: int
+    context: Callable[..., dict] | None = None
+
+
 @dataclass
 class _Registry:
     panels: dict[str, CasePanel] = field(default_factory=dict)
+    home_panels: dict[str, HomePanel] = field(default_factory=dict)
     row_decorators: dict[str, Callable[[list], None]] = field(default_factory=dict)
     describers: dict[str, Callable] = field(default_factory=dict)
     payload_choices: dict[str, type[TextChoices]] = field(default_factory=dict)
@@ -39,6 +50,22 @@ _registry = _Registry()
 
 def register_case_panel(panel: CasePanel) -> None:
     _registry.panels[panel.name] = panel
+
+
+def register_home_panel(panel: HomePanel) -> None:
+    _registry.home_panels[panel.name] = panel
+
+
+def home_panels() -> list[HomePanel]:
+    return sorted(_registry.home_panels.values(), key=lambda panel: (panel.order, panel.name))
+
+
+def home_panel_context(*, user) -> dict:
+    context: dict = {}
+    for panel in home_panels():
+        if panel.context is not None:
+            context.update(panel.context(user=user))
+    return context
 
 
 def register_case_rows(name: str, decorate: Callable[[list], None]) -> None:

@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.dispatch import Signal
 from django.utils import timezone
 
+from collections_app import chain
 from collections_app.models import Borrower, BorrowerAddress, BorrowerPhone, Case, CaseEvent, DelinquentAccount, Stage
 from collections_app.models.rules import Notification
 from collections_app.rules import active_pack
@@ -86,6 +87,8 @@ def borrower_anonymise(*, borrower_id: int, cutoff: dt.datetime, actor=None) -> 
     for event in events:
         event.payload = _scrub_payload(event.payload)
     CaseEvent.objects.bulk_update(events, ["payload"], batch_size=500)
+    # The scrubbed payloads no longer match their hashes: chain them again, both heads on the audit record.
+    heads = {case_id: chain.reseal_case(case_id) for case_id in case_ids}
     Case.objects.filter(pk__in=case_ids).update(next_action="")
     Notification.objects.filter(case_id__in=case_ids).update(message="—", template="", params={})
     borrower_anonymised.send(sender=Borrower, borrower_id=borrower_id, case_ids=case_ids)
@@ -93,7 +96,13 @@ def borrower_anonymise(*, borrower_id: int, cutoff: dt.datetime, actor=None) -> 
         actor=actor,
         action="retention.anonymise",
         obj=borrower,
-        changes={"cases": case_ids, "phones_deleted": phones, "addresses_deleted": addresses, "events": len(events)},
+        changes={
+            "cases": case_ids,
+            "phones_deleted": phones,
+            "addresses_deleted": addresses,
+            "events": len(events),
+            "chain_heads": {str(case_id): list(pair) for case_id, pair in heads.items()},
+        },
     )
     return True
 

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from collections_app import chain
 from collections_app.exceptions import RuleRefused
 from collections_app.models import Case, CaseEvent, RulePack
 from collections_app.services.audit import audit_log
@@ -48,6 +49,7 @@ def record_refusal(*, case: Case, actor, rule: str, message: str, action: str) -
             kind=CaseEvent.Kind.REFUSED,
             payload={"rule": rule, "action": action, "message": str(message)},
         )
+        chain.seal_case_on_commit(case.pk)
         audit_log(actor=actor, action="compliance.refused", obj=case, changes={"rule": rule, "action": action})
 
 

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from collections_app import retention
+from collections_app import chain, retention
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -17,3 +17,8 @@ def remove_orphan_uploads() -> int:
     from collections_app.services.uploads import orphans_remove
 
     return len(orphans_remove())
+
+
+def seal_chains() -> int:
+    """Every minute: chain the case events and audit rows the commit hooks left unsealed (bulk writes)."""
+    return chain.seal_pending()

@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "credentials",
     "visits",
     "repayment",
+    "evidence",
+    "quality",
     "dashboard",
     "risk",
 ]
@@ -273,6 +275,10 @@ CELERY_BEAT_SCHEDULE = {
     # Every account's risk of 30+ DPD at its next period end, from the model in use (README, "Risk").
     "risk-score-accounts": {"task": "risk.tasks.score_accounts", "schedule": crontab(hour=2, minute=30)},
     "risk-requeue-statement-imports": {"task": "risk.tasks.requeue_queued_statement_imports", "schedule": 60.0},
+    # The hash chains (README, "Evidence pack"): rows a bulk write left unsealed are chained within a minute.
+    "chains-seal-pending": {"task": "collections_app.tasks.seal_chains", "schedule": 60.0},
+    # Field safety (README, "Field safety"): collectors overdue on a visit are reported every minute.
+    "safety-sweep": {"task": "quality.tasks.sweep_safety", "schedule": 60.0},
 }
 # Risk (README, "Risk and early warning"): the early-warning threshold, and the least a test period
 # must hold (accounts and 30+ DPD outcomes) before a model is judged on it.

@@ -22,6 +22,8 @@ urlpatterns = [
     path("", include("collections_app.urls_audit")),
     path("", include("visits.urls")),
     path("", include("repayment.urls")),
+    path("", include("evidence.urls")),
+    path("", include("quality.urls")),
     path("", include("dashboard.urls")),
     path("", include("credentials.urls")),
     path("", include("risk.urls")),

@@ -17,6 +17,20 @@ from tests.factories import AccountFactory, BranchFactory, TeamFactory, UserFact
 IN_CI = bool(os.environ.get("CI"))
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database opts out of the audit table's TRUNCATE refusal (migration 0015): transactional tests
+    are flushed with TRUNCATE. Connections opened later read the database's setting; this one is set here."""
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                name = connection.ops.quote_name(connection.settings_dict["NAME"])
+                cursor.execute(f"ALTER DATABASE {name} SET doorstep.allow_audit_truncate = 'on'")
+                cursor.execute("SET doorstep.allow_audit_truncate = 'on'")
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # PBKDF2's deliberate slowness costs seconds per test for the cast's nine users.

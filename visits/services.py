@@ -381,11 +381,19 @@ def _visit_create(
         )
         staging.put(photo.file, f"photo.{info.extension}", upload)
         photo.save()
+    # The photos' digests go into the case's hash chain: a swapped photo file no longer matches.
+    digests = [photo.sha256 for photo in visit.photos.all()]
     case_event_add(
         case=case,
         actor=actor,
         kind=CaseEvent.Kind.VISIT,
-        payload={"visit": visit.pk, "outcome": visit.outcome, "met": visit.met, "photos": visit.photos.count()},
+        payload={
+            "visit": visit.pk,
+            "outcome": visit.outcome,
+            "met": visit.met,
+            "photos": len(digests),
+            "photo_sha256": digests,
+        },
     )
     audit_log(
         actor=actor,
@@ -396,7 +404,7 @@ def _visit_create(
             "outcome": visit.outcome,
             "met": visit.met,
             "geo_status": visit.geo_status,
-            "photos": [p.sha256 for p in visit.photos.all()],
+            "photos": digests,
         },
     )
     if visit.met == Party.BORROWER:

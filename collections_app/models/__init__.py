@@ -12,6 +12,7 @@ from collections_app.models.cases import (
     Product,
     Stage,
 )
+from collections_app.models.chain import ChainHead
 from collections_app.models.org import Branch, Role, Team, User
 from collections_app.models.rules import AccountBucketSnapshot, ImportJob, Notification, RulePack
 
@@ -25,6 +26,7 @@ __all__ = [
     "Branch",
     "Case",
     "CaseEvent",
+    "ChainHead",
     "CloseReason",
     "DelinquentAccount",
     "ImportJob",

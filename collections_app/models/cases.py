@@ -364,6 +364,10 @@ class CaseEvent(models.Model):
     # On a transition: how long the case stayed in from_stage (written by case_transition), so the
     # dashboard's average days per stage is one grouped AVG instead of a lookup per event.
     stage_seconds = models.PositiveIntegerField(_("seconds in stage"), null=True, blank=True, editable=False)
+    # The case's hash chain (collections_app.chain): empty until sealed, just after the writing transaction.
+    chain_seq = models.PositiveBigIntegerField(_("chain position"), null=True, blank=True, editable=False)
+    prev_hash = models.CharField(_("previous hash"), max_length=64, blank=True, editable=False)
+    chain_hash = models.CharField(_("chain hash"), max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -371,6 +375,8 @@ class CaseEvent(models.Model):
             models.Index(fields=["case", "-created_at"], name="event_case_time_idx"),
             # The dashboard's period blocks: transitions and refusals in a date range.
             models.Index(fields=["kind", "created_at"], name="event_kind_time_idx"),
+            # The events still to seal: a few at any time, found without reading the sealed ones.
+            models.Index(fields=["case", "id"], condition=Q(chain_hash=""), name="event_unsealed_idx"),
         ]
         verbose_name = _("case event")
         verbose_name_plural = _("case events")

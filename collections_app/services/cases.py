@@ -4,7 +4,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from collections_app import priority
+from collections_app import chain, priority
 from collections_app.exceptions import CaseRuleError, NotPermitted, StaleObject, TransitionNotAllowed
 from collections_app.models import AuditLog, Case, CaseEvent, CloseReason, DelinquentAccount, Role, Stage, Team, User
 from collections_app.services.audit import audit_log, current_ip, without_nul
@@ -15,7 +15,9 @@ from collections_app.workflow import SUPERVISOR, actor_role, find_transition, gu
 
 def case_event_add(*, case: Case, actor, kind: str, payload: dict | None = None, **stages) -> CaseEvent:
     """Append to a case's timeline. Callers are services already inside a transaction."""
-    return CaseEvent.objects.create(case=case, actor=actor, kind=kind, payload=without_nul(payload or {}), **stages)
+    event = CaseEvent.objects.create(case=case, actor=actor, kind=kind, payload=without_nul(payload or {}), **stages)
+    chain.seal_case_on_commit(case.pk)
+    return event
 
 
 def _supervises(actor: User, team: Team) -> bool:
@@ -288,4 +290,5 @@ def cases_transition_bulk(
         )
     insert_rows(CaseEvent, events)
     insert_rows(AuditLog, audits)
+    chain.seal_cases_on_commit([case.pk for case in moved])
     return moved

@@ -4,7 +4,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from collections_app import health
+from collections_app import health, panels
 from collections_app.selectors import home as selectors
 
 
@@ -14,6 +14,8 @@ def home(request):
     context = {
         "summary": selectors.home_summary(user),
         "next_cases": selectors.next_cases(user),
+        "home_panels": panels.home_panels(),
+        **panels.home_panel_context(user=user),
     }
     return render(request, "collections_app/home.html", context)
 

@@ -73,6 +73,10 @@ class Tour:
     notification: Notification
     risk: object = None  # tests.risk.tour_data.RiskTour
 
+    review: object = None
+    playbook: object = None
+    pack: object = None
+
 
 def _account(borrower: Borrower, branch: Branch, no: str, overdue: str, dpd: int) -> DelinquentAccount:
     return DelinquentAccount.objects.create(
@@ -239,4 +243,36 @@ def build_tour(accounts: int = 12, seed: int = 2026) -> Tour:
         conflict=conflict,
         import_job=job,
         notification=notification,
+        **_quality_and_evidence(supervisor, negotiation_case, visit),
     )
+
+
+def _quality_and_evidence(supervisor: User, case: Case, visit: Visit) -> dict:
+    """A visit picked for review, a general playbook, and an evidence pack row (for the downloads)."""
+    from django.core.files.base import ContentFile
+
+    from evidence.models import EvidencePack
+    from quality.models import Playbook
+    from quality.reviews import review_pick
+
+    playbook = Playbook.objects.create(
+        title_en="First visit",
+        title_zh="首次走访",
+        points_en="State who you are and why you came\nAsk what changed",
+        points_zh="表明身份和来意\n询问发生了什么变化",
+        updated_by=supervisor,
+    )
+    pack = EvidencePack(
+        case=case,
+        built_by=supervisor,
+        summary="Refused three times.",
+        pdf_sha256="0" * 64,
+        manifest_sha256="0" * 64,
+        chain_seq=0,
+        chain_head="",
+        chain_ok=True,
+    )
+    pack.pdf.save("pack.pdf", ContentFile(b"%PDF-1.4\n"), save=False)
+    pack.manifest.save("pack.manifest.json", ContentFile(b"{}"), save=False)
+    pack.save()
+    return {"review": review_pick(visit=visit, actor=supervisor), "playbook": playbook, "pack": pack}

@@ -20,8 +20,9 @@ from visits.models import ContactAttempt, Visit, VisitPlan
 
 pytestmark = pytest.mark.django_db
 
-CASE_PAGE_QUERIES = 14  # session, user, case (+ visit plan), phones, addresses, accounts, visits, photos,
-# contact attempts, timeline, promises, plans, instalments, payments (+ totals)
+CASE_PAGE_QUERIES = 17  # session, user, case (+ visit plan), phones, addresses, accounts, visits, photos,
+# contact attempts, timeline, promises, plans, instalments, payments (+ totals); for the collector, field safety's
+# open check-in, and the playbook's latest visit and active playbooks (README, "Field safety", "Playbooks")
 
 
 @pytest.fixture(autouse=True)

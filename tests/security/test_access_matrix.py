@@ -163,6 +163,34 @@ EXPECTED: dict[str, dict[str, dict[str, str]]] = {
     # -- API tokens (a lost phone): the page is for supervisors and admins
     "token-list": get_only(supervisors_only()),
     "token-revoke-user": post_only(roles(FORBIDDEN, supervisor_x=OK, supervisor_y=NOT_FOUND, admin=OK)),
+    # -- the legal handoff: packs for the case's supervisor and managers; verifying for managers
+    "case-legal": {
+        "GET": roles(FORBIDDEN, supervisor_x=OK, supervisor_y=NOT_FOUND, manager=OK, admin=OK),
+        "POST": roles(FORBIDDEN, supervisor_x=OK, supervisor_y=NOT_FOUND, manager=OK, admin=OK),
+    },
+    "evidence-pack-pdf": get_only(roles(FORBIDDEN, supervisor_x=OK, supervisor_y=NOT_FOUND, manager=OK, admin=OK)),
+    "evidence-pack-manifest": get_only(roles(FORBIDDEN, supervisor_x=OK, supervisor_y=NOT_FOUND, manager=OK, admin=OK)),
+    "evidence-verify": get_only(managers_only()),
+    # -- visit quality review: the team's supervisor reviews, the collector reads and replies
+    "review-queue": get_only(signed_in()),
+    "my-reviews": get_only(collectors_only()),
+    "review-detail": {
+        "GET": case_readers(),
+        "POST": {**case_readers(), "collector_a": FORBIDDEN, "manager": FORBIDDEN},
+    },
+    "review-reply": post_only(case_readers()),
+    "review-pick": post_only({**case_readers(), "collector_a": FORBIDDEN, "manager": FORBIDDEN}),
+    # -- field safety: the case's collector checks in (others are refused by the service), help is JSON
+    "safety-check-in": post_only(
+        {**case_readers(), "supervisor_x": FORBIDDEN, "manager": FORBIDDEN, "admin": FORBIDDEN}
+    ),
+    "safety-check-out": post_only(roles(NOT_FOUND, collector_a=OK)),
+    "safety-help": post_only(signed_in()),
+    # -- playbooks: supervisors and managers write them; the case's collector records their use
+    "playbook-list": get_only(supervisors_and_managers()),
+    "playbook-create": {"GET": supervisors_and_managers(), "POST": supervisors_and_managers()},
+    "playbook-edit": {"GET": supervisors_and_managers(), "POST": supervisors_and_managers()},
+    "playbook-use": post_only({**case_readers(), "supervisor_x": FORBIDDEN, "manager": FORBIDDEN, "admin": FORBIDDEN}),
     # -- dashboard
     "dashboard": get_only(supervisors_and_managers()),
     "api-dashboard": api_get_only(supervisors_and_managers()),
@@ -290,6 +318,16 @@ URL_OBJECTS: dict[str, Callable[[World], dict]] = {
     "notification-read": lambda w: {"pk": w.notification.pk},
     "import-progress": lambda w: {"pk": w.import_job.pk},
     "import-report": lambda w: {"pk": w.import_job.pk},
+    "case-legal": lambda w: {"pk": w.case.pk},
+    "review-detail": lambda w: {"pk": w.review.pk},
+    "review-reply": lambda w: {"pk": w.review.pk},
+    "review-pick": lambda w: {"pk": w.visit.pk},
+    "safety-check-in": lambda w: {"pk": w.case.pk},
+    "playbook-edit": lambda w: {"pk": w.playbook.pk},
+    "playbook-use": lambda w: {"pk": w.case.pk, "playbook_id": w.playbook.pk},
+    "safety-check-out": lambda w: {"pk": w.checkin.pk},
+    "evidence-pack-pdf": lambda w: {"pk": w.pack.pk},
+    "evidence-pack-manifest": lambda w: {"pk": w.pack.pk},
     "api:account-detail": lambda w: {"pk": w.case.account_id},
     "api:case-detail": lambda w: {"pk": w.case.pk},
     "api:case-assign": lambda w: {"pk": w.case.pk},

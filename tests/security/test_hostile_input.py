@@ -267,6 +267,27 @@ CASE_FILTERS = {
     "page_size": NUMBER,
 }
 
+RUBRIC_FIELDS = {
+    **{f"{item}_verdict": CHOICE for item in ("identity", "listened", "situation", "plan", "conduct", "evidence")},
+    **{f"{item}_note": TEXT for item in ("identity", "listened", "situation", "plan", "conduct", "evidence")},
+    "comment": TEXT,
+    "playbook": NUMBER,
+    "unsafe_address": CHOICE,
+}
+PLAYBOOK_TEXTS = ("title_en", "title_zh", "points_en", "points_zh", "dos_en", "dos_zh", "donts_en", "donts_zh")
+PLAYBOOK_FIELDS = {
+    **dict.fromkeys(PLAYBOOK_TEXTS, TEXT),
+    "overdue_reason": CHOICE,
+    "attitude": CHOICE,
+    "next_steps": IDS,
+    "active": CHOICE,
+}
+
+
+def _playbook_use(f: Fuzz) -> str:
+    return reverse("playbook-use", args=[f.world.case.pk, f.world.playbook.pk])
+
+
 TARGETS: dict[str, Target] = {
     # -- risk (README, "Risk and early warning")
     "statement-imports": Target(
@@ -298,6 +319,48 @@ TARGETS: dict[str, Target] = {
         },
         lambda f: {"name": "Call first", "first_step": "call", "first_due_days": 2, "weight": 1},
     ),
+    "case-legal": Target(
+        _url("case-legal"),
+        ("supervisor_x", "manager"),
+        {"summary": TEXT, "language": CHOICE},
+        lambda f: {"summary": "Refused three visits; the debt is not disputed.", "language": "en"},
+    ),
+    "review-detail": Target(
+        _url("review-detail", obj="world.review"),
+        SUPERVISOR,
+        RUBRIC_FIELDS,
+        lambda f: {
+            f"{i}_verdict": "pass" for i in ("identity", "listened", "situation", "plan", "conduct", "evidence")
+        },
+    ),
+    "review-reply": Target(_url("review-reply", obj="world.review"), ("collector_a",), {"reply": TEXT}),
+    "review-pick": Target(_url("review-pick", obj="world.visit"), SUPERVISOR, {"note": TEXT}),
+    "safety-check-in": Target(
+        _url("safety-check-in"),
+        ("collector_a",),
+        {"expected_minutes": NUMBER, "companion": NUMBER, "lat": NUMBER, "lng": NUMBER},
+        lambda f: {"expected_minutes": "30"},
+    ),
+    "safety-check-out": Target(_url("safety-check-out", obj="world.checkin"), ("collector_a",), {"note": TEXT}),
+    "safety-help": Target(
+        _url("safety-help", attr="none"),
+        ("collector_a", "supervisor_x"),
+        {"client_id": TEXT, "pressed_at": DATE, "case": NUMBER, "lat": NUMBER, "lng": NUMBER},
+        lambda f: {"client_id": "6f1c8f4e-5a43-4c1e-9a55-0c2f0f7d9d10", "pressed_at": _today()},
+    ),
+    "playbook-create": Target(
+        _url("playbook-create", attr="none"),
+        SUPERVISOR,
+        PLAYBOOK_FIELDS,
+        lambda f: {"title_en": "T", "title_zh": "题", "points_en": "P", "points_zh": "点"},
+    ),
+    "playbook-edit": Target(
+        _url("playbook-edit", obj="world.playbook"),
+        SUPERVISOR,
+        PLAYBOOK_FIELDS,
+        lambda f: {"title_en": "T", "title_zh": "题", "points_en": "P", "points_zh": "点"},
+    ),
+    "playbook-use": Target(_playbook_use, ("collector_a",), {"points": IDS, "steps": IDS}),
     "contact-attempt-create": Target(
         _url("contact-attempt-create", obj="prep"),
         FIELD_ROLES,
@@ -691,6 +754,10 @@ KNOWN = [
     ),
     ("case-negotiate|plan", "collector_a", {"plan-first_due_date": "9999-12-31", "plan-deferral_months": "36"}),
     ("payment-create", "collector_a", {"amount": "99999999999999.99", "paid_on": "0001-01-01"}),
+    ("safety-help", "collector_a", {"case": HUGE, "lat": "1e309", "pressed_at": "0001-01-01T00:00"}),
+    ("safety-check-in", "collector_a", {"companion": HUGE, "expected_minutes": HUGE}),
+    ("playbook-use", "collector_a", {"points": [HUGE, "-1"], "steps": ["\x00"]}),
+    ("review-detail", "supervisor_x", {"playbook": HUGE, "comment": "x" * 20_000}),
     ("contact-attempt-create", "collector_a", {"attempted_at": "0001-01-01T00:00", "phone": HUGE}),
     (
         "api:case-list|get",

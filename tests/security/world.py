@@ -45,6 +45,11 @@ class World:
     conflict: SyncConflict
     risk: object = None  # tests.risk.helpers.access_world
 
+    pack: object = None
+    review: object = None
+    checkin: object = None
+    playbook: object = None
+
     @property
     def borrower(self):
         return self.case.account.borrower
@@ -123,6 +128,24 @@ def build_world(cast, case_a) -> World:
         message="The case moved on.",
         payload={"notes": "offline"},
     )
+    pack = _evidence_pack(case, cast.supervisor_x)
+    from quality.reviews import review_pick
+
+    review = review_pick(visit=visit, actor=cast.supervisor_x)
+    from quality.models import Playbook, SafetyCheckIn
+
+    playbook = Playbook.objects.create(
+        title_en="General", title_zh="通用", points_en="Listen", points_zh="倾听", updated_by=cast.supervisor_x
+    )
+
+    checkin = SafetyCheckIn.objects.create(
+        case=case,
+        collector=actor,
+        checked_in_at=WORLD_TIME,
+        expected_minutes=30,
+        alert_due_at=WORLD_TIME,
+        status="checked_out",
+    )
     case.refresh_from_db()
     from tests.risk.helpers import access_world
 
@@ -140,4 +163,28 @@ def build_world(cast, case_a) -> World:
         notification=notification,
         import_job=import_job,
         conflict=conflict,
+        pack=pack,
+        review=review,
+        checkin=checkin,
+        playbook=playbook,
     )
+
+
+def _evidence_pack(case, supervisor):
+    """A pack row with its two files (the world's case stays open: only the downloads' access is tested)."""
+    from evidence.models import EvidencePack
+
+    pack = EvidencePack(
+        case=case,
+        built_by=supervisor,
+        summary="Refused three times; court next.",
+        pdf_sha256="0" * 64,
+        manifest_sha256="0" * 64,
+        chain_seq=0,
+        chain_head="",
+        chain_ok=True,
+    )
+    pack.pdf.save("pack.pdf", ContentFile(b"%PDF-1.4\n"), save=False)
+    pack.manifest.save("pack.manifest.json", ContentFile(b"{}"), save=False)
+    pack.save()
+    return pack

@@ -1,0 +1,139 @@
+"""Visit quality review: sampling, picking, the rubric and the collector's one reply."""
+
+import datetime as dt
+import hashlib
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from collections_app.exceptions import DoorstepError, NotPermitted
+from collections_app.models import User
+from collections_app.services.audit import audit_log
+from quality import conf
+from quality.models import Playbook, RubricItem, UnsafeAddress, Verdict, VisitReview, rubric_score
+from quality.notify import notify
+from visits.models import Visit, VisitPlan
+
+
+def draw(visit_id: int, seed: str) -> float:
+    """A number in [0, 1) fixed by the seed and the visit: the same sample on every run and every worker."""
+    digest = hashlib.sha256(f"{seed}:{visit_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def is_new_collector(collector: User, when: dt.datetime) -> bool:
+    return collector.date_joined >= when - dt.timedelta(days=conf.NEW_COLLECTOR_DAYS)
+
+
+def review_sample(*, visit: Visit, seed: str | None = None) -> VisitReview | None:
+    """Put the visit in the review queue if the draw falls under the collector's rate."""
+    new = is_new_collector(visit.collector, visit.checked_in_at)
+    rate = conf.new_collector_review_rate() if new else conf.review_rate()
+    if draw(visit.pk, seed or conf.sample_seed()) >= rate:
+        return None
+    reason = VisitReview.Reason.NEW_COLLECTOR if new else VisitReview.Reason.SAMPLED
+    review, _created = VisitReview.objects.get_or_create(
+        visit=visit, defaults={"collector_id": visit.collector_id, "reason": reason}
+    )
+    return review
+
+
+def _supervises(actor: User, visit: Visit) -> bool:
+    return (
+        actor.is_superuser
+        or actor.role == "admin"
+        or (actor.is_supervisor and visit.case.team.supervisor_id == actor.pk)
+    )
+
+
+@transaction.atomic
+def review_pick(*, visit: Visit, actor: User) -> VisitReview:
+    """A supervisor adds a visit of their team to the queue (a visit already queued stays as it is)."""
+    if not _supervises(actor, visit):
+        raise NotPermitted(_("Only the team's supervisor picks its visits for review."))
+    review, created = VisitReview.objects.get_or_create(
+        visit=visit, defaults={"collector_id": visit.collector_id, "reason": VisitReview.Reason.PICKED}
+    )
+    if created:
+        audit_log(actor=actor, action="review.pick", obj=review, changes={"visit": visit.pk})
+    return review
+
+
+def _clean_items(items: dict) -> dict:
+    cleaned = {}
+    for item in RubricItem.values:
+        entry = items.get(item) or {}
+        verdict = entry.get("verdict", "")
+        if verdict not in Verdict.values:
+            raise DoorstepError(_("Give every rubric item a verdict: %(item)s.") % {"item": RubricItem(item).label})
+        if verdict == Verdict.FAIL and not str(entry.get("note", "")).strip():
+            raise DoorstepError(_("Say what went wrong for “%(item)s”.") % {"item": RubricItem(item).label})
+        cleaned[item] = {"verdict": verdict, "note": str(entry.get("note", "")).strip()[:500]}
+    return cleaned
+
+
+@transaction.atomic
+def review_submit(
+    *,
+    review: VisitReview,
+    actor: User,
+    items: dict,
+    comment: str = "",
+    playbook: Playbook | None = None,
+    unsafe_address: bool = False,
+) -> VisitReview:
+    """Score the visit on the rubric; the collector is told and may reply once."""
+    review = VisitReview.objects.select_for_update().select_related("visit__case__team").get(pk=review.pk)
+    if not _supervises(actor, review.visit):
+        raise NotPermitted(_("Only the team's supervisor reviews its visits."))
+    if review.status == VisitReview.Status.DONE:
+        raise DoorstepError(_("This visit has already been reviewed."))
+    review.items = _clean_items(items)
+    review.score = rubric_score(review.items)
+    review.comment = comment.strip()
+    review.playbook = playbook
+    review.unsafe_address = unsafe_address
+    review.reviewer = actor
+    review.status = VisitReview.Status.DONE
+    review.reviewed_at = timezone.now()
+    review.save()
+    if unsafe_address:
+        address_id = VisitPlan.objects.filter(case_id=review.visit.case_id).values_list("address_id", flat=True).first()
+        if address_id:
+            UnsafeAddress.objects.get_or_create(
+                address_id=address_id, defaults={"flagged_by": actor, "reason": _("Flagged by a visit review")}
+            )
+    audit_log(
+        actor=actor,
+        action="review.submit",
+        obj=review,
+        changes={"visit": review.visit_id, "score": review.score, "items": review.items, "unsafe": unsafe_address},
+    )
+    notify(
+        recipient=review.visit.collector,
+        case=review.visit.case,
+        kind="review",
+        template=gettext_noop("Your visit of case %(case)s was reviewed: score %(score)s."),
+        params={"case": review.visit.case_id, "score": str(review.score if review.score is not None else "—")},
+        dedupe_key=f"review:{review.pk}",
+    )
+    return review
+
+
+@transaction.atomic
+def review_reply(*, review: VisitReview, actor: User, reply: str) -> VisitReview:
+    review = VisitReview.objects.select_for_update().get(pk=review.pk)
+    if review.collector_id != actor.pk:
+        raise NotPermitted(_("Only the collector whose visit was reviewed may reply."))
+    if review.status != VisitReview.Status.DONE:
+        raise DoorstepError(_("The review is not finished yet."))
+    if review.replied_at is not None:
+        raise DoorstepError(_("You have already replied to this review."))
+    if not reply.strip():
+        raise DoorstepError(_("Write a reply."))
+    review.reply, review.replied_at = reply.strip()[:2000], timezone.now()
+    review.save(update_fields=["reply", "replied_at"])
+    audit_log(actor=actor, action="review.reply", obj=review, changes={"visit": review.visit_id})
+    return review
