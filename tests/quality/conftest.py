@@ -29,26 +29,28 @@ def _private_media(settings, tmp_path):
 
 
 @pytest.fixture
-def visited_case(case_in_stage, cast):
+def visited_case(case_in_stage, cast, django_capture_on_commit_callbacks):
     """Collector A's case after a visit with one photo (now in negotiation)."""
     case = case_in_stage(Stage.VISIT)
-    visit, _created = visit_log(
-        case=case,
-        actor=cast.collector_a,
-        idempotency_key=uuid.uuid4(),
-        checked_in_at=DAYTIME - dt.timedelta(minutes=40),
-        checked_out_at=DAYTIME - dt.timedelta(minutes=5),
-        identity_confirmed=True,
-        met="borrower",
-        outcome="promised",
-        lat=Decimal("31.298900"),
-        lng=Decimal("120.585300"),
-        geo_status="ok",
-        attitude="cooperative",
-        overdue_reason="income_loss",
-        notes="愿意周五还款 2000",
-        photos=[image_upload()],
-    )
+    # Photos move into place when the visit commits (collections_app.services.uploads).
+    with django_capture_on_commit_callbacks(execute=True):
+        visit, _created = visit_log(
+            case=case,
+            actor=cast.collector_a,
+            idempotency_key=uuid.uuid4(),
+            checked_in_at=DAYTIME - dt.timedelta(minutes=40),
+            checked_out_at=DAYTIME - dt.timedelta(minutes=5),
+            identity_confirmed=True,
+            met="borrower",
+            outcome="promised",
+            lat=Decimal("31.298900"),
+            lng=Decimal("120.585300"),
+            geo_status="ok",
+            attitude="cooperative",
+            overdue_reason="income_loss",
+            notes="愿意周五还款 2000",
+            photos=[image_upload()],
+        )
     case.refresh_from_db()
     case.visit = visit
     return case
