@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "credentials",
     "visits",
     "repayment",
+    "voice",
     "dashboard",
 ]
 
@@ -234,6 +235,9 @@ DASHBOARD_STATE_MAX_AGE_SECONDS = env_int("DASHBOARD_STATE_MAX_AGE_SECONDS", 180
 # Running imports whose heartbeat is older than this are taken back (worker stopped mid-file; README,
 # "Importing accounts"): queued again, or failed after the third attempt.
 IMPORT_STALL_MINUTES = env_int("IMPORT_STALL_MINUTES", 15, minimum=1)
+# Complaint deadlines (README, "The borrower's voice"): acknowledge within, resolve within (days).
+COMPLAINT_ACK_DAYS = env_int("COMPLAINT_ACK_DAYS", 1, minimum=1)
+COMPLAINT_RESOLVE_DAYS = env_int("COMPLAINT_RESOLVE_DAYS", 15, minimum=1)
 # Task modules outside "<app>.tasks", which autodiscovery does not find.
 CELERY_IMPORTS = ["collections_app.importer.tasks", "collections_app.importer.stalled", "collections_app.feed.tasks"]
 # The daily feed's drop folder (README, "A daily feed from core banking"): IMPORT_DROP_DIR/<kind>/, e.g.
@@ -257,6 +261,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "collections_app.importer.stalled.take_back_stalled_imports",
         "schedule": 60.0,
     },
+    # Complaints past their acknowledgement or resolution deadline: the managers are told once.
+    "voice-escalate-overdue-complaints": {"task": "voice.tasks.escalate_overdue_complaints", "schedule": 300.0},
     # The follow-up engine: promises, instalments, reminders and care revisits due as database rows.
     "repayment-sweep-followups": {
         "task": "repayment.tasks.sweep_followups",

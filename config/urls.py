@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("collections_app.urls_audit")),
     path("", include("visits.urls")),
     path("", include("repayment.urls")),
+    path("", include("voice.urls")),
     path("", include("dashboard.urls")),
     path("", include("credentials.urls")),
     path("api/v1/", include("config.urls_api")),

@@ -148,6 +148,7 @@ def test_every_translatable_string_in_the_code_is_in_the_catalogue(tmp_path):
         "credentials",
         "visits",
         "repayment",
+        "voice",
         "dashboard",
         "templates",
         "static",

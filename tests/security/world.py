@@ -24,6 +24,7 @@ from repayment.services.promises import promise_create
 from tests.visits.helpers import DAYTIME, image_upload
 from visits import services as visit_services
 from visits.models import ContactAttempt, Party, SyncConflict, Visit, VisitPhoto, VisitPlan
+from voice.services import complaint_log
 
 # A weekday morning in the borrower's time zone: outside every pack's quiet hours.
 WORLD_TIME = DAYTIME
@@ -43,6 +44,7 @@ class World:
     notification: Notification
     import_job: ImportJob
     conflict: SyncConflict
+    complaint: object
 
     @property
     def borrower(self):
@@ -122,6 +124,7 @@ def build_world(cast, case_a) -> World:
         message="The case moved on.",
         payload={"notes": "offline"},
     )
+    complaint = complaint_log(case=case, actor=actor, category="amount", text="The fee is wrong.")
     case.refresh_from_db()
     return World(
         cast=cast,
@@ -136,4 +139,5 @@ def build_world(cast, case_a) -> World:
         notification=notification,
         import_job=import_job,
         conflict=conflict,
+        complaint=complaint,
     )
