@@ -73,3 +73,30 @@ class Complaint(models.Model):
         if not self.is_open:
             return False
         return (self.acknowledged_at is None and self.ack_due < now) or self.resolve_due < now
+
+
+class BorrowerLink(models.Model):
+    """A borrower's self-service link: an opaque random id, signed with its creation time into the URL
+    (``voice.links``). No account number or ID is in the URL; revoking or expiry ends it."""
+
+    case = models.ForeignKey("collections_app.Case", on_delete=models.CASCADE, related_name="borrower_links")
+    token_id = models.CharField(max_length=43, unique=True, editable=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("created"))
+    expires_at = models.DateTimeField(_("expires"))
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("self-service link")
+        verbose_name_plural = _("self-service links")
+
+    def __str__(self) -> str:
+        return f"link #{self.pk} (case {self.case_id})"
+
+    def is_active(self, now) -> bool:
+        return self.revoked_at is None and now < self.expires_at

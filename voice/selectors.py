@@ -2,7 +2,8 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from collections_app.models import Case, User
-from voice.models import Complaint
+from repayment.models import Instalment, Payment, RepaymentPlan
+from voice.models import BorrowerLink, Complaint
 
 
 def complaints_for(user: User) -> QuerySet[Complaint]:
@@ -18,3 +19,26 @@ def complaint_for_user(user: User, pk: int) -> Complaint:
 
 def case_complaints(case: Case) -> list[Complaint]:
     return list(Complaint.objects.filter(case=case).select_related("collector_named", "owner"))
+
+
+def borrower_page(link) -> dict:
+    """What the borrower's page shows: the case's own plan, schedule and payments, nothing else (no notes,
+    no other borrower, no staff names)."""
+    case = link.case
+    plan = (
+        RepaymentPlan.objects.filter(case=case, status=RepaymentPlan.Status.ACTIVE).order_by("-pk").first()
+        or RepaymentPlan.objects.filter(case=case, status=RepaymentPlan.Status.PENDING_APPROVAL).order_by("-pk").first()
+    )
+    instalments = list(Instalment.objects.filter(plan=plan).order_by("seq")) if plan else []
+    pending = [i for i in instalments if i.status == Instalment.Status.PENDING]
+    payments = list(Payment.objects.filter(case=case).order_by("-paid_on", "-pk").values("paid_on", "amount"))
+    return {
+        "plan": plan,
+        "instalments": instalments,
+        "next_due": pending[0] if pending else None,
+        "payments": payments,
+    }
+
+
+def case_links(case: Case) -> list:
+    return list(BorrowerLink.objects.filter(case=case).select_related("created_by", "revoked_by"))

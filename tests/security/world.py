@@ -25,6 +25,7 @@ from tests.visits.helpers import DAYTIME, image_upload
 from visits import services as visit_services
 from visits.models import ContactAttempt, Party, SyncConflict, Visit, VisitPhoto, VisitPlan
 from voice.services import complaint_log
+from voice.services_link import link_create
 
 # A weekday morning in the borrower's time zone: outside every pack's quiet hours.
 WORLD_TIME = DAYTIME
@@ -45,6 +46,7 @@ class World:
     import_job: ImportJob
     conflict: SyncConflict
     complaint: object
+    link: object
 
     @property
     def borrower(self):
@@ -125,6 +127,7 @@ def build_world(cast, case_a) -> World:
         payload={"notes": "offline"},
     )
     complaint = complaint_log(case=case, actor=actor, category="amount", text="The fee is wrong.")
+    link = link_create(case=case, actor=actor)
     case.refresh_from_db()
     return World(
         cast=cast,
@@ -140,4 +143,5 @@ def build_world(cast, case_a) -> World:
         import_job=import_job,
         conflict=conflict,
         complaint=complaint,
+        link=link,
     )
