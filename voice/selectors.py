@@ -1,4 +1,4 @@
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from collections_app.models import Case, User
@@ -10,6 +10,16 @@ def complaints_for(user: User) -> QuerySet[Complaint]:
     """Complaints on the cases the user may see (the one visibility rule: ``Case.objects.visible_to``)."""
     return Complaint.objects.filter(case__in=Case.objects.visible_to(user)).select_related(
         "case__account__borrower", "owner", "collector_named"
+    )
+
+
+def complaint_counts(user: User, now) -> dict:
+    """Open, overdue and resolved complaints the user may see, in one query."""
+    overdue = Q(resolved_at=None) & (Q(resolve_due__lt=now) | Q(acknowledged_at=None, ack_due__lt=now))
+    return Complaint.objects.filter(case__in=Case.objects.visible_to(user)).aggregate(
+        open=Count("pk", filter=Q(resolved_at=None)),
+        overdue=Count("pk", filter=overdue),
+        resolved=Count("pk", filter=Q(resolved_at__isnull=False)),
     )
 
 

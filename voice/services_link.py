@@ -3,9 +3,10 @@ what the borrower does through it. The borrower has no account: writes carry ``a
 link's id in the audit row; each request reaches the case timeline and the collector."""
 
 import datetime as dt
+import hashlib
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -68,7 +69,11 @@ def link_revoke(*, link: BorrowerLink, actor: User) -> BorrowerLink:
 
 
 def _count_request(link: BorrowerLink, ip: str) -> None:
-    key = f"voice:link-rate:{link.pk}:{ip}"
+    # The shared cache (Redis, else files), not the per-process default: one count across web workers.
+    # A Redis outage fails open (the counter restarts) rather than locking borrowers out.
+    cache = caches["dashboard"]
+    digest = hashlib.sha256(f"{link.token_id}|{ip}".encode()).hexdigest()[:32]
+    key = f"voice:link-rate:{digest}"
     cache.add(key, 0, timeout=RATE_WINDOW_SECONDS)
     try:
         count = cache.incr(key)

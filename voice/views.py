@@ -54,7 +54,9 @@ def complaint_list(request):
         complaints = complaints.filter(resolved_at=None)
     elif status == "resolved":
         complaints = complaints.exclude(resolved_at=None)
-    context = {"complaints": complaints[:200], "status": status, "now": timezone.now()}
+    now = timezone.now()
+    counts = selectors.complaint_counts(request.user, now)
+    context = {"complaints": complaints[:200], "status": status, "now": now, "counts": counts}
     return render(request, "voice/complaint_list.html", context)
 
 

@@ -152,3 +152,14 @@ def test_complaint_list_query_count_does_not_grow(client, cast, case_a, django_a
     client.force_login(cast.manager)
     with django_assert_max_num_queries(12):
         assert client.get(reverse("complaint-list") + "?status=all").status_code == 200
+
+
+def test_complaint_list_counts_open_overdue_and_resolved(client, cast, case_a, time_machine):
+    late, done = _log(case_a, cast.collector_a), _log(case_a, cast.collector_a)
+    complaint_resolve(complaint=done, actor=cast.supervisor_x, note="Done")
+    time_machine.shift(dt.timedelta(days=2))
+    _log(case_a, cast.collector_a)
+    client.force_login(cast.supervisor_x)
+    page = client.get(reverse("complaint-list")).content.decode()
+    assert 'js-count-open">2<' in page and 'js-count-overdue">1<' in page and 'js-count-resolved">1<' in page
+    assert late.get_absolute_url() in page
