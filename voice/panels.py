@@ -6,6 +6,7 @@ from collections_app.panels import CasePanel, register_case_panel, register_even
 from voice import selectors
 from voice.models import Complaint
 from voice.services import EVENT_COMPLAINT
+from voice.services_link import EVENT_LINK
 
 
 def complaints_context(*, user, case, can_act: bool) -> dict:
@@ -32,8 +33,29 @@ def describe_complaint(payload: dict) -> str:
     }
 
 
+def describe_borrower_link(payload: dict) -> str:
+    action = payload.get("action", "")
+    if action == "visit_rated":
+        line = _("The borrower rated the visit %(rating)s/5") % {"rating": payload.get("rating", "")}
+        return f"{line} · {payload['comment']}" if payload.get("comment") else line
+    if action in ("callback_requested", "visit_requested"):
+        asked = (
+            _("The borrower asked for a call")
+            if action == "callback_requested"
+            else _("The borrower asked for a visit")
+        )
+        return f"{asked} · {payload.get('window', '')}"
+    lines = {
+        "created": _("Self-service link created"),
+        "revoked": _("Self-service link revoked"),
+        "plan_confirmed": _("The borrower confirmed the plan"),
+    }
+    return str(lines.get(action, action))
+
+
 def register() -> None:
     register_case_panel(
         CasePanel(name="voice.complaints", template="voice/_case_complaints.html", order=60, context=complaints_context)
     )
     register_event_describer(EVENT_COMPLAINT, describe_complaint)
+    register_event_describer(EVENT_LINK, describe_borrower_link)

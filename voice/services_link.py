@@ -24,6 +24,8 @@ from voice.services import complaint_log
 
 EVENT_LINK = "borrower_link"
 RATE_WINDOW_SECONDS = 3600
+# The shared cache (Redis, else files), not the per-process default: one count across web workers.
+RATE_CACHE = "dashboard"
 
 
 class LinkUnavailable(DoorstepError):
@@ -68,11 +70,10 @@ def link_revoke(*, link: BorrowerLink, actor: User) -> BorrowerLink:
     return link
 
 
-def _count_request(link: BorrowerLink, ip: str) -> None:
-    # The shared cache (Redis, else files), not the per-process default: one count across web workers.
+def _count_request(scope: str, ip: str) -> None:
     # A Redis outage fails open (the counter restarts) rather than locking borrowers out.
-    cache = caches["dashboard"]
-    digest = hashlib.sha256(f"{link.token_id}|{ip}".encode()).hexdigest()[:32]
+    cache = caches[RATE_CACHE]
+    digest = hashlib.sha256(f"{scope}|{ip}".encode()).hexdigest()[:32]
     key = f"voice:link-rate:{digest}"
     cache.add(key, 0, timeout=RATE_WINDOW_SECONDS)
     try:
@@ -96,9 +97,11 @@ def link_open(*, token: str, ip: str, method: str) -> BorrowerLink:
         )
     now = timezone.now()
     if link is None or not link.is_active(now):
+        # Bad, expired and revoked links are counted per address too: guessing costs the same as using.
+        _count_request("refused", ip)
         audit_log(actor=None, action="borrower_link.refused", obj=link, object_type="voice.borrowerlink")
         raise LinkUnavailable(_("This link is not valid any more. Please ask your collector for a new one."))
-    _count_request(link, ip)
+    _count_request(link.token_id, ip)
     BorrowerLink.objects.filter(pk=link.pk).update(last_used_at=now)
     audit_log(actor=None, action="borrower_link.use", obj=link, changes={"method": method})
     return link

@@ -120,6 +120,10 @@ def test_the_borrower_confirms_asks_rates_and_complains(client, cast, plan_case)
     rated = CaseEvent.objects.get(case=plan_case, payload__action="visit_rated")
     assert rated.payload["rating"] == 4 and rated.actor is None
     assert Notification.objects.filter(recipient=cast.collector_a, kind="borrower_link").count() == 3
+    client.force_login(cast.collector_a)
+    timeline = client.get(plan_case.get_absolute_url()).content.decode()
+    assert "The borrower asked for a visit · Saturday 10-12" in timeline
+    assert "The borrower rated the visit 4/5 · Polite" in timeline
     filed = Complaint.objects.get()
     assert filed.source == Complaint.Source.LINK and filed.owner == cast.supervisor_x
 
@@ -142,3 +146,10 @@ def test_the_borrower_page_speaks_chinese(client, cast, case_a, settings):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
     page = client.get(_url(link)).content.decode()
     assert "您的还款" in page and "投诉" in page
+
+
+def test_guessing_tokens_is_rate_limited_per_address(client, settings):
+    settings.BORROWER_LINK_RATE_PER_HOUR = 2
+    statuses = [client.get(reverse("borrower-page", kwargs={"token": f"guess{n}:x:y"})).status_code for n in range(3)]
+    assert statuses == [404, 404, 429]
+    assert AuditLog.objects.filter(action="borrower_link.refused").count() == 2
