@@ -126,6 +126,8 @@ def _borrower_event(link: BorrowerLink, payload: dict, template: str) -> None:
 
 @transaction.atomic
 def borrower_plan_confirm(*, link: BorrowerLink, plan_id: int | None) -> None:
+    if plan_id is None:
+        raise TransitionNotAllowed(_("There is no repayment plan yet. Ask for a call and we will agree one with you."))
     _borrower_event(
         link,
         {"action": "plan_confirmed", "plan": plan_id},

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from collections_app.exceptions import DoorstepError
@@ -35,6 +36,7 @@ def _act(link, action: str, form) -> None:
 
 
 @login_not_required
+@never_cache
 @require_http_methods(["GET", "POST"])
 def borrower_page(request, token: str):
     try:

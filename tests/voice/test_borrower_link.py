@@ -98,6 +98,8 @@ def test_a_token_for_one_borrower_never_reads_another(client, cast, plan_case):
     theirs = link_create(case=other, actor=cast.collector_a)
     page = client.get(_url(theirs)).content.decode()
     assert "¥123.45" not in page and "¥3,000.00" not in page
+    assert client.post(_url(theirs), {"action": "confirm"}).status_code == 404  # no plan of its own to confirm
+    assert "no-store" in client.get(_url(theirs))["Cache-Control"]
     client.post(_url(theirs), {"action": "complaint", "complaint-category": "other", "complaint-text": "Hi"})
     assert Complaint.objects.get().case == other
 
