@@ -41,6 +41,26 @@ def in_quiet_hours(when: dt.datetime, tz: ZoneInfo, pack: RulePack) -> bool:
     return local >= start or local < end
 
 
+# Holds other apps put on field visits (e.g. a complaint pausing a named collector): each
+# ``hold(case=, actor=)`` returns ``(rule, message)`` when the visit must not be logged, else None.
+_visit_holds: list = []
+
+
+def register_visit_hold(hold) -> None:
+    if hold not in _visit_holds:
+        _visit_holds.append(hold)
+
+
+def check_visit_holds(*, case: Case, actor) -> None:
+    """Refuse a visit that a registered hold forbids (recorded like every rule refusal)."""
+    for hold in _visit_holds:
+        refusal = hold(case=case, actor=actor)
+        if refusal is not None:
+            rule, message = refusal
+            record_refusal(case=case, actor=actor, rule=rule, message=message, action="visit")
+            raise RuleRefused(message, rule=rule)
+
+
 def record_refusal(*, case: Case, actor, rule: str, message: str, action: str) -> None:
     with transaction.atomic():
         CaseEvent.objects.create(

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "repayment",
     "evidence",
     "quality",
+    "voice",
     "dashboard",
     "risk",
 ]
@@ -237,6 +238,17 @@ DASHBOARD_STATE_MAX_AGE_SECONDS = env_int("DASHBOARD_STATE_MAX_AGE_SECONDS", 180
 # Running imports whose heartbeat is older than this are taken back (worker stopped mid-file; README,
 # "Importing accounts"): queued again, or failed after the third attempt.
 IMPORT_STALL_MINUTES = env_int("IMPORT_STALL_MINUTES", 15, minimum=1)
+# Complaint deadlines (README, "The borrower's voice"): acknowledge within, resolve within (days).
+COMPLAINT_ACK_DAYS = env_int("COMPLAINT_ACK_DAYS", 1, minimum=1)
+COMPLAINT_RESOLVE_DAYS = env_int("COMPLAINT_RESOLVE_DAYS", 15, minimum=1)
+# The borrower's self-service link: how long it lives, how many requests per link and address per hour,
+# and the how-to-pay text it shows (README, "The borrower's voice").
+BORROWER_LINK_DAYS = env_int("BORROWER_LINK_DAYS", 14, minimum=1)
+BORROWER_LINK_RATE_PER_HOUR = env_int("BORROWER_LINK_RATE_PER_HOUR", 60, minimum=1)
+BORROWER_HOW_TO_PAY = env_str(
+    "BORROWER_HOW_TO_PAY",
+    "Pay by bank transfer to the account on your loan statement, quoting your name, or in cash at any branch.",
+)
 # Task modules outside "<app>.tasks", which autodiscovery does not find.
 CELERY_IMPORTS = ["collections_app.importer.tasks", "collections_app.importer.stalled", "collections_app.feed.tasks"]
 # The daily feed's drop folder (README, "A daily feed from core banking"): IMPORT_DROP_DIR/<kind>/, e.g.
@@ -260,6 +272,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "collections_app.importer.stalled.take_back_stalled_imports",
         "schedule": 60.0,
     },
+    # Complaints past their acknowledgement or resolution deadline: the managers are told once.
+    "voice-escalate-overdue-complaints": {"task": "voice.tasks.escalate_overdue_complaints", "schedule": 300.0},
     # The follow-up engine: promises, instalments, reminders and care revisits due as database rows.
     "repayment-sweep-followups": {
         "task": "repayment.tasks.sweep_followups",

@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("repayment.urls")),
     path("", include("evidence.urls")),
     path("", include("quality.urls")),
+    path("", include("voice.urls")),
     path("", include("dashboard.urls")),
     path("", include("credentials.urls")),
     path("", include("risk.urls")),

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from collections_app import pii
 from collections_app.exceptions import CaseRuleError, DoorstepError, NotPermitted
 from collections_app.models import BorrowerAddress, Case, CaseEvent, DelinquentAccount, Stage, User
-from collections_app.rules import check_quiet_hours
+from collections_app.rules import check_quiet_hours, check_visit_holds
 from collections_app.services.audit import audit_changes, audit_log
 from collections_app.services.authority import case_lock, require_open_case, require_stage
 from collections_app.services.cases import case_event_add, case_transition
@@ -300,6 +300,7 @@ def visit_log(
     plan = VisitPlan.objects.filter(case=case).first()
     consent = bool(plan and plan.consent_outside_hours)
     check_quiet_hours(case=case, actor=actor, when=checked_in_at, consent=consent, action="visit")
+    check_visit_holds(case=case, actor=actor)
     check_third_party(
         case=case, actor=actor, party=met, action="visit", borrower_not_reached=outcome in NOT_REACHED_OUTCOMES
     )

@@ -17,6 +17,8 @@ PUBLIC = {
     "api:token",
     "api:token-refresh",
     "api:token-revoke",
+    # The borrower's self-service link: the signed token is the key (tests/voice/test_borrower_link.py).
+    "borrower-page",
 }
 # Third-party namespaces with their own login handling.
 SKIP_PREFIXES = ("admin/", "static/", "media/")

@@ -150,6 +150,7 @@ def test_every_translatable_string_in_the_code_is_in_the_catalogue(tmp_path):
         "repayment",
         "evidence",
         "quality",
+        "voice",
         "dashboard",
         "risk",
         "templates",

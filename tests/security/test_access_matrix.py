@@ -21,6 +21,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from tests.security.world import WORLD_TIME, World, build_world
+from voice import links as voice_links
 
 pytestmark = pytest.mark.django_db
 
@@ -68,6 +69,11 @@ def supervisors_only() -> dict[str, str]:
     return roles(FORBIDDEN, supervisor_x=OK, supervisor_y=OK, admin=OK)
 
 
+def complaint_overseers() -> dict[str, str]:
+    """A complaint on A's case: its supervisor, the manager and admin; supervisor Y 404; collectors 403."""
+    return roles(FORBIDDEN, supervisor_x=OK, supervisor_y=NOT_FOUND, manager=OK, admin=OK)
+
+
 def supervisors_and_managers() -> dict[str, str]:
     return roles(FORBIDDEN, supervisor_x=OK, supervisor_y=OK, manager=OK, admin=OK)
 
@@ -113,6 +119,14 @@ EXPECTED: dict[str, dict[str, dict[str, str]]] = {
     # -- cases
     "case-list": get_only(signed_in()),
     "case-detail": get_only(case_readers()),
+    "complaint-create": {"GET": case_actors(), "POST": case_actors()},
+    "case-link": {"GET": case_actors(), "POST": case_actors()},
+    "link-revoke": post_only(case_actors()),
+    # The signed token is the key: anyone holding the link, signed in or not.
+    "borrower-page": {"GET": public(), "POST": public()},
+    "complaint-list": get_only(supervisors_and_managers()),
+    "complaint-detail": {"GET": complaint_overseers(), "POST": {**complaint_overseers(), "manager": FORBIDDEN}},
+    "complaint-acknowledge": post_only({**complaint_overseers(), "manager": FORBIDDEN}),
     "case-transition": post_only(case_actors()),
     "contact-attempt-create": {"GET": case_actors(), "POST": case_actors()},
     "case-preparation": {"GET": case_actors(), "POST": case_actors()},
@@ -295,6 +309,12 @@ ADMIN_EXCEPTIONS = {
 
 URL_OBJECTS: dict[str, Callable[[World], dict]] = {
     "case-detail": lambda w: {"pk": w.case.pk},
+    "complaint-create": lambda w: {"pk": w.case.pk},
+    "case-link": lambda w: {"pk": w.case.pk},
+    "link-revoke": lambda w: {"pk": w.link.pk},
+    "borrower-page": lambda w: {"token": voice_links.sign(w.link)},
+    "complaint-detail": lambda w: {"pk": w.complaint.pk},
+    "complaint-acknowledge": lambda w: {"pk": w.complaint.pk},
     "case-transition": lambda w: {"pk": w.case.pk},
     "case-assign": lambda w: {"pk": w.case.pk},
     "contact-attempt-create": lambda w: {"pk": w.case.pk},
@@ -361,6 +381,9 @@ POST_DATA: dict[str, Callable[[World], dict]] = {
     "api:case-transition": lambda w: {"target": "closed", "close_reason": "cured"},
     "today": lambda w: {"action": "reset"},
     "plan-reject": lambda w: {"note": "Too generous"},
+    "complaint-create": lambda w: {"category": "conduct", "text": "Rude on the phone."},
+    "complaint-detail": lambda w: {"note": "Fee corrected."},
+    "borrower-page": lambda w: {"action": "confirm"},
     "api:plan-reject": lambda w: {"note": "Too generous"},
     # Creating through the API names the case in the body: A's case, in follow-up.
     "api:visit-list": lambda w: {

@@ -24,6 +24,8 @@ from repayment.services.promises import promise_create
 from tests.visits.helpers import DAYTIME, image_upload
 from visits import services as visit_services
 from visits.models import ContactAttempt, Party, SyncConflict, Visit, VisitPhoto, VisitPlan
+from voice.services import complaint_log
+from voice.services_link import link_create
 
 # A weekday morning in the borrower's time zone: outside every pack's quiet hours.
 WORLD_TIME = DAYTIME
@@ -49,6 +51,8 @@ class World:
     review: object = None
     checkin: object = None
     playbook: object = None
+    complaint: object = None
+    link: object = None
 
     @property
     def borrower(self):
@@ -146,6 +150,9 @@ def build_world(cast, case_a) -> World:
         alert_due_at=WORLD_TIME,
         status="checked_out",
     )
+
+    complaint = complaint_log(case=case, actor=actor, category="amount", text="The fee is wrong.")
+    link = link_create(case=case, actor=actor)
     case.refresh_from_db()
     from tests.risk.helpers import access_world
 
@@ -167,6 +174,8 @@ def build_world(cast, case_a) -> World:
         review=review,
         checkin=checkin,
         playbook=playbook,
+        complaint=complaint,
+        link=link,
     )
 
 

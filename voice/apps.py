@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class VoiceConfig(AppConfig):
+    name = "voice"
+    verbose_name = _("The borrower's voice")
+
+    def ready(self):
+        from collections_app.rules import register_visit_hold
+        from voice import panels
+        from voice.rules import conduct_complaint_hold
+
+        panels.register()
+        register_visit_hold(conduct_complaint_hold)

@@ -1,0 +1,40 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from collections_app.models import Role, User
+from voice.models import Complaint
+
+
+class ComplaintForm(forms.Form):
+    category = forms.ChoiceField(label=_("Category"), choices=Complaint.Category.choices)
+    collector_named = forms.ModelChoiceField(label=_("Collector named"), queryset=User.objects.none(), required=False)
+    text = forms.CharField(label=_("What the borrower says"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000)
+
+    def __init__(self, *args, case, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["collector_named"].queryset = User.objects.filter(team=case.team_id, role=Role.COLLECTOR)
+
+
+class ResolveForm(forms.Form):
+    note = forms.CharField(label=_("Resolution"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000)
+
+
+class BorrowerRequestForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("I would like"), choices=[("callback", _("a phone call")), ("visit", _("a visit"))]
+    )
+    window = forms.CharField(label=_("When suits me"), max_length=200)
+
+
+class BorrowerRatingForm(forms.Form):
+    rating = forms.TypedChoiceField(
+        label=_("How was the visit? (1 poor, 5 very good)"), coerce=int, choices=[(n, n) for n in range(1, 6)]
+    )
+    comment = forms.CharField(
+        label=_("Comment"), max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class BorrowerComplaintForm(forms.Form):
+    category = forms.ChoiceField(label=_("Category"), choices=Complaint.Category.choices)
+    text = forms.CharField(label=_("Your complaint"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))

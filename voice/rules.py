@@ -1,0 +1,21 @@
+"""The conduct-complaint hold: a collector named in an open conduct complaint makes no field visit on
+that case until the supervisor decides (resolves the complaint). Registered with the core's visit holds
+(``collections_app.rules.register_visit_hold``) so ``visits.visit_log`` refuses the visit without the
+visits app knowing about complaints."""
+
+from django.utils.translation import gettext as _
+
+from voice.models import Complaint
+
+CONDUCT_HOLD = "conduct_complaint_hold"
+
+
+def conduct_complaint_hold(*, case, actor):
+    held = Complaint.objects.filter(
+        case=case, category=Complaint.Category.CONDUCT, collector_named=actor, resolved_at=None
+    ).exists()
+    if not held:
+        return None
+    return CONDUCT_HOLD, _(
+        "A conduct complaint names you on this case: field visits are paused until the supervisor resolves it."
+    )
