@@ -157,7 +157,9 @@ def _write_borrowers(plan: decide.Plan) -> None:
         if borrower.pk in plan.attached:
             borrower.set_national_id(plan.attached[borrower.pk])
     Borrower.objects.bulk_update(
-        changed, ["name", "national_id_encrypted", "national_id_hash", "updated_at"], batch_size=1000
+        changed,
+        ["name", "national_id_encrypted", "national_id_hash", "national_id_last4", "updated_at"],
+        batch_size=1000,
     )
 
 
