@@ -175,7 +175,11 @@ def build_accounts(ctx: Ctx, case_stages: dict[int, str]) -> dict[int, tuple]:
         row.update(created_at=created, updated_at=created)
         if rng.random() < sizes.national_id_share:
             nid = _national_id(i, b)
-            row.update(national_id_encrypted=pii.encrypt(nid), national_id_hash=pii.lookup_hash(nid))
+            row.update(
+                national_id_encrypted=pii.encrypt(nid),
+                national_id_hash=pii.lookup_hash(nid),
+                national_id_last4=pii.last4(nid),
+            )
         borrowers.add(row)
         phones.add(
             {

@@ -56,7 +56,8 @@ class TableWriter:
         self.model = model
         self.copier = copier
         self.table = model._meta.db_table
-        fields = self.fields = list(model._meta.concrete_fields)
+        # Generated columns are the database's to compute: COPY and INSERT must not name them.
+        fields = self.fields = [f for f in model._meta.concrete_fields if not f.generated]
         self.columns = [f.column for f in fields]
         self.pairs, self.required = [], set()
         for field in fields:

@@ -57,6 +57,12 @@ def lookup_hash(value: str) -> str:
     return hmac.new(_hash_key(), value.encode(), hashlib.sha256).hexdigest()
 
 
+def last4(value: str) -> str:
+    """The last four characters of an ID number, the part the mask leaves visible."""
+    value = normalise_national_id(value)
+    return value[-4:] if len(value) > 8 else ""
+
+
 def mask_national_id(value: str) -> str:
     value = normalise_national_id(value)
     if len(value) <= 8:

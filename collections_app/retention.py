@@ -82,7 +82,9 @@ def borrower_anonymise(*, borrower_id: int, cutoff: dt.datetime, actor=None) -> 
     borrower.employer = ""
     borrower.national_id_encrypted = ""
     borrower.national_id_hash = ""
-    borrower.save(update_fields=["name", "employer", "national_id_encrypted", "national_id_hash", "updated_at"])
+    borrower.national_id_last4 = ""
+    fields = ["name", "employer", "national_id_encrypted", "national_id_hash", "national_id_last4", "updated_at"]
+    borrower.save(update_fields=fields)
     events = list(CaseEvent.objects.filter(case_id__in=case_ids).only("pk", "payload"))
     for event in events:
         event.payload = _scrub_payload(event.payload)

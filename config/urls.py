@@ -18,6 +18,7 @@ urlpatterns = [
     path("jsi18n/", javascript_catalog, name="javascript-catalog"),
     path("", include("collections_app.urls_screening")),
     path("", include("collections_app.urls_cases")),
+    path("", include("collections_app.urls_search")),
     path("", include("collections_app.urls_imports")),
     path("", include("collections_app.urls_audit")),
     path("", include("visits.urls")),

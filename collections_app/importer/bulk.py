@@ -61,7 +61,7 @@ def _copy(cursor, model, table: str, rows: list[dict]) -> list:
     """COPY the rows into ``table`` (the model's or its staging table) column by column: every concrete
     field but the primary key (unless given); a column no row gives takes the default, converted once."""
     now, given = timezone.now(), set(rows[0])
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key or f.attname in given]
+    fields = [f for f in model._meta.concrete_fields if not f.generated and (not f.primary_key or f.attname in given)]
     columns = []
     for field in fields:
         convert = CONVERTERS.get(field.get_internal_type(), _plain)

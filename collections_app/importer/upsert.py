@@ -136,13 +136,17 @@ def write_plan(plan: decide.Plan, *, job_id: int, actor_id: int | None) -> None:
 
 
 def _write_borrowers(plan: decide.Plan) -> None:
-    rows = [{"name": b.name, "national_id_encrypted": "", "national_id_hash": ""} for b in plan.new_borrowers]
+    rows = [
+        {"name": b.name, "national_id_encrypted": "", "national_id_hash": "", "national_id_last4": ""}
+        for b in plan.new_borrowers
+    ]
     for row, borrower in zip(rows, plan.new_borrowers, strict=True):
         if borrower.national_id:
             identified = Borrower()
             identified.set_national_id(borrower.national_id)
             row["national_id_encrypted"] = identified.national_id_encrypted
             row["national_id_hash"] = identified.national_id_hash
+            row["national_id_last4"] = identified.national_id_last4
     for borrower, pk in zip(plan.new_borrowers, bulk.insert(Borrower, rows), strict=True):
         borrower.id = pk
     changed = list(Borrower.objects.filter(pk__in=set(plan.renamed) | set(plan.attached)).only("id", "name"))
@@ -153,7 +157,9 @@ def _write_borrowers(plan: decide.Plan) -> None:
         if borrower.pk in plan.attached:
             borrower.set_national_id(plan.attached[borrower.pk])
     Borrower.objects.bulk_update(
-        changed, ["name", "national_id_encrypted", "national_id_hash", "updated_at"], batch_size=1000
+        changed,
+        ["name", "national_id_encrypted", "national_id_hash", "national_id_last4", "updated_at"],
+        batch_size=1000,
     )
 
 

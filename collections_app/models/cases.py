@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Right
 from django.urls import reverse
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
@@ -49,6 +50,9 @@ class Borrower(models.Model):
     # hash for exact lookup (see collections_app.pii).
     national_id_encrypted = models.TextField(_("national ID (encrypted)"), blank=True, editable=False)
     national_id_hash = models.CharField(max_length=64, blank=True, editable=False)
+    # The last four characters only, for the search box ("find by the last digits of the ID"): the masked
+    # ID shows them anyway, and four characters cannot be turned back into the number.
+    national_id_last4 = models.CharField(max_length=4, blank=True, editable=False)
     employer = models.CharField(_("employer"), max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -57,7 +61,13 @@ class Borrower(models.Model):
         ordering = ["name", "id"]
         # "The newest borrower with this ID" is one index probe. On the hash alone, PostgreSQL walked the
         # primary key backwards instead (most borrowers share the empty hash), once per imported row.
-        indexes = [models.Index(fields=["national_id_hash", "-id"], name="borrower_nid_hash_idx")]
+        indexes = [
+            models.Index(fields=["national_id_hash", "-id"], name="borrower_nid_hash_idx"),
+            models.Index(
+                fields=["national_id_last4"], condition=~Q(national_id_last4=""), name="borrower_nid_last4_idx"
+            ),
+        ]
+        # PostgreSQL also has a trigram index on UPPER(name) for the search box (migration 0015).
         verbose_name = _("borrower")
         verbose_name_plural = _("borrowers")
 
@@ -72,6 +82,7 @@ class Borrower(models.Model):
         value = pii.normalise_national_id(value)
         self.national_id_encrypted = pii.encrypt(value)
         self.national_id_hash = pii.lookup_hash(value)
+        self.national_id_last4 = pii.last4(value)
 
     @property
     def national_id_masked(self) -> str:
@@ -89,9 +100,15 @@ class BorrowerPhone(models.Model):
     number = models.CharField(_("number"), max_length=32)
     label = models.CharField(_("label"), max_length=20, choices=Label.choices, default=Label.MOBILE)
     is_primary = models.BooleanField(_("primary"), default=False)
+    # Computed by the database, so that bulk inserts (imports, the feed) keep it too: the search box
+    # finds a borrower by the last four digits of a phone with one index probe.
+    number_last4 = models.GeneratedField(
+        expression=Right("number", 4), output_field=models.CharField(max_length=4), db_persist=True
+    )
 
     class Meta:
         ordering = ["-is_primary", "id"]
+        indexes = [models.Index(fields=["number_last4"], name="phone_last4_idx")]
         verbose_name = _("phone")
         verbose_name_plural = _("phones")
 

@@ -40,7 +40,7 @@ def insert_rows(model: type[Model], rows: list[dict], *, ignore_conflicts: bool 
         return
     conn = connections[router.db_for_write(model)]
     meta, ops = model._meta, conn.ops
-    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    fields = [field for field in meta.concrete_fields if not field.primary_key and not field.generated]
     now = timezone.now()
     columns = []  # (attname, name, preparer, the default as the database takes it)
     for field in fields:

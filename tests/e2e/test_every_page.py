@@ -43,6 +43,7 @@ PAGES = [
     Page("case-assign", ("negotiation_case.pk",), allowed=frozenset({S, A}), shows_xss_name=frozenset({S, A})),
     Page("workload", allowed=frozenset({S, M, A})),
     Page("case-list", shows_xss_name=ALL),
+    Page("search", query="?q=%3Cimg", shows_xss_name=ALL),
     Page("case-detail", ("negotiation_case.pk",), shows_xss_name=ALL),
     Page("case-detail", ("follow_up_case.pk",), shows_xss_name=ALL),
     Page("import-list", allowed=frozenset({S, A})),

@@ -38,7 +38,9 @@ def test_import_creates_accounts_with_borrower_contacts_and_encrypted_id(cast, w
     assert borrower.national_id == "32010219800101123X"
     assert "32010219800101123" not in borrower.national_id_encrypted
     assert borrower.national_id_hash == pii.lookup_hash("32010219800101123X")
+    assert borrower.national_id_last4 == "123X"  # the search box's "last digits"
     assert borrower.phones.get().number == "13812345678"
+    assert borrower.phones.get().number_last4 == "5678"
     assert borrower.addresses.get().lat == Decimal("31.300000")
     current = DelinquentAccount.objects.get(account_no="A2")
     assert current.overdue_since is None and current.overdue_amount == 0
@@ -266,6 +268,7 @@ def test_a_national_id_given_later_joins_the_accounts_borrower(cast, write_csv):
     assert (job.created_count, job.updated_count) == (1, 1)
     assert set(DelinquentAccount.objects.values_list("borrower_id", flat=True)) == {borrower}
     assert Borrower.objects.get().national_id_hash == pii.lookup_hash("320102198001011234")
+    assert Borrower.objects.get().national_id_last4 == "1234"
 
 
 def test_a_renamed_borrower_counts_as_updated_without_an_account_change(cast, case_a, write_csv):

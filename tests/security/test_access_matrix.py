@@ -128,6 +128,8 @@ EXPECTED: dict[str, dict[str, dict[str, str]]] = {
     "complaint-detail": {"GET": complaint_overseers(), "POST": {**complaint_overseers(), "manager": FORBIDDEN}},
     "complaint-acknowledge": post_only({**complaint_overseers(), "manager": FORBIDDEN}),
     "case-transition": post_only(case_actors()),
+    # -- search: every signed-in role; what it lists is scoped per role (tests/collections_app/test_search.py)
+    "search": get_only(signed_in()),
     "contact-attempt-create": {"GET": case_actors(), "POST": case_actors()},
     "case-preparation": {"GET": case_actors(), "POST": case_actors()},
     "visit-create": {"GET": case_actors(), "POST": case_actors()},

@@ -51,6 +51,7 @@ def test_an_old_closed_case_is_anonymised(closed_case):
     borrower.refresh_from_db()
     assert borrower.name == f"[anonymised {borrower.pk}]"
     assert (borrower.national_id_encrypted, borrower.national_id_hash, borrower.employer) == ("", "", "")
+    assert borrower.national_id_last4 == ""  # nor its last four characters, which the search box finds
     assert not borrower.phones.exists() and not borrower.addresses.exists()
     payloads = list(CaseEvent.objects.filter(case=case).values_list("payload", flat=True))
     assert payloads and all(p.get("anonymised") and "note" not in p for p in payloads)
