@@ -85,7 +85,7 @@ security: install-dev
 	  SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_hex(32))') \
 	  FIELD_ENCRYPTION_KEY=$$($(PY) -c 'import secrets; print(secrets.token_hex(32))') \
 	  $(PY) manage.py check --deploy --fail-level WARNING
-	$(VENV)/bin/bandit -ll -q -r collections_app visits repayment -x '*/migrations/*,tests'
+	$(VENV)/bin/bandit -ll -q -r config collections_app credentials visits repayment risk evidence quality voice dashboard -x '*/migrations/*,tests'
 
 # Performance at scale (README, "Performance"): generate each bench database (PostgreSQL, from
 # DATABASE_URL's server or the local one), time the pages, the sweep and an import, write bench/results.json.

@@ -165,7 +165,7 @@ def dumps(obj) -> bytes:
 
 
 def loads(data) -> object:
-    return pickle.loads(bytes(data))  # noqa: S301 — only artifacts this module stored
+    return pickle.loads(bytes(data))  # noqa: S301  # nosec B301 — only artifacts this module stored
 
 
 def load_training_data(statements=None):

@@ -127,7 +127,8 @@ def upsert(model, rows: list[dict], *, unique: str, update: list[str], computed:
         # One statement per chunk: compiling it (JIT) costs more than it saves.
         cursor.execute("SET LOCAL jit = off")
         # The staging table takes its column types from the model's table (no constraints, no rows).
-        cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} AS SELECT * FROM {table} WITH NO DATA")
+        # Names come from the model's metadata, quoted by the backend; values travel as COPY data.
+        cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} AS SELECT * FROM {table} WITH NO DATA")  # nosec B608
         cursor.execute(f"TRUNCATE {stage}")
         columns = [f.column for f in _copy(cursor, model, stage, rows)]
         select = ", ".join(computed[c][0] if c in computed else f"{table}.{q(c)}" for c in columns)
@@ -136,7 +137,7 @@ def upsert(model, rows: list[dict], *, unique: str, update: list[str], computed:
             f"{q(c)} = EXCLUDED.{q(c)}" for c in (model._meta.get_field(n).column for n in [*update, *touched])
         )
         cursor.execute(
-            f"INSERT INTO {table} ({', '.join(map(q, columns))}) SELECT {select} FROM {stage} AS {table}"
+            f"INSERT INTO {table} ({', '.join(map(q, columns))}) SELECT {select} FROM {stage} AS {table}"  # nosec B608
             f" ON CONFLICT ({q(model._meta.get_field(unique).column)}) DO UPDATE SET {updates}",
             params,
         )  # nosec B608
