@@ -65,6 +65,10 @@ PAGES = [
     Page("notification-list"),
     Page("dashboard", allowed=frozenset({S, M, A})),
     Page("token-list", allowed=frozenset({S, A})),
+    Page("complaint-create", ("negotiation_case.pk",), allowed=frozenset({C, S, A})),
+    Page("complaint-list", allowed=frozenset({S, M, A})),
+    Page("complaint-detail", ("complaint.pk",), allowed=frozenset({S, M, A}), shows_xss_name=frozenset({S, M, A})),
+    Page("case-link", ("negotiation_case.pk",), allowed=frozenset({C, S, A})),
     Page("early-warning", allowed=frozenset({S, M, A}), shows_xss_name=frozenset({S, M, A})),
     Page("early-warning", allowed=frozenset({S, M, A}), query="?order=rise", shows_xss_name=frozenset({S, M, A})),
     Page("care-list", shows_xss_name=frozenset({C, S, M, A})),
@@ -127,6 +131,8 @@ POST_ONLY = [
     Page("notification-read", ("notification.pk",)),
     Page("notification-read-all"),
     Page("token-revoke-user", ("collector.pk",)),
+    Page("complaint-acknowledge", ("complaint.pk",)),
+    Page("link-revoke", ("link.pk",)),
     Page("care-open", ("risk.account.pk",)),
     Page("strategy-toggle", ("risk.strategy.pk",)),
     Page("review-reply", ("review.pk",)),
@@ -140,8 +146,9 @@ POST_ONLY = [
     Page("api:case-transition", ("negotiation_case.pk",)),
 ]
 # Not a page of its own: the login form (every tour starts there), the language switch (a POST with
-# a GET fallback redirect) and the API's catch-all 404.
-ELSEWHERE = {"login", "set_language", "api:not-found"}
+# a GET fallback redirect), the API's catch-all 404, and the borrower's own page (no staff login: it
+# opens from a signed link, tests/voice).
+ELSEWHERE = {"login", "set_language", "api:not-found", "borrower-page"}
 # Django's admin (its pages are Django's; the tour opens the index and a few lists) and the JSON API
 # (every operation is exercised per role by tests/api with schemathesis; the tour fetches a few).
 OWN_TOURS = re.compile(r"^(admin|api):")

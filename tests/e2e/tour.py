@@ -76,6 +76,8 @@ class Tour:
     review: object = None
     playbook: object = None
     pack: object = None
+    complaint: object = None
+    link: object = None
 
 
 def _account(borrower: Borrower, branch: Branch, no: str, overdue: str, dpd: int) -> DelinquentAccount:
@@ -244,16 +246,24 @@ def build_tour(accounts: int = 12, seed: int = 2026) -> Tour:
         import_job=job,
         notification=notification,
         **_quality_and_evidence(supervisor, negotiation_case, visit),
+        **_voice(collector, negotiation_case),
     )
+
+
+def _voice(collector: User, case: Case) -> dict:
+    """A complaint taken by phone (its text a would-be script) and the borrower's link."""
+    from voice.services import complaint_log
+    from voice.services_link import link_create
+
+    complaint = complaint_log(case=case, actor=collector, category="amount", text=XSS_NAME)
+    return {"complaint": complaint, "link": link_create(case=case, actor=collector)}
 
 
 def _quality_and_evidence(supervisor: User, case: Case, visit: Visit) -> dict:
     """A visit picked for review, a general playbook, and an evidence pack row (for the downloads)."""
-    from django.core.files.base import ContentFile
-
-    from evidence.models import EvidencePack
     from quality.models import Playbook
     from quality.reviews import review_pick
+    from tests.security.world import evidence_pack_row
 
     playbook = Playbook.objects.create(
         title_en="First visit",
@@ -262,17 +272,5 @@ def _quality_and_evidence(supervisor: User, case: Case, visit: Visit) -> dict:
         points_zh="表明身份和来意\n询问发生了什么变化",
         updated_by=supervisor,
     )
-    pack = EvidencePack(
-        case=case,
-        built_by=supervisor,
-        summary="Refused three times.",
-        pdf_sha256="0" * 64,
-        manifest_sha256="0" * 64,
-        chain_seq=0,
-        chain_head="",
-        chain_ok=True,
-    )
-    pack.pdf.save("pack.pdf", ContentFile(b"%PDF-1.4\n"), save=False)
-    pack.manifest.save("pack.manifest.json", ContentFile(b"{}"), save=False)
-    pack.save()
+    pack = evidence_pack_row(case, supervisor)
     return {"review": review_pick(visit=visit, actor=supervisor), "playbook": playbook, "pack": pack}

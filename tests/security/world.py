@@ -132,7 +132,7 @@ def build_world(cast, case_a) -> World:
         message="The case moved on.",
         payload={"notes": "offline"},
     )
-    pack = _evidence_pack(case, cast.supervisor_x)
+    pack = evidence_pack_row(case, cast.supervisor_x)
     from quality.reviews import review_pick
 
     review = review_pick(visit=visit, actor=cast.supervisor_x)
@@ -179,7 +179,7 @@ def build_world(cast, case_a) -> World:
     )
 
 
-def _evidence_pack(case, supervisor):
+def evidence_pack_row(case, supervisor):
     """A pack row with its two files (the world's case stays open: only the downloads' access is tested)."""
     from evidence.models import EvidencePack
 
