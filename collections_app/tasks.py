@@ -19,6 +19,7 @@ def remove_orphan_uploads() -> int:
     return len(orphans_remove())
 
 
+@shared_task
 def seal_chains() -> int:
     """Every minute: chain the case events and audit rows the commit hooks left unsealed (bulk writes)."""
     return chain.seal_pending()

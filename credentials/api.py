@@ -56,7 +56,7 @@ def _error(detail: str, code: str, status_code: int, errors: dict | None = None)
         "The login lockout applies: 429 after 10 failures."
     ),
     request=ObtainSerializer,
-    responses={200: PairSerializer, 429: ErrorSerializer},
+    responses={200: PairSerializer, 400: ErrorSerializer, 401: ErrorSerializer, 429: ErrorSerializer},
 )
 class TokenObtainView(LoginNotRequiredMixin, APIView):
     # Session only (CSRF-checked) for the browser's own sign-in; otherwise anonymous with a password.
@@ -68,6 +68,9 @@ class TokenObtainView(LoginNotRequiredMixin, APIView):
         if request.user.is_authenticated and not data.get("username"):
             user = request.user
         else:
+            if not data.get("username") and not data.get("password"):
+                # Neither a password nor a signed-in session: who is asking is unknown (401, not a bad body).
+                return _error(_("Sign in with a username and a password."), "not_authenticated", 401)
             missing = {f: [_("This field is required.")] for f in ("username", "password") if not data.get(f)}
             if missing:
                 return _error(_("Give a username and a password."), "invalid", 400, missing)

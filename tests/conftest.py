@@ -179,3 +179,15 @@ def celery_eager():
 def celery_not_eager():
     """Tasks go to the broker (or fail to), as in production."""
     yield from _celery_eagerness(False)
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a request in Chinese leaves its language active on the
+    thread (the locale middleware activates it and nothing deactivates it), and the next test's English
+    messages would read in Chinese."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()

@@ -25,8 +25,10 @@ def test_token_endpoint_refuses_bad_credentials_with_json_errors(cast):
     assert response.status_code == 400  # a refused grant, as OAuth 2 answers it; no token is issued
     body = response.json()
     assert body["detail"] and body["code"] == "invalid_credentials" and "access" not in body
-    missing = APIClient().post(reverse("api:token"), {}, format="json")
-    assert missing.status_code == 400 and set(missing.json()["errors"]) == {"username", "password"}
+    nobody = APIClient().post(reverse("api:token"), {}, format="json")
+    assert nobody.status_code == 401 and nobody.json()["code"] == "not_authenticated"
+    half = APIClient().post(reverse("api:token"), {"username": "collector_a"}, format="json")
+    assert half.status_code == 400 and set(half.json()["errors"]) == {"password"}
 
 
 def test_anonymous_and_bad_token_are_refused_without_a_redirect(cast):

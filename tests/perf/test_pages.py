@@ -20,9 +20,10 @@ from visits.models import ContactAttempt, Visit, VisitPlan
 
 pytestmark = pytest.mark.django_db
 
-CASE_PAGE_QUERIES = 17  # session, user, case (+ visit plan), phones, addresses, accounts, visits, photos,
+CASE_PAGE_QUERIES = 18  # session, user, case (+ visit plan), phones, addresses, accounts, visits, photos,
 # contact attempts, timeline, promises, plans, instalments, payments (+ totals); for the collector, field safety's
-# open check-in, and the playbook's latest visit and active playbooks (README, "Field safety", "Playbooks")
+# open check-in, and the playbook's latest visit and active playbooks (README, "Field safety", "Playbooks");
+# the last statements (README, "Risk and early warning") and the complaints (README, "The borrower's voice")
 
 
 @pytest.fixture(autouse=True)

@@ -31,6 +31,7 @@ from tests.factories import AccountFactory
 from tests.security.world import WORLD_TIME, World, build_world
 from tests.visits.helpers import local_input, visit_data
 from visits.models import ContactAttempt, SyncConflict, Visit, VisitPhoto, VisitPlan
+from voice import links as voice_links
 
 pytestmark = pytest.mark.django_db
 
@@ -289,6 +290,24 @@ def _playbook_use(f: Fuzz) -> str:
 
 
 TARGETS: dict[str, Target] = {
+    # -- the borrower's voice (README, "The borrower's voice: the link and complaints")
+    "complaint-create": Target(
+        _url("complaint-create"), FIELD_ROLES, {"category": CHOICE, "collector_named": NUMBER, "text": TEXT}
+    ),
+    "complaint-detail": Target(_url("complaint-detail", obj="world.complaint"), SUPERVISOR, {"note": TEXT}),
+    "borrower-page": Target(
+        lambda f: reverse("borrower-page", args=[voice_links.sign(f.world.link)]),
+        ("anon",),
+        {
+            "action": CHOICE,
+            "request-kind": CHOICE,
+            "request-window": TEXT,
+            "rating-rating": CHOICE,
+            "rating-comment": TEXT,
+            "complaint-category": CHOICE,
+            "complaint-text": TEXT,
+        },
+    ),
     # -- risk (README, "Risk and early warning")
     "statement-imports": Target(
         _plain("statement-imports"), SUPERVISOR, {"as_of": DATE}, files={"file": st.binary(max_size=64)}
@@ -796,6 +815,9 @@ def test_known_hostile_values_are_refused_cleanly(client, fuzz):
 # POST URLs whose body is at most a note or nothing at all: their refusals are the access matrix's.
 BODYLESS = {
     "logout",
+    "case-link",
+    "link-revoke",
+    "complaint-acknowledge",
     "strategy-toggle",
     "case-auto-assign",
     "plan-submit",
