@@ -30,18 +30,18 @@ PairSerializer = inline_serializer(
 
 
 class ObtainSerializer(serializers.Serializer):
-    username = serializers.CharField(required=False, max_length=150)
+    username = serializers.CharField(required=False, min_length=1, max_length=150)
     password = serializers.CharField(
-        required=False, max_length=4096, style={"input_type": "password"}, trim_whitespace=False
+        required=False, min_length=1, max_length=4096, style={"input_type": "password"}, trim_whitespace=False
     )
 
 
 class RefreshSerializer(serializers.Serializer):
-    refresh = serializers.CharField(max_length=200)
+    refresh = serializers.CharField(min_length=1, max_length=200)
 
 
 class RevokeSerializer(serializers.Serializer):
-    token = serializers.CharField(max_length=200)
+    token = serializers.CharField(min_length=1, max_length=200)
 
 
 def _error(detail: str, code: str, status_code: int, errors: dict | None = None) -> Response:
@@ -79,7 +79,8 @@ class TokenObtainView(LoginNotRequiredMixin, APIView):
                 return _error(_("Too many failed sign-ins; this account is locked for a while."), "locked_out", 429)
             if user is None:
                 message = _("Unable to sign in with the username and password given.")
-                return _error(message, "invalid_credentials", 400, {"non_field_errors": [message]})
+                # 401: well-formed credentials that sign nobody in (a malformed body is the 400).
+                return _error(message, "invalid_credentials", 401, {"non_field_errors": [message]})
         return Response(services.token_pair_obtain(user=user).as_json())
 
 

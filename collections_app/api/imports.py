@@ -15,7 +15,7 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from collections_app.api.common import validated
+from collections_app.api.exceptions import InputRefused
 from collections_app.api.views import DoorstepViewSet
 from collections_app.forms_imports import ALLOWED_SUFFIXES, MAX_UPLOAD_BYTES
 from collections_app.importer.services import (
@@ -140,7 +140,11 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Doorste
         responses={201: ImportJobSerializer, 202: ImportJobSerializer},
     )
     def create(self, request, *args, **kwargs):
-        data = validated(ImportUploadSerializer, request.data)
+        upload_form = ImportUploadSerializer(data=request.data)
+        if not upload_form.is_valid():
+            # A part that is not a usable table (not a file, not CSV/XLSX, too large) is refused, not malformed.
+            raise InputRefused(upload_form.errors)
+        data = upload_form.validated_data
         if data.get("create_branches") and not may_create_branches(request.user):
             raise PermissionDenied(_("Only administrators can create branches during an import."))
         upload = data["file"]

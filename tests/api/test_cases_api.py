@@ -22,7 +22,7 @@ def test_token_endpoint_exchanges_credentials_for_a_token_that_authenticates(cas
 
 def test_token_endpoint_refuses_bad_credentials_with_json_errors(cast):
     response = APIClient().post(reverse("api:token"), {"username": "collector_a", "password": "nope"}, format="json")
-    assert response.status_code == 400  # a refused grant, as OAuth 2 answers it; no token is issued
+    assert response.status_code == 401  # well formed, signs nobody in; no token is issued
     body = response.json()
     assert body["detail"] and body["code"] == "invalid_credentials" and "access" not in body
     nobody = APIClient().post(reverse("api:token"), {}, format="json")

@@ -70,9 +70,10 @@ def test_jobs_are_scoped_and_collectors_are_refused(cast):
     assert APIClient().get(URL).status_code == 401
 
 
-def test_a_wrong_file_type_is_a_json_400(cast):
+def test_a_wrong_file_type_is_a_json_409(cast):
+    """A well-formed upload of a file the importer cannot read is refused (409), like every rule refusal."""
     response = _client(cast.supervisor_x).post(URL, {"file": _file([row()], name="accounts.txt")}, format="multipart")
-    assert response.status_code == 400 and "file" in response.json()["errors"]
+    assert response.status_code == 409 and "file" in response.json()["errors"]
     assert not ImportJob.objects.exists()
 
 

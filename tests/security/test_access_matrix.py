@@ -223,7 +223,8 @@ EXPECTED: dict[str, dict[str, dict[str, str]]] = {
     "strategy-toggle": post_only(supervisors_and_managers()),
     "api-risk-account": api_get_only(roles(FORBIDDEN, supervisor_x=OK, supervisor_y=NOT_FOUND, manager=OK, admin=OK)),
     # -- the API
-    "api:token": {"GET": roles(NOT_ALLOWED, anon=NOT_ALLOWED), "POST": public()},
+    # Signed in, the session gets a token pair; anonymous with no credentials is a 401.
+    "api:token": {"GET": roles(NOT_ALLOWED, anon=NOT_ALLOWED), "POST": {**public(), "anon": LOGIN}},
     # A refresh or a revoke is its own credential (the token in the body): no sign-in needed.
     "api:token-refresh": {"GET": roles(NOT_ALLOWED, anon=NOT_ALLOWED), "POST": public()},
     "api:token-revoke": {"GET": roles(NOT_ALLOWED, anon=NOT_ALLOWED), "POST": public()},
