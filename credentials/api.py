@@ -29,19 +29,28 @@ PairSerializer = inline_serializer(
 )
 
 
+class TextField(serializers.CharField):
+    """A JSON string only: a number or a list where a token or a password goes is refused, not turned into text."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class ObtainSerializer(serializers.Serializer):
-    username = serializers.CharField(required=False, min_length=1, max_length=150)
-    password = serializers.CharField(
+    username = TextField(required=False, min_length=1, max_length=150)
+    password = TextField(
         required=False, min_length=1, max_length=4096, style={"input_type": "password"}, trim_whitespace=False
     )
 
 
 class RefreshSerializer(serializers.Serializer):
-    refresh = serializers.CharField(min_length=1, max_length=200)
+    refresh = TextField(min_length=1, max_length=200)
 
 
 class RevokeSerializer(serializers.Serializer):
-    token = serializers.CharField(min_length=1, max_length=200)
+    token = TextField(min_length=1, max_length=200)
 
 
 def _error(detail: str, code: str, status_code: int, errors: dict | None = None) -> Response:
@@ -64,16 +73,16 @@ class TokenObtainView(LoginNotRequiredMixin, APIView):
     permission_classes = [AllowAny]
 
     def post(self, request):
-        data = validated(ObtainSerializer, request.data)
+        body = ObtainSerializer(data=request.data)
+        data = body.validated_data if body.is_valid() else {}
         if request.user.is_authenticated and not data.get("username"):
             user = request.user
         else:
-            if not data.get("username") and not data.get("password"):
-                # Neither a password nor a signed-in session: who is asking is unknown (401, not a bad body).
-                return _error(_("Sign in with a username and a password."), "not_authenticated", 401)
+            # Anything short of a username and a password (and no signed-in session) signs nobody in: 401.
             missing = {f: [_("This field is required.")] for f in ("username", "password") if not data.get(f)}
             if missing:
-                return _error(_("Give a username and a password."), "invalid", 400, missing)
+                errors = body.errors or missing
+                return _error(_("Sign in with a username and a password."), "not_authenticated", 401, errors)
             user = authenticate(request=request, username=data["username"], password=data["password"])
             if getattr(request, "axes_locked_out", False):
                 return _error(_("Too many failed sign-ins; this account is locked for a while."), "locked_out", 429)

@@ -28,7 +28,7 @@ def test_token_endpoint_refuses_bad_credentials_with_json_errors(cast):
     nobody = APIClient().post(reverse("api:token"), {}, format="json")
     assert nobody.status_code == 401 and nobody.json()["code"] == "not_authenticated"
     half = APIClient().post(reverse("api:token"), {"username": "collector_a"}, format="json")
-    assert half.status_code == 400 and set(half.json()["errors"]) == {"password"}
+    assert half.status_code == 401 and set(half.json()["errors"]) == {"password"}
 
 
 def test_anonymous_and_bad_token_are_refused_without_a_redirect(cast):
