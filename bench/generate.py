@@ -152,7 +152,7 @@ def _snapshots(ctx) -> None:
 
 def _last_paid_on() -> None:
     """``Case.last_paid_on``, which the app keeps on every payment, for the payments loaded by COPY."""
-    from repayment.signals import cases_refresh_last_paid_on
+    from repayment.services.payments import cases_refresh_last_paid_on
 
     cases_refresh_last_paid_on()
 

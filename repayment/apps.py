@@ -7,13 +7,13 @@ class RepaymentConfig(AppConfig):
     verbose_name = _("Repayment")
 
     def ready(self):
-        from django.db.models.signals import post_save
-
+        from collections_app.models import Stage
         from collections_app.retention import borrower_anonymised
+        from collections_app.workflow import register_guard
         from repayment import panels
-        from repayment.models import Payment
-        from repayment.signals import clear_free_text, note_last_paid_on
+        from repayment.rules import check_agreement
+        from repayment.signals import clear_free_text
 
         panels.register()
+        register_guard(Stage.NEGOTIATION, Stage.FOLLOW_UP, check_agreement)
         borrower_anonymised.connect(clear_free_text, dispatch_uid="repayment-clear-free-text")
-        post_save.connect(note_last_paid_on, sender=Payment, dispatch_uid="repayment-note-last-paid-on")

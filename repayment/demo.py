@@ -18,6 +18,7 @@ from collections_app.models import Case, CaseEvent, DelinquentAccount, Stage, Us
 from repayment import conf
 from repayment.models import Payment, PaymentAllocation, PromiseToPay, RepaymentPlan
 from repayment.services import payment_record, plan_propose, promise_create
+from repayment.services.payments import case_note_paid_on
 
 CENT = Decimal("0.01")
 
@@ -119,6 +120,7 @@ def _closed(case: Case, collector: User, rng: random.Random, today: dt.date) -> 
         recorded_by=collector,
     )
     Payment.objects.filter(pk=payment.pk).update(receipt_no=f"RC{paid_on:%Y%m%d}-{payment.pk:07d}")
+    case_note_paid_on(case=case, paid_on=paid_on)
     PaymentAllocation.objects.create(payment=payment, promise=promise, amount=amount)
     DelinquentAccount.objects.filter(pk=account.pk).update(
         overdue_amount=account.overdue_amount - amount,
@@ -129,13 +131,28 @@ def _closed(case: Case, collector: User, rng: random.Random, today: dt.date) -> 
     CaseEvent.objects.create(case=case, actor=collector, kind=CaseEvent.Kind.PAYMENT, payload=payload)
 
 
+def agree(*, case: Case, collector: User, rng: random.Random) -> None:
+    """The demo walk's way into follow-up, as a collector's: a promise or an active plan starts it (the move
+    needs an agreement). A plan left waiting for approval is backed by a promise so the walk goes on."""
+    today = timezone.localdate()
+    case.account.refresh_from_db()
+    _follow_up(case, collector, rng, today)
+    if case.is_open and case.stage != Stage.FOLLOW_UP:
+        promise_create(
+            case=case,
+            actor=collector,
+            amount=_share(case.account.overdue_amount, 0.2, 0.5, rng),
+            due_date=today + dt.timedelta(days=rng.randint(1, 14)),
+            note="承诺发薪日还款",
+        )
+
+
 def enrich(*, case: Case, collector: User, rng: random.Random) -> None:
-    """Add demo promises, plans and payments to a demo case in negotiation, follow-up or closed."""
+    """Add demo promises, plans and payments to a demo case in negotiation or closed (a case in follow-up got
+    its agreement on the walk, ``agree``)."""
     today = timezone.localdate()
     case.account.refresh_from_db()
     if case.stage == Stage.NEGOTIATION:
         _negotiation(case, collector, rng, today)
-    elif case.stage == Stage.FOLLOW_UP:
-        _follow_up(case, collector, rng, today)
     elif case.stage == Stage.CLOSED:
         _closed(case, collector, rng, today)

@@ -103,7 +103,7 @@ def case_a(cast):
 def case_in_stage(case_a, cast):
     """Factory: collector A's case walked along the happy path to ``stage``."""
     from collections_app.services.cases import case_transition
-    from tests.factories import visit_plan_ready
+    from tests.factories import agreement_ready, visit_plan_ready
 
     path = [Stage.PREPARATION, Stage.VISIT, Stage.NEGOTIATION, Stage.FOLLOW_UP]
 
@@ -113,6 +113,8 @@ def case_in_stage(case_a, cast):
                 break
             if target == Stage.VISIT:
                 visit_plan_ready(case_a, cast.collector_a)
+            if target == Stage.FOLLOW_UP:
+                agreement_ready(case_a, cast.collector_a)
             case_transition(case=case_a, target=target, actor=cast.collector_a)
         assert case_a.stage == stage
         return case_a

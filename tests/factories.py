@@ -120,6 +120,20 @@ def visit_plan_ready(case, actor, **values):
     return plan
 
 
+def agreement_ready(case, actor, **values):
+    """A pending promise to pay, recorded as a bare row (no follow-up checks): what the move negotiation →
+    follow-up requires."""
+    from repayment.models import PromiseToPay
+
+    defaults = {
+        "amount": Decimal("100.00"),
+        "due_date": timezone.localdate() + dt.timedelta(days=7),
+        "grace_days": 3,
+        "created_by": actor,
+    }
+    return PromiseToPay.objects.create(case=case, **{**defaults, **values})
+
+
 def case_walked_to(cast, stage=Stage.NEGOTIATION):
     """A new account's case of team X, assigned to collector A, walked along the workflow to ``stage``."""
     from collections_app.services.cases import case_assign, case_open, case_transition

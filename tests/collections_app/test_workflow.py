@@ -4,7 +4,7 @@ from collections_app.exceptions import NotPermitted, StaleObject, TransitionNotA
 from collections_app.models import AuditLog, Case, CaseEvent, CloseReason, Stage
 from collections_app.services.cases import case_assign, case_open, case_transition
 from collections_app.workflow import COLLECTOR, SUPERVISOR, SYSTEM, TRANSITIONS, transition_targets
-from tests.factories import AccountFactory, CaseFactory, visit_plan_ready
+from tests.factories import AccountFactory, CaseFactory, agreement_ready, visit_plan_ready
 
 pytestmark = pytest.mark.django_db
 
@@ -33,6 +33,8 @@ def test_every_allowed_transition_moves_the_case_and_writes_an_event(cast, sourc
     actor = _actor(cast, role)
     if (source, target) == (Stage.PREPARATION, Stage.VISIT):
         visit_plan_ready(case, cast.collector_a)  # the guard of this move (tests/workflow pins it)
+    if (source, target) == (Stage.NEGOTIATION, Stage.FOLLOW_UP):
+        agreement_ready(case, cast.collector_a)  # the guard of this move (tests/workflow pins it)
     case_transition(case=case, target=target, actor=actor, close_reason=reason)
     case.refresh_from_db()
     assert case.stage == target

@@ -13,6 +13,7 @@ from collections_app.models import Case, CaseEvent, Stage
 from collections_app.services.cases import case_assign, case_open, case_transition
 from dashboard.forms import Filters
 from repayment.models import Payment, PromiseToPay, RepaymentPlan
+from repayment.services.payments import case_note_paid_on
 from tests.factories import AccountFactory, visit_plan_ready
 from visits.models import ContactAttempt, Visit
 
@@ -96,7 +97,24 @@ def dataset(cast) -> DataSet:
         # team Y
         "team_y": opened(accounts["b1"], cast.collector_b, team=cast.team_y, supervisor=cast.supervisor_y),
     }
+
+    # Plans: one active (the follow-up case's agreement), one completed in the period, one defaulted before it.
+    def plan(case, status, closed_days_ago=None):
+        RepaymentPlan.objects.create(
+            case=case,
+            kind="instalments",
+            status=status,
+            base_amount=Decimal("500.00"),
+            amount=Decimal("500.00"),
+            first_due_date=today,
+            grace_days=3,
+            created_by=col_a,
+            closed_at=_at(today - dt.timedelta(days=closed_days_ago)) if closed_days_ago is not None else None,
+        )
+
     for target in (Stage.PREPARATION, Stage.VISIT, Stage.NEGOTIATION, Stage.FOLLOW_UP):
+        if target == Stage.FOLLOW_UP:  # its active plan is the agreement follow-up needs
+            plan(cases["follow_up"], "active")
         if target == Stage.VISIT:
             visit_plan_ready(cases["follow_up"], col_a)
         case_transition(case=cases["follow_up"], target=target, actor=col_a)
@@ -111,13 +129,9 @@ def dataset(cast) -> DataSet:
     # Payments: in the period 30.00 + 20.00 on the follow-up case (opened with 61.50 overdue),
     # 50.00 on the closed case (91.50 at opening); one outside the period; one on team Y's case.
     def pay(case, amount, days_ago):
-        Payment.objects.create(
-            case=case,
-            amount=Decimal(amount),
-            paid_on=today - dt.timedelta(days=days_ago),
-            channel="cash",
-            recorded_by=col_a,
-        )
+        paid_on = today - dt.timedelta(days=days_ago)
+        Payment.objects.create(case=case, amount=Decimal(amount), paid_on=paid_on, channel="cash", recorded_by=col_a)
+        case_note_paid_on(case=case, paid_on=paid_on)
 
     pay(cases["follow_up"], "30.00", 3)
     pay(cases["follow_up"], "20.00", 10)
@@ -149,21 +163,6 @@ def dataset(cast) -> DataSet:
     promise(cases["follow_up"], "kept", 30, col_a, created_days_ago=35)
     promise(cases["team_y"], "broken", 3, cast.collector_b)
 
-    # Plans: one active, one completed in the period, one defaulted before the period.
-    def plan(case, status, closed_days_ago=None):
-        RepaymentPlan.objects.create(
-            case=case,
-            kind="instalments",
-            status=status,
-            base_amount=Decimal("500.00"),
-            amount=Decimal("500.00"),
-            first_due_date=today,
-            grace_days=3,
-            created_by=col_a,
-            closed_at=_at(today - dt.timedelta(days=closed_days_ago)) if closed_days_ago is not None else None,
-        )
-
-    plan(cases["follow_up"], "active")
     plan(cases["closed"], "completed", closed_days_ago=2)
     plan(cases["screening"], "defaulted", closed_days_ago=30)
 

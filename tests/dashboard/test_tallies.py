@@ -8,7 +8,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from collections_app.aging import local_today
-from collections_app.models import AuditLog, CaseEvent, Stage
+from collections_app.models import AuditLog, Case, CaseEvent, Stage
 from collections_app.services.cases import case_open, case_transition
 from dashboard import selectors
 from dashboard.forms import Filters
@@ -16,6 +16,7 @@ from dashboard.models import DayTally, StateTally, TallyMark
 from dashboard.scope import Scope
 from dashboard.tallies import DAY_MARK, ROLL_MARGIN, day_tally_roll, state_tally_refresh
 from repayment.models import Payment, RepaymentPlan
+from repayment.services import payment_record
 from tests.factories import AccountFactory
 from visits.models import ContactAttempt, Visit
 
@@ -182,18 +183,13 @@ def test_another_time_zone_reads_live(monkeypatch, cast, dataset):
 def test_a_payment_moves_its_cases_last_paid_on_forward_only(cast, dataset):
     case = dataset.cases["follow_up"]
     today = local_today()
-    Payment.objects.create(
-        case=case, amount=Decimal("1.00"), paid_on=today, channel="cash", recorded_by=cast.collector_a
-    )
-    Payment.objects.create(
-        case=case,
-        amount=Decimal("1.00"),
-        paid_on=today - dt.timedelta(days=5),
-        channel="cash",
-        recorded_by=cast.collector_a,
-    )
-    case.refresh_from_db()
-    assert case.last_paid_on == today
+    latest = Case.objects.get(pk=case.pk).last_paid_on
+    assert latest == today - dt.timedelta(days=3)  # the dataset's latest payment
+    for paid_on in (today - dt.timedelta(days=1), today - dt.timedelta(days=5), today, today - dt.timedelta(days=2)):
+        payment_record(case=case, actor=cast.collector_a, amount=Decimal("1.00"), paid_on=paid_on, channel="cash")
+        latest = max(latest, paid_on)
+        assert Case.objects.get(pk=case.pk).last_paid_on == latest
+    assert latest == today
 
 
 @pytest.mark.parametrize("role", ["manager", "supervisor_x"])

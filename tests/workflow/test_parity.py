@@ -12,7 +12,7 @@ from collections_app.exceptions import CaseRuleError
 from collections_app.models import Case, Stage
 from collections_app.services.cases import case_transition
 from collections_app.workflow import COLLECTOR, SUPERVISOR, SYSTEM, TRANSITIONS
-from tests.factories import AccountFactory, CaseFactory, visit_plan_ready
+from tests.factories import AccountFactory, CaseFactory, agreement_ready, visit_plan_ready
 from tests.visits.helpers import DAYTIME, visit_data
 
 pytestmark = pytest.mark.django_db
@@ -35,6 +35,8 @@ def _case(cast, stage: str, *, ready: bool = True, assigned: bool = True) -> Cas
     )
     if ready and stage == Stage.PREPARATION:
         visit_plan_ready(case, cast.collector_a)
+    if ready and stage == Stage.NEGOTIATION:
+        agreement_ready(case, cast.collector_a)
     return case
 
 
@@ -101,10 +103,11 @@ def test_every_move_gets_the_same_answer_from_the_page_the_api_and_the_service(
     [
         (Stage.PREPARATION, {"ready": False}, "ready_to_visit"),
         (Stage.SCREENING, {"assigned": False}, "collector_assigned"),
+        (Stage.NEGOTIATION, {"ready": False}, "agreement_in_place"),
     ],
 )
 def test_a_guard_refuses_the_same_move_with_the_same_rule_at_every_door(client, cast, stage, setup, rule):
-    target = Stage.VISIT if stage == Stage.PREPARATION else Stage.PREPARATION
+    target = {Stage.PREPARATION: Stage.VISIT, Stage.SCREENING: Stage.PREPARATION}.get(stage, Stage.FOLLOW_UP)
     actor = cast.supervisor_x
     client.force_login(actor)
     by_service = _by_service(_case(cast, stage, **setup), target, "", actor)

@@ -13,6 +13,7 @@ from collections_app.services.authority import case_lock
 from collections_app.services.cases import case_transition
 from repayment.models import Payment
 from repayment.services import payment_record
+from tests.factories import agreement_ready
 from tests.visits.helpers import DAYTIME
 from visits.models import ContactAttempt
 from visits.services import contact_attempt_log
@@ -61,6 +62,7 @@ def test_the_case_lock_refreshes_the_callers_copy(cast, case_in_stage):
 
     case = case_in_stage(Stage.NEGOTIATION)
     stale = Case.objects.get(pk=case.pk)
+    agreement_ready(case, cast.collector_a)
     case_transition(case=case, target=Stage.FOLLOW_UP, actor=cast.collector_a)
     with transaction.atomic():
         assert case_lock(stale).stage == Stage.FOLLOW_UP

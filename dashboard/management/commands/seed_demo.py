@@ -182,13 +182,19 @@ class Command(BaseCommand):
         # Its own stream, from values drawn before the existence check, so the shared stream
         # (and every later account) does not depend on which accounts already existed.
         rng = random.Random(f"{index}:{draw!r}")
+        repayment_rng = random.Random(f"repayment:{index}:{draw!r}")
         for target in STAGE_PATH[1 : depth + 1]:
+            if not case.is_open:  # a demo payment on the walk cured it
+                break
             if target == Stage.VISIT:  # the move to visit needs a ready plan, as for a collector
                 demo_visits.prepare(case=case, collector=collector, rng=rng, complete=True)
+            if target == Stage.FOLLOW_UP:  # follow-up needs an agreement: a promise or an active plan
+                demo_repayment.agree(case=case, collector=collector, rng=repayment_rng)
+                continue
             reason = "cured" if target == Stage.CLOSED else ""
             case_transition(case=case, target=target, actor=collector, close_reason=reason)
         if depth == 1:
             demo_visits.prepare(case=case, collector=collector, rng=rng, complete=rng.random() < 0.4)
         demo_visits.enrich(case=case, collector=collector, rng=rng)
-        demo_repayment.enrich(case=case, collector=collector, rng=random.Random(f"repayment:{index}:{draw!r}"))
+        demo_repayment.enrich(case=case, collector=collector, rng=repayment_rng)
         return case
