@@ -1,11 +1,16 @@
 """Compliance rule packs: checks every scheduling, visit and contact service makes.
 
 A refusal is recorded (a ``refused`` case event + audit row, counted on the dashboard) and then
-raised as ``RuleRefused`` naming the rule. Call the checks *before* the service's own atomic
-block, so the refusal record is not rolled back with the refused write.
+raised as ``RuleRefused`` naming the rule. A write judges the rules under its case lock, inside the
+transaction the refusal rolls back; it runs in ``refusals_kept()``, which records the refusal once that
+transaction is gone, so the compliance record survives the refused write.
 """
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import NoReturn
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -57,8 +62,37 @@ def check_visit_holds(*, case: Case, actor) -> None:
         refusal = hold(case=case, actor=actor)
         if refusal is not None:
             rule, message = refusal
-            record_refusal(case=case, actor=actor, rule=rule, message=message, action="visit")
-            raise RuleRefused(message, rule=rule)
+            refuse(case=case, actor=actor, rule=rule, message=message, action="visit")
+
+
+_deferred = ContextVar("doorstep_refusals_deferred", default=False)
+
+
+@contextmanager
+def refusals_kept() -> Iterator[None]:
+    """Around a write whose transaction judges the rules: a refusal raised inside is recorded after that
+    transaction rolled back (not with it)."""
+    token = _deferred.set(True)
+    try:
+        yield
+    except RuleRefused as exc:
+        pending, exc.unrecorded = getattr(exc, "unrecorded", None), None
+        if pending:
+            record_refusal(**pending)
+        raise
+    finally:
+        _deferred.reset(token)
+
+
+def refuse(*, case: Case, actor, rule: str, message: str, action: str) -> NoReturn:
+    """Record the refusal and raise it; inside ``refusals_kept()`` the record waits for the write's rollback."""
+    error = RuleRefused(message, rule=rule)
+    refusal = {"case": case, "actor": actor, "rule": rule, "message": message, "action": action}
+    if _deferred.get():
+        error.unrecorded = refusal
+    else:
+        record_refusal(**refusal)
+    raise error
 
 
 def record_refusal(*, case: Case, actor, rule: str, message: str, action: str) -> None:
@@ -88,5 +122,4 @@ def check_quiet_hours(*, case: Case, actor, when: dt.datetime, consent: bool, ac
         "end": pack.quiet_end.strftime("%H:%M"),
         "tz": tz.key,
     }
-    record_refusal(case=case, actor=actor, rule=QUIET_HOURS, message=message, action=action)
-    raise RuleRefused(message, rule=QUIET_HOURS)
+    refuse(case=case, actor=actor, rule=QUIET_HOURS, message=message, action=action)

@@ -31,9 +31,9 @@ from collections_app.api.views import DoorstepViewSet
 from collections_app.models import Case
 from visits import photos as photo_rules
 from visits.models import Party, Visit, VisitPhoto
-from visits.services import DEBT_FIELDS, DEBT_OUTCOMES, visit_log
+from visits.rules import DEBT_FIELDS, visit_problems
+from visits.services import visit_log
 
-CLOCK_SKEW = dt.timedelta(minutes=2)
 EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 MAX_PHOTOS = 10
 
@@ -143,22 +143,23 @@ class VisitCreateSerializer(serializers.Serializer):
         return None if value is None else _utc(value)
 
     def rule_errors(self, data) -> dict:
-        """The visit form's rules over well-formed input (a 409 when any refuses): plausible times, the
-        order of check-in and check-out, a position for a geo check-in, nothing about the debt from a
-        third party."""
-        errors = {}
+        """The visit's rules over well-formed input (a 409 when any refuses): ``visits.rules.visit_problems``,
+        the same function the service refuses on, and the photos' format and size."""
         now = timezone.now()
         checked_in = data["checked_in_at"]
         if checked_in < EARLIEST:
-            errors["checked_in_at"] = [_("Not a valid time.")]
-        elif checked_in > now + CLOCK_SKEW:
-            errors["checked_in_at"] = [_("The check-in time is in the future.")]
-        checked_out = data.get("checked_out_at") or max(now, checked_in)
-        if checked_out > now + CLOCK_SKEW:
-            errors["checked_out_at"] = [_("The check-out time is in the future.")]
-        elif checked_out < checked_in:
-            errors["checked_out_at"] = [_("Check-out must be after check-in.")]
-        data["checked_out_at"] = checked_out
+            return {"checked_in_at": [_("Not a valid time.")]}
+        data["checked_out_at"] = data.get("checked_out_at") or max(now, checked_in)
+        errors = visit_problems(
+            checked_in_at=checked_in,
+            checked_out_at=data["checked_out_at"],
+            met=data["met"],
+            outcome=data["outcome"],
+            geo_status=data["geo_status"],
+            lat=data.get("lat"),
+            lng=data.get("lng"),
+            debt={field: data.get(field) for field in DEBT_FIELDS},
+        )
         photo_errors = []
         for upload in data.get("photos", []):
             try:
@@ -167,14 +168,6 @@ class VisitCreateSerializer(serializers.Serializer):
                 photo_errors.extend(exc.messages)
         if photo_errors:
             errors["photos"] = photo_errors
-        if data["geo_status"] == Visit.GeoStatus.OK and (data.get("lat") is None or data.get("lng") is None):
-            errors["geo_status"] = [_("The position is incomplete; check in again.")]
-        if data["met"] == Party.THIRD_PARTY:
-            for field in DEBT_FIELDS:
-                if data.get(field) not in (None, ""):
-                    errors[field] = [_("Not recorded when only a third party was met.")]
-            if data["outcome"] in DEBT_OUTCOMES:
-                errors["outcome"] = [_("A plan or a promise is made with the borrower, not a third party.")]
         return errors
 
 

@@ -14,10 +14,8 @@ from django.utils.translation import gettext_lazy as _
 from collections_app.models import Case
 from visits import photos as photo_rules
 from visits.models import ContactAttempt, Party, Visit, VisitPlan
-from visits.rules import visit_duration_problem
-from visits.services import DEBT_FIELDS, DEBT_OUTCOMES
+from visits.rules import CLOCK_SKEW, DEBT_FIELDS, visit_problems
 
-CLOCK_SKEW = dt.timedelta(minutes=2)
 LOCAL_INPUT = "%Y-%m-%dT%H:%M"
 FORMAT_TYPES = list(photo_rules.FORMATS.values())
 
@@ -249,16 +247,6 @@ class VisitForm(forms.Form):
             Fieldset(_("Outcome"), "attitude", "outcome", "notes", "photos", "checked_out_at"),
         )
 
-    def clean_checked_in_at(self):
-        value = self.cleaned_data.get("checked_in_at")
-        _not_in_future(value, _("The check-in time is in the future."))
-        return value
-
-    def clean_checked_out_at(self):
-        value = self.cleaned_data.get("checked_out_at")
-        _not_in_future(value, _("The check-out time is in the future."))
-        return value
-
     def clean_photos(self):
         files = self.cleaned_data.get("photos") or []
         errors = []
@@ -274,21 +262,21 @@ class VisitForm(forms.Form):
     def clean(self):
         data = super().clean()
         checked_in = data.get("checked_in_at")
-        if checked_in is not None and not self.has_error("checked_out_at"):
-            checked_out = data.get("checked_out_at") or max(timezone.now(), checked_in)
-            if checked_out < checked_in:
-                self.add_error("checked_out_at", _("Check-out must be after check-in."))
-            elif problem := visit_duration_problem(checked_in_at=checked_in, checked_out_at=checked_out):
-                self.add_error("checked_out_at", problem)
-            data["checked_out_at"] = checked_out
-        if data.get("geo_status") == Visit.GeoStatus.OK and (data.get("lat") is None or data.get("lng") is None):
-            self.add_error("geo_status", _("The position is incomplete; check in again."))
-        if data.get("met") == Party.THIRD_PARTY:
-            for field in DEBT_FIELDS:
-                if data.get(field) not in (None, ""):
-                    self.add_error(field, _("Not recorded when only a third party was met."))
-            if data.get("outcome") in DEBT_OUTCOMES:
-                self.add_error("outcome", _("A plan or a promise is made with the borrower, not a third party."))
+        if checked_in is None or self.has_error("checked_out_at"):
+            return data
+        data["checked_out_at"] = data.get("checked_out_at") or max(timezone.now(), checked_in)
+        problems = visit_problems(
+            checked_in_at=checked_in,
+            checked_out_at=data["checked_out_at"],
+            met=data.get("met", ""),
+            outcome=data.get("outcome", ""),
+            geo_status=data.get("geo_status", ""),
+            lat=data.get("lat"),
+            lng=data.get("lng"),
+            debt={field: data.get(field) for field in DEBT_FIELDS},
+        )
+        for field, messages in problems.items():
+            self.add_error(field if field in self.fields else None, messages)
         return data
 
     def service_kwargs(self) -> dict:

@@ -1,7 +1,7 @@
 """Rule-pack checks for contact attempts and visits (see ``collections_app.rules``).
 
 Like ``check_quiet_hours``, a check records the refusal (case event + audit row) and raises
-``RuleRefused`` naming the rule; call it before the service's own atomic block.
+``RuleRefused`` naming the rule; a write calls it under its case lock, inside ``refusals_kept()``.
 """
 
 import datetime as dt
@@ -10,15 +10,21 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from collections_app.exceptions import CaseRuleError, RuleRefused
+from collections_app.exceptions import CaseRuleError
 from collections_app.models import Case
-from collections_app.rules import ATTEMPT_CAP, THIRD_PARTY, active_pack, borrower_timezone, record_refusal
+from collections_app.rules import ATTEMPT_CAP, THIRD_PARTY, active_pack, borrower_timezone, refuse
 from visits.models import ContactAttempt, Party, Visit, VisitPlan
 
 # Tries that did not reach the borrower: they count towards "unreachable" for the third-party rule.
 NOT_REACHED_RESULTS = (ContactAttempt.Result.NO_ANSWER, ContactAttempt.Result.BUSY, ContactAttempt.Result.WRONG_NUMBER)
 READY_TO_VISIT = "ready_to_visit"
 NOT_REACHED_OUTCOMES = (Visit.Outcome.NOT_HOME, Visit.Outcome.MOVED, Visit.Outcome.WRONG_ADDRESS)
+# What a visit records about the debt, which a third party must never hear, and the outcomes that can only come
+# from talking about it.
+DEBT_FIELDS = ("monthly_income", "monthly_expenses", "other_debt_payments", "overdue_reason", "overdue_reason_text")
+DEBT_OUTCOMES = (Visit.Outcome.AGREED_PLAN, Visit.Outcome.PROMISED)
+# A phone's clock may run a little ahead of the server's.
+CLOCK_SKEW = dt.timedelta(minutes=2)
 
 
 def attempt_window_start(*, case: Case, when: dt.datetime, days: int) -> dt.datetime:
@@ -61,8 +67,7 @@ def check_attempt_cap(*, case: Case, actor, channel: str, phone_number: str, whe
         "days": pack.attempts_window_days,
         "max": pack.max_unanswered_attempts,
     }
-    record_refusal(case=case, actor=actor, rule=ATTEMPT_CAP, message=message, action="contact")
-    raise RuleRefused(message, rule=ATTEMPT_CAP)
+    refuse(case=case, actor=actor, rule=ATTEMPT_CAP, message=message, action="contact")
 
 
 def check_ready_to_visit(*, case: Case) -> None:
@@ -109,8 +114,7 @@ def check_third_party(*, case: Case, actor, party: str, action: str, borrower_no
         "%(needed)s failed attempts to reach the borrower (%(failed)s since the last contact), and then only to "
         "ask for contact details or pass on a message, never mentioning the debt."
     ) % {"pack": pack.code, "needed": pack.third_party_after_failed_attempts, "failed": failed}
-    record_refusal(case=case, actor=actor, rule=THIRD_PARTY, message=message, action=action)
-    raise RuleRefused(message, rule=THIRD_PARTY)
+    refuse(case=case, actor=actor, rule=THIRD_PARTY, message=message, action=action)
 
 
 def visit_duration_problem(*, checked_in_at: dt.datetime, checked_out_at: dt.datetime) -> str:
@@ -125,3 +129,40 @@ def visit_duration_problem(*, checked_in_at: dt.datetime, checked_out_at: dt.dat
         "minutes": minutes % 60,
         "limit": limit,
     }
+
+
+def visit_problems(
+    *,
+    checked_in_at: dt.datetime,
+    checked_out_at: dt.datetime | None,
+    met: str,
+    outcome: str,
+    geo_status: str,
+    lat=None,
+    lng=None,
+    debt: dict | None = None,
+) -> dict[str, list[str]]:
+    """The visit's own rules, by field (empty when it may be recorded): times that are not in the future, a
+    check-out after the check-in and a plausible duration, a whole position for a geo check-in, and nothing
+    about the debt with only a third party met. The service refuses on them; the form and the API call the
+    same function to show each refusal beside its field."""
+    errors: dict[str, list[str]] = {}
+    now = timezone.now()
+    if checked_in_at > now + CLOCK_SKEW:
+        errors["checked_in_at"] = [_("The check-in time is in the future.")]
+    if checked_out_at is not None:
+        if checked_out_at > now + CLOCK_SKEW:
+            errors["checked_out_at"] = [_("The check-out time is in the future.")]
+        elif checked_out_at < checked_in_at:
+            errors["checked_out_at"] = [_("Check-out must be after check-in.")]
+        elif problem := visit_duration_problem(checked_in_at=checked_in_at, checked_out_at=checked_out_at):
+            errors["checked_out_at"] = [problem]
+    if geo_status == Visit.GeoStatus.OK and (lat is None or lng is None):
+        errors["geo_status"] = [_("The position is incomplete; check in again.")]
+    if met == Party.THIRD_PARTY:
+        for field, value in (debt or {}).items():
+            if value not in (None, ""):
+                errors[field] = [_("Not recorded when only a third party was met.")]
+        if outcome in DEBT_OUTCOMES:
+            errors["outcome"] = [_("A plan or a promise is made with the borrower, not a third party.")]
+    return errors

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from collections_app import pii
 from collections_app.exceptions import CaseRuleError, DoorstepError, NotPermitted
 from collections_app.models import BorrowerAddress, Case, CaseEvent, DelinquentAccount, Stage, User
-from collections_app.rules import check_quiet_hours, check_visit_holds
+from collections_app.rules import check_quiet_hours, check_visit_holds, refusals_kept
 from collections_app.services.audit import audit_changes, audit_log
 from collections_app.services.authority import case_lock, require_open_case, require_stage
 from collections_app.services.cases import case_event_add, case_transition
@@ -25,7 +25,7 @@ from collections_app.services.uploads import Staging, staged
 from collections_app.workflow import actor_role
 from visits import photos as photo_rules
 from visits.models import ContactAttempt, Party, Visit, VisitPhoto, VisitPlan
-from visits.rules import NOT_REACHED_OUTCOMES, check_attempt_cap, check_third_party, visit_duration_problem
+from visits.rules import NOT_REACHED_OUTCOMES, check_attempt_cap, check_third_party, visit_problems
 
 # What a visit's outcome does to the case (README, "Visit outcome → stage").
 OUTCOME_TARGETS: dict[str, str | None] = {
@@ -38,13 +38,14 @@ OUTCOME_TARGETS: dict[str, str | None] = {
     Visit.Outcome.OTHER: None,
 }
 REVISIT_AFTER = dt.timedelta(days=1)
-DEBT_FIELDS = ("monthly_income", "monthly_expenses", "other_debt_payments", "overdue_reason", "overdue_reason_text")
-# Outcomes that can only come from talking about the debt, which a third party must never hear.
-DEBT_OUTCOMES = (Visit.Outcome.AGREED_PLAN, Visit.Outcome.PROMISED)
 
 
 class VisitRefused(DoorstepError):
     default_message = gettext_lazy("The visit could not be recorded.")
+
+    def __init__(self, message=None, *, errors: dict[str, list[str]] | None = None):
+        self.errors = errors or {}
+        super().__init__(message)
 
 
 def _require_actor(case: Case, actor: User) -> None:
@@ -92,21 +93,18 @@ def contact_attempt_log(
     attempted_at = attempted_at or now
     if attempted_at > now + dt.timedelta(minutes=2):
         raise DoorstepError(_("The attempt's time is in the future."))
-    phone_number = phone_number.strip()
-    check_quiet_hours(case=case, actor=actor, when=attempted_at, consent=False, action="contact")
-    check_attempt_cap(case=case, actor=actor, channel=channel, phone_number=phone_number, when=attempted_at)
-    check_third_party(case=case, actor=actor, party=party, action="contact")
-    return _contact_attempt_create(
-        case=case,
-        actor=actor,
-        channel=channel,
-        party=party,
-        phone_number=phone_number,
-        result=result,
-        note=note,
-        attempted_at=attempted_at,
-        idempotency_key=idempotency_key,
-    )
+    with refusals_kept():
+        return _contact_attempt_create(
+            case=case,
+            actor=actor,
+            channel=channel,
+            party=party,
+            phone_number=phone_number.strip(),
+            result=result,
+            note=note,
+            attempted_at=attempted_at,
+            idempotency_key=idempotency_key,
+        )
 
 
 def _attempt_replay(case: Case, key: uuid.UUID | None) -> ContactAttempt | None:
@@ -120,14 +118,19 @@ def _attempt_replay(case: Case, key: uuid.UUID | None) -> ContactAttempt | None:
 
 @transaction.atomic
 def _contact_attempt_create(*, case: Case, actor: User, **fields) -> ContactAttempt:
-    # The rule checks above read a copy; the case lock re-reads it (closed or reassigned meanwhile?), and a
-    # resend of the same form racing this one waits here and then finds the first attempt.
+    # The checks above read a copy; the case lock re-reads it (closed or reassigned meanwhile?), and a
+    # resend of the same form racing this one waits here and then finds the first attempt. The rule pack is
+    # judged under the lock: two attempts racing each other are counted one after the other toward the cap.
     case_lock(case, require_open=False)
     existing = _attempt_replay(case, fields["idempotency_key"])
     if existing is not None:
         return existing
     require_open_case(case)
     _require_actor(case, actor)
+    when, phone_number = fields["attempted_at"], fields["phone_number"]
+    check_quiet_hours(case=case, actor=actor, when=when, consent=False, action="contact")
+    check_attempt_cap(case=case, actor=actor, channel=fields["channel"], phone_number=phone_number, when=when)
+    check_third_party(case=case, actor=actor, party=fields["party"], action="contact")
     try:
         with transaction.atomic():
             attempt = ContactAttempt.objects.create(case=case, actor=actor, **fields)
@@ -279,15 +282,6 @@ def visit_log(
     _require_visit_stage(case)
     if not identity_confirmed:
         raise VisitRefused(_("Confirm that you stated your identity and the purpose of the visit."))
-    now = timezone.now()
-    if checked_in_at > now + dt.timedelta(minutes=2):
-        raise VisitRefused(_("The check-in time is in the future."))
-    if checked_out_at is not None and checked_out_at < checked_in_at:
-        raise VisitRefused(_("The check-out time is before the check-in time."))
-    if checked_out_at is not None and (
-        problem := visit_duration_problem(checked_in_at=checked_in_at, checked_out_at=checked_out_at)
-    ):
-        raise VisitRefused(problem)
     debt = {
         "monthly_income": monthly_income,
         "monthly_expenses": monthly_expenses,
@@ -295,15 +289,18 @@ def visit_log(
         "overdue_reason": overdue_reason,
         "overdue_reason_text": overdue_reason_text.strip(),
     }
-    if met == Party.THIRD_PARTY and (any(v not in (None, "") for v in debt.values()) or outcome in DEBT_OUTCOMES):
-        raise VisitRefused(_("With only a third party met, no debt details or payment outcome are recorded."))
-    plan = VisitPlan.objects.filter(case=case).first()
-    consent = bool(plan and plan.consent_outside_hours)
-    check_quiet_hours(case=case, actor=actor, when=checked_in_at, consent=consent, action="visit")
-    check_visit_holds(case=case, actor=actor)
-    check_third_party(
-        case=case, actor=actor, party=met, action="visit", borrower_not_reached=outcome in NOT_REACHED_OUTCOMES
+    problems = visit_problems(
+        checked_in_at=checked_in_at,
+        checked_out_at=checked_out_at,
+        met=met,
+        outcome=outcome,
+        geo_status=geo_status,
+        lat=lat,
+        lng=lng,
+        debt=debt,
     )
+    if problems:
+        raise VisitRefused(next(iter(problems.values()))[0], errors=problems)
     photos = list(photos)
     infos = [photo_rules.inspect_photo(photo) for photo in photos]
     fields = {
@@ -323,7 +320,7 @@ def visit_log(
     if geo_status != Visit.GeoStatus.OK:
         fields.update(lat=None, lng=None, accuracy_m=None)
     # Photos are staged: moved into place once the visit commits, removed if it does not.
-    with staged() as staging:
+    with refusals_kept(), staged() as staging:
         return _visit_create(
             case=case,
             actor=actor,
@@ -364,6 +361,19 @@ def _visit_create(
         return existing, False
     _require_actor(case, actor)
     _require_visit_stage(case)
+    # The conduct rules read facts another writer may be changing (a hold put on the collector, a contact
+    # attempt just logged): judged under the lock too, never on what was read before it.
+    plan = VisitPlan.objects.filter(case=case).first()
+    consent = bool(plan and plan.consent_outside_hours)
+    check_quiet_hours(case=case, actor=actor, when=fields["checked_in_at"], consent=consent, action="visit")
+    check_visit_holds(case=case, actor=actor)
+    check_third_party(
+        case=case,
+        actor=actor,
+        party=fields["met"],
+        action="visit",
+        borrower_not_reached=fields["outcome"] in NOT_REACHED_OUTCOMES,
+    )
     try:
         with transaction.atomic():
             visit = Visit.objects.create(case=case, collector=actor, idempotency_key=key, **fields)

@@ -80,34 +80,42 @@ def test_visit_racing_a_close_never_deadlocks_nor_lands_after_it(cast):
         assert_nothing_after_close(case)
 
 
-def test_contact_attempt_racing_a_close_lands_before_it_or_not_at_all(cast):
+class _Answer:
+    """A service call's outcome in the shape ``race`` reads from a response."""
+
+    def __init__(self, status_code: int, body: dict):
+        self.status_code, self.body = status_code, body
+
+    def json(self) -> dict:
+        return self.body
+
+
+def _attempt(cast, case, result=ContactAttempt.Result.ANSWERED) -> _Answer:
+    """Log a call through the service (contact attempts have no API): 201, or the refusal as 409/400."""
     from visits.services import contact_attempt_log
 
-    def attempt(case):
-        class Answer:
-            status_code, body = 201, {}
+    try:
+        contact_attempt_log(
+            case=Case.objects.select_related("account__branch").get(pk=case.pk),
+            actor=cast.collector_a,
+            channel=ContactAttempt.Channel.CALL,
+            party="borrower",
+            phone_number=f"138{case.pk:08d}",  # the cap counts per number: one number per case
+            result=result,
+            idempotency_key=uuid.uuid4(),
+        )
+    except Exception as exc:  # noqa: BLE001 -- a refusal is an answer
+        status = 409 if getattr(exc, "conflict", False) else 400
+        return _Answer(status, {"detail": str(exc), "code": getattr(exc, "code", "")})
+    return _Answer(201, {})
 
-            def json(self):
-                return self.body
 
-        try:
-            contact_attempt_log(
-                case=Case.objects.select_related("account__branch").get(pk=case.pk),
-                actor=cast.collector_a,
-                channel=ContactAttempt.Channel.CALL,
-                party="borrower",
-                phone_number="13800000000",
-                result=ContactAttempt.Result.ANSWERED,
-            )
-        except Exception as exc:  # noqa: BLE001 -- a refusal is an answer
-            Answer.status_code, Answer.body = (409 if getattr(exc, "conflict", False) else 400), {"detail": str(exc)}
-        return Answer()
-
+def test_contact_attempt_racing_a_close_lands_before_it_or_not_at_all(cast):
     supervisor = api_client(cast.supervisor_x)
     for _trial in range(TRIALS):
         case = walked_case(cast, Stage.VISIT)
         logged, close = race(
-            lambda case=case: attempt(case),
+            lambda case=case: _attempt(cast, case),
             lambda case=case: supervisor.post(f"/api/v1/cases/{case.pk}/transition/", CLOSE, format="json"),
         )
         assert_no_server_errors([logged, close])
@@ -177,3 +185,20 @@ def test_four_visits_with_one_key_make_one_row_one_201_and_three_200s(cast):
         assert_no_server_errors(outcomes)
         assert sorted(o.status for o in outcomes) == [200, 200, 200, 201], [o.body for o in outcomes]
         assert Visit.objects.filter(case=case).count() == 1
+
+
+def test_calls_racing_for_the_last_allowed_attempt_make_one_call_and_record_the_refusals(cast):
+    """The attempt cap is judged under the case lock: four calls racing for the last of the pack's six
+    unanswered attempts make one call; the other three are refused by the rule, and each refusal is recorded
+    (the compliance record outlives the refused write's rollback)."""
+    for _trial in range(TRIALS):
+        case = walked_case(cast, Stage.VISIT)
+        for _used in range(5):
+            assert _attempt(cast, case, ContactAttempt.Result.NO_ANSWER).status_code == 201
+        outcomes = race(*[lambda case=case: _attempt(cast, case, ContactAttempt.Result.NO_ANSWER)] * 4)
+        assert_no_server_errors(outcomes)
+        assert sorted(o.status for o in outcomes) == [201, 400, 400, 400], [o.body for o in outcomes]
+        assert {o.body["code"] for o in outcomes if o.status == 400} == {"attempt_cap"}
+        assert ContactAttempt.objects.filter(case=case).count() == 6
+        refusals = CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.REFUSED, payload__rule="attempt_cap")
+        assert refusals.count() == 3
