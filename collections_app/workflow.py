@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from functools import partial
 
 from django.db import transaction
-
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
