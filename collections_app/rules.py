@@ -95,6 +95,21 @@ def refuse(*, case: Case, actor, rule: str, message: str, action: str) -> NoRetu
     raise error
 
 
+# What other apps know about a collector's conduct (e.g. named in a conduct complaint, which ``voice`` keeps):
+# each ``source(collector_id=, since=)`` says whether such a fact about the collector is dated ``since`` or later.
+# Quality reads it to sample the collector's visits more often without knowing where the fact comes from.
+_conduct_sources: list = []
+
+
+def register_conduct_source(source) -> None:
+    if source not in _conduct_sources:
+        _conduct_sources.append(source)
+
+
+def conduct_concern_since(*, collector_id: int, since: dt.datetime) -> bool:
+    return any(source(collector_id=collector_id, since=since) for source in _conduct_sources)
+
+
 def record_refusal(*, case: Case, actor, rule: str, message: str, action: str) -> None:
     with transaction.atomic():
         CaseEvent.objects.create(

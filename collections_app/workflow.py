@@ -7,11 +7,18 @@ A move may also need facts another app owns (preparation → visit needs a ready
 ``visits`` keeps). That app registers a guard for the move at start-up (``register_guard``); every
 door — the page, the API, offline sync, the engine — reaches ``case_transition``, which runs the
 guards, so a rule holds whichever way a request came in.
+
+Another app may also react to a move once it is committed (closing as legal builds the evidence pack, which
+``evidence`` keeps): it registers a callback for the target (and close reason) with ``register_after_move``;
+``case_transition`` and ``cases_transition_bulk`` run its check before the move and schedule the callback
+with ``transaction.on_commit`` after it, so every door reacts the same way, once.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
@@ -102,6 +109,59 @@ def register_guard(source: str, target: str, guard: Callable) -> None:
 
 def guards_for(source: str, target: str) -> tuple[Callable, ...]:
     return tuple(_GUARDS.get((source, target), ()))
+
+
+@dataclass(frozen=True)
+class AfterMove:
+    """``react(case_id=, actor_id=, close_reason=, note=, payload=)`` runs after the move commits (ids, not
+    objects: the world is re-read then); ``check(case=, actor=, note=, payload=)``, if given, runs before the
+    move and refuses it (raising ``CaseRuleError``) when the reaction could not be carried out."""
+
+    react: Callable
+    check: Callable | None = None
+
+
+# (target, close reason or "") → reactions; "" reacts to every move into the target.
+_AFTER_MOVE: dict[tuple[str, str], list[AfterMove]] = {}
+
+
+def register_after_move(target: str, react: Callable, *, close_reason: str = "", check: Callable | None = None) -> None:
+    """Add a reaction to moves into ``target`` (closing: only with ``close_reason`` when given); once per callable."""
+    if target not in Stage.values or (
+        close_reason and (target != Stage.CLOSED or close_reason not in CloseReason.values)
+    ):
+        raise ValueError(f"no move into {target} {close_reason} to react to")
+    reactions = _AFTER_MOVE.setdefault((target, close_reason), [])
+    if all(known.react is not react for known in reactions):
+        reactions.append(AfterMove(react, check))
+
+
+def after_move_reactions(target: str, close_reason: str = "") -> tuple[AfterMove, ...]:
+    specific = _AFTER_MOVE.get((target, close_reason), []) if close_reason else []
+    return (*_AFTER_MOVE.get((target, ""), ()), *specific)
+
+
+def after_move_check(*, case, target: str, actor, close_reason: str = "", note: str = "", payload=None) -> None:
+    for reaction in after_move_reactions(target, close_reason):
+        if reaction.check is not None:
+            reaction.check(case=case, actor=actor, note=note, payload=payload or {})
+
+
+def after_move_schedule(*, moves: list[tuple[int, str, dict]], target: str, actor, close_reason: str = "") -> None:
+    """Run every reaction for each moved ``(case_id, note, payload)`` once the caller's transaction commits.
+    ``robust``: the move is committed by then, so a failing reaction is logged, not raised at the mover."""
+    actor_id = actor.pk if actor is not None else None
+    for reaction in after_move_reactions(target, close_reason):
+        for case_id, note, payload in moves:
+            call = partial(
+                reaction.react,
+                case_id=case_id,
+                actor_id=actor_id,
+                close_reason=close_reason,
+                note=note,
+                payload=payload,
+            )
+            transaction.on_commit(call, robust=True)
 
 
 def require_collector(*, case) -> None:

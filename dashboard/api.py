@@ -65,6 +65,11 @@ class DashboardPromisesSerializer(serializers.Serializer):
     kept_rate = serializers.FloatField()
 
 
+class DashboardQualityPointSerializer(serializers.Serializer):
+    month = serializers.DateField(help_text=_("The first day of the month."))
+    score = serializers.DecimalField(max_digits=4, decimal_places=1, allow_null=True)
+
+
 class DashboardCollectorSerializer(serializers.Serializer):
     username = serializers.CharField()
     cases = serializers.IntegerField()
@@ -72,6 +77,15 @@ class DashboardCollectorSerializer(serializers.Serializer):
     promises = serializers.IntegerField()
     kept_rate = serializers.FloatField()
     recovered_amount = MoneyField()
+    quality = serializers.DecimalField(
+        max_digits=4,
+        decimal_places=1,
+        allow_null=True,
+        help_text=_("Average visit review score in the period, 0 to 100; null when no visit was reviewed."),
+    )
+    quality_trend = DashboardQualityPointSerializer(
+        many=True, help_text=_("Average visit review score per month, the last six months up to the period's end.")
+    )
 
 
 class DashboardSerializer(serializers.Serializer):

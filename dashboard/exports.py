@@ -71,8 +71,8 @@ def _recovery(data):
 
 def _collectors(data):
     headers = [_("Username"), _("Name"), _("Open cases"), _("Visits"), _("Contacts"), _("Promises")]
-    headers += [_("Promises due"), _("Kept rate"), _("Recovered amount")]
-    keys = ("username", "name", "cases", "visits", "contacts", "promises", "promises_due", "kept_rate")
+    headers += [_("Promises due"), _("Kept rate"), _("Visit quality"), _("Recovered amount")]
+    keys = ("username", "name", "cases", "visits", "contacts", "promises", "promises_due", "kept_rate", "quality")
     return headers, [[*(r[k] for k in keys), r["recovered_amount"]] for r in data["collectors"]]
 
 

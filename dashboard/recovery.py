@@ -10,6 +10,7 @@ from django.db.models import Count, DecimalField, Exists, OuterRef, Q, Sum
 from collections_app.models import Role, User
 from dashboard.models import DayTally
 from dashboard.scope import Scope, cents, rate
+from quality.selectors import collector_score_annotations, rounded_score, score_trend
 from repayment.models import Payment, PromiseToPay
 
 ZERO = Decimal("0.00")
@@ -115,11 +116,16 @@ def collector_block(
     their promises due in the period; payments dated in the period on the cases assigned to them.
 
     Every number comes folded from the other blocks and the period's facts: one query lists the
-    collectors."""
+    collectors, with their visit quality (the average review score in the period, and per month over the
+    last months up to the period's end) as subqueries of that same query."""
     visits = facts[DayTally.Metric.VISIT]["collector"]
     contacts = facts[DayTally.Metric.CONTACT]["collector"]
+    last_day = scope.filters.date_to
+    scores = collector_score_annotations(period=(scope.starts, scope.ends), last_day=last_day)
     rows = []
-    for collector in scope_collectors(scope).values("pk", "username", "first_name", "last_name"):
+    for collector in (
+        scope_collectors(scope).annotate(**scores).values("pk", "username", "first_name", "last_name", *scores)
+    ):
         pk = collector["pk"]
         made = promises.get(pk, {})
         rows.append(
@@ -133,6 +139,9 @@ def collector_block(
                 "promises_due": made.get("due", 0),
                 "kept_rate": rate(made.get("kept", 0), made.get("due", 0)),
                 "recovered_amount": cents(recovered.get(pk)),
+                "collector_id": pk,
+                "quality": rounded_score(collector["quality"]),
+                "quality_trend": score_trend(collector, last_day),
             }
         )
     return rows

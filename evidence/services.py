@@ -9,7 +9,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from collections_app import chain
-from collections_app.exceptions import DoorstepError, NotPermitted, TransitionNotAllowed
+from collections_app.exceptions import CaseRuleError, NotPermitted, TransitionNotAllowed
 from collections_app.models import Case, ChainHead, CloseReason, Stage, User
 from collections_app.services.audit import audit_log
 from collections_app.services.cases import case_event_add, case_transition
@@ -20,14 +20,17 @@ from evidence.verify import file_sha256
 
 SUMMARY_MIN = 20
 PACK_EVENT = "evidence_pack"
+# In the transition's payload: the language legal_escalate's form chose (other doors get the default).
+PACK_LANGUAGE = "pack_language"
 
 
 def _check_summary(summary: str) -> str:
     summary = summary.strip()
     if len(summary) < SUMMARY_MIN:
-        raise DoorstepError(
+        raise CaseRuleError(
             _("Write a summary for legal of at least %(n)s characters: why the case goes to court.")
-            % {"n": SUMMARY_MIN}
+            % {"n": SUMMARY_MIN},
+            rule="legal_summary",
         )
     return summary
 
@@ -38,14 +41,31 @@ def _may_build(actor: User, case: Case) -> bool:
     return actor.is_supervisor and case.team.supervisor_id == actor.pk
 
 
-@transaction.atomic
 def legal_escalate(
     *, case: Case, actor: User, summary: str, language: str = EvidencePack.Language.ZH_HANS
-) -> EvidencePack:
-    """Close the case as escalated to legal, with the required summary, and build its evidence pack."""
+) -> EvidencePack | None:
+    """Close the case as escalated to legal with the required summary: the same move as the case page's
+    "Close: legal", whose registered reaction (``legal_close_react``) builds the pack once the move commits.
+    Returns the pack, or None while a caller's outer transaction has not committed yet."""
     summary = _check_summary(summary)
-    case_transition(case=case, target=Stage.CLOSED, actor=actor, close_reason=CloseReason.LEGAL, note=summary)
-    return evidence_pack_build(case=case, actor=actor, summary=summary, language=language)
+    payload = {PACK_LANGUAGE: language if language in EvidencePack.Language.values else EvidencePack.Language.ZH_HANS}
+    case_transition(
+        case=case, target=Stage.CLOSED, actor=actor, close_reason=CloseReason.LEGAL, note=summary, payload=payload
+    )
+    return case.evidence_packs.order_by("-built_at", "-id").first()
+
+
+def legal_close_check(*, case: Case, actor: User | None, note: str, payload: dict) -> None:
+    """Before any door closes a case as legal: the pack will need the summary (the transition's note)."""
+    _check_summary(note)
+
+
+def legal_close_react(*, case_id: int, actor_id: int | None, note: str, payload: dict, **_ignored) -> None:
+    """After a close as legal committed, whichever door it came through: build the evidence pack."""
+    case = Case.objects.select_related("team", "account").get(pk=case_id)
+    actor = User.objects.get(pk=actor_id)
+    language = payload.get(PACK_LANGUAGE) or EvidencePack.Language.ZH_HANS
+    evidence_pack_build(case=case, actor=actor, summary=note, language=language)
 
 
 def _sha256(data: bytes) -> str:

@@ -16,6 +16,16 @@ def new_collector_review_rate() -> float:
 NEW_COLLECTOR_DAYS = 30
 
 
+def conduct_review_rate() -> float:
+    """After a conduct complaint names the collector: by default the first-30-days rate."""
+    return float(getattr(settings, "QUALITY_REVIEW_CONDUCT_RATE", new_collector_review_rate()))
+
+
+def conduct_window() -> dt.timedelta:
+    """How long after a conduct complaint the collector's visits are sampled at the higher rate."""
+    return dt.timedelta(days=int(getattr(settings, "QUALITY_CONDUCT_WINDOW_DAYS", 90)))
+
+
 def sample_seed() -> str:
     return str(getattr(settings, "QUALITY_SAMPLE_SEED", "doorstep"))
 

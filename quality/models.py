@@ -33,6 +33,7 @@ class VisitReview(models.Model):
     class Reason(models.TextChoices):
         SAMPLED = "sampled", _("Random sample")
         NEW_COLLECTOR = "new_collector", _("Random sample (collector's first 30 days)")
+        CONDUCT_COMPLAINT = "conduct_complaint", _("Random sample (after a conduct complaint)")
         PICKED = "picked", _("Picked by a supervisor")
 
     class Status(models.TextChoices):

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_noop
 
 from collections_app.exceptions import DoorstepError, NotPermitted
 from collections_app.models import User
+from collections_app.rules import conduct_concern_since
 from collections_app.services.audit import audit_log
 from quality import conf
 from quality.models import Playbook, RubricItem, UnsafeAddress, Verdict, VisitReview, rubric_score
@@ -27,13 +28,23 @@ def is_new_collector(collector: User, when: dt.datetime) -> bool:
     return collector.date_joined >= when - dt.timedelta(days=conf.NEW_COLLECTOR_DAYS)
 
 
+def sampling_rate(*, collector: User, when: dt.datetime) -> tuple[float, str]:
+    """The collector's review rate at ``when`` and why: the highest that applies of the base rate, the
+    first-30-days rate and the rate after a conduct complaint naming them in the recent window."""
+    rates = [(conf.review_rate(), VisitReview.Reason.SAMPLED)]
+    if is_new_collector(collector, when):
+        rates.append((conf.new_collector_review_rate(), VisitReview.Reason.NEW_COLLECTOR))
+    if conduct_concern_since(collector_id=collector.pk, since=when - conf.conduct_window()):
+        rates.append((conf.conduct_review_rate(), VisitReview.Reason.CONDUCT_COMPLAINT))
+    # Highest rate wins; on a tie the later (more specific) reason names why.
+    return max(reversed(rates), key=lambda pair: pair[0])
+
+
 def review_sample(*, visit: Visit, seed: str | None = None) -> VisitReview | None:
     """Put the visit in the review queue if the draw falls under the collector's rate."""
-    new = is_new_collector(visit.collector, visit.checked_in_at)
-    rate = conf.new_collector_review_rate() if new else conf.review_rate()
+    rate, reason = sampling_rate(collector=visit.collector, when=visit.checked_in_at)
     if draw(visit.pk, seed or conf.sample_seed()) >= rate:
         return None
-    reason = VisitReview.Reason.NEW_COLLECTOR if new else VisitReview.Reason.SAMPLED
     review, _created = VisitReview.objects.get_or_create(
         visit=visit, defaults={"collector_id": visit.collector_id, "reason": reason}
     )

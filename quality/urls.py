@@ -5,6 +5,7 @@ from quality import views, views_playbooks, views_safety
 urlpatterns = [
     path("reviews/", views.review_queue, name="review-queue"),
     path("reviews/mine/", views.my_reviews, name="my-reviews"),
+    path("reviews/collectors/<int:pk>/", views.collector_quality, name="collector-quality"),
     path("reviews/<int:pk>/", views.review_detail, name="review-detail"),
     path("reviews/<int:pk>/reply/", views.review_reply, name="review-reply"),
     path("visits/<int:pk>/review/", views.review_pick, name="review-pick"),

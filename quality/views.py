@@ -37,6 +37,12 @@ def my_reviews(request):
     return render(request, "quality/my_reviews.html", context)
 
 
+@require_GET
+def collector_quality(request, pk: int):
+    """A collector's quality score over time: the collector's own, their supervisor's, a manager's view."""
+    return render(request, "quality/collector_quality.html", selectors.collector_quality(request.user, pk))
+
+
 def _rubric(review: VisitReview) -> list[dict]:
     return [
         {

@@ -7,9 +7,10 @@ class VoiceConfig(AppConfig):
     verbose_name = _("The borrower's voice")
 
     def ready(self):
-        from collections_app.rules import register_visit_hold
+        from collections_app.rules import register_conduct_source, register_visit_hold
         from voice import panels
-        from voice.rules import conduct_complaint_hold
+        from voice.rules import conduct_complaint_hold, named_in_conduct_complaint
 
         panels.register()
         register_visit_hold(conduct_complaint_hold)
+        register_conduct_source(named_in_conduct_complaint)

@@ -19,3 +19,11 @@ def conduct_complaint_hold(*, case, actor):
     return CONDUCT_HOLD, _(
         "A conduct complaint names you on this case: field visits are paused until the supervisor resolves it."
     )
+
+
+def named_in_conduct_complaint(*, collector_id: int, since) -> bool:
+    """Registered as a conduct source (``collections_app.rules.register_conduct_source``): quality samples the
+    visits of a collector named in a conduct complaint received since ``since`` at its higher rate."""
+    return Complaint.objects.filter(
+        category=Complaint.Category.CONDUCT, collector_named_id=collector_id, created_at__gte=since
+    ).exists()

@@ -10,7 +10,15 @@ from collections_app.models import AuditLog, Case, CaseEvent, CloseReason, Delin
 from collections_app.services.audit import audit_log, current_ip, without_nul
 from collections_app.services.authority import account_lock, case_lock
 from collections_app.services.bulk_rows import insert_rows
-from collections_app.workflow import SUPERVISOR, actor_role, find_transition, guards_for, next_step
+from collections_app.workflow import (
+    SUPERVISOR,
+    actor_role,
+    after_move_check,
+    after_move_schedule,
+    find_transition,
+    guards_for,
+    next_step,
+)
 
 
 def case_event_add(*, case: Case, actor, kind: str, payload: dict | None = None, **stages) -> CaseEvent:
@@ -145,6 +153,7 @@ def case_transition(
     if case.stage != seen:
         raise StaleObject()
     _check_transition(case, target, actor, close_reason)
+    after_move_check(case=case, target=target, actor=actor, close_reason=close_reason, note=note, payload=payload)
     now = timezone.now()
     changes = {"stage": target, "stage_changed_at": now, **next_step(case, target, now)}
     if target == Stage.CLOSED:
@@ -182,6 +191,7 @@ def case_transition(
         obj=case,
         changes={"stage": [source, target], **({"close_reason": close_reason} if close_reason else {})},
     )
+    after_move_schedule(moves=[(case.pk, note, payload or {})], target=target, actor=actor, close_reason=close_reason)
     return case
 
 
@@ -245,6 +255,10 @@ def cases_transition_bulk(
         for guard in guards_for(case.stage, target):
             guard(case=case)
     notes, payloads, fields = notes or {}, payloads or {}, fields or {}
+    for case in cases:
+        after_move_check(
+            case=case, target=target, actor=actor, note=notes.get(case.pk, ""), payload=payloads.get(case.pk)
+        )
     if len({frozenset(fields.get(case.pk, {})) for case in cases}) > 1:
         raise ValueError("cases_transition_bulk: give the same fields for every case")
     if len({case.pk for case in cases}) != len(cases):
@@ -291,4 +305,6 @@ def cases_transition_bulk(
     insert_rows(CaseEvent, events)
     insert_rows(AuditLog, audits)
     chain.seal_cases_on_commit([case.pk for case in moved])
+    moves = [(case.pk, notes.get(case.pk, ""), payloads.get(case.pk, {})) for case in moved]
+    after_move_schedule(moves=moves, target=target, actor=actor)
     return moved

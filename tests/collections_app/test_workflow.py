@@ -35,7 +35,9 @@ def test_every_allowed_transition_moves_the_case_and_writes_an_event(cast, sourc
         visit_plan_ready(case, cast.collector_a)  # the guard of this move (tests/workflow pins it)
     if (source, target) == (Stage.NEGOTIATION, Stage.FOLLOW_UP):
         agreement_ready(case, cast.collector_a)  # the guard of this move (tests/workflow pins it)
-    case_transition(case=case, target=target, actor=actor, close_reason=reason)
+    # A legal close carries the summary its evidence pack needs (tests/evidence/test_legal_doors.py).
+    note = "Refused three visits; the file goes to court." if reason == CloseReason.LEGAL else ""
+    case_transition(case=case, target=target, actor=actor, close_reason=reason, note=note)
     case.refresh_from_db()
     assert case.stage == target
     event = CaseEvent.objects.get(case=case, kind=CaseEvent.Kind.TRANSITION)

@@ -58,6 +58,8 @@ def test_contract_keys_types_and_order(dataset, cast):
     }
     assert body["recovery"] == {"recovered_amount": "100.00", "recovery_rate": round(100 / 153, 4)}
     assert body["promises"] == {"due": 4, "kept": 2, "partially_kept": 1, "broken": 1, "kept_rate": 0.5}
+    trend = body["collectors"][0].pop("quality_trend")
+    assert [point["score"] for point in trend] == [None] * 6 and trend[-1]["month"].endswith("-01")
     assert body["collectors"][0] == {
         "username": "collector_a",
         "cases": 2,
@@ -65,6 +67,7 @@ def test_contract_keys_types_and_order(dataset, cast):
         "promises": 5,
         "kept_rate": 0.6667,
         "recovered_amount": "50.00",
+        "quality": None,
     }
     amounts = [
         body["portfolio"]["outstanding_balance"],

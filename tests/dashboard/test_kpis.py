@@ -116,8 +116,15 @@ def test_promises_and_plans(dataset, cast):
     assert (manager["due"], manager["broken"], manager["kept_rate"]) == (5, 2, 0.4)
 
 
+def _card(row: dict) -> dict:
+    """A scorecard row without its visit quality (no visit of this data set is reviewed; see
+    tests/dashboard/test_quality_scorecard.py)."""
+    assert row["quality"] is None and [p["score"] for p in row["quality_trend"]] == [None] * 6
+    return {k: v for k, v in row.items() if k not in ("collector_id", "quality", "quality_trend")}
+
+
 def test_collector_scorecard(dataset, cast):
-    rows = selectors.dashboard(user=cast.supervisor_x, filters=dataset.period)["collectors"]
+    rows = [_card(r) for r in selectors.dashboard(user=cast.supervisor_x, filters=dataset.period)["collectors"]]
     assert rows == [
         {
             "username": "collector_a",
@@ -144,7 +151,7 @@ def test_collector_scorecard(dataset, cast):
     ]
     manager_rows = selectors.dashboard(user=cast.manager, filters=dataset.period)["collectors"]
     assert [r["username"] for r in manager_rows] == ["collector_a", "collector_a2", "collector_b"]
-    assert manager_rows[2] == {
+    assert _card(manager_rows[2]) == {
         "username": "collector_b",
         "name": "",
         "cases": 1,

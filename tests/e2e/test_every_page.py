@@ -81,6 +81,7 @@ PAGES = [
     Page("case-legal", ("negotiation_case.pk",), allowed=frozenset({S, M, A})),
     Page("review-queue"),
     Page("my-reviews", allowed=frozenset({C})),
+    Page("collector-quality", ("collector.pk",)),
     Page("review-detail", ("review.pk",)),
     Page("playbook-list", allowed=frozenset({S, M, A})),
     Page("playbook-create", allowed=frozenset({S, M, A})),

@@ -10,9 +10,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from collections_app.models import Stage
+from collections_app.models import AuditLog, Notification, Stage
 from quality import safety
-from quality.models import SafetyCheckIn, VisitReview
+from quality.models import HelpRequest, SafetyCheckIn, VisitReview
 from tests.e2e.conftest import horizontal_overflow, login
 from tests.factories import PASSWORD
 from tests.visits.helpers import image_upload
@@ -95,4 +95,48 @@ def test_overstay_alerts_the_supervisor_and_a_review_reaches_the_collector(new_c
     phone.locator(f"[data-review='{review.pk}']").click()
     expect(phone.locator("#review-result")).to_contain_text("Interrupted the borrower twice")
     expect(phone.locator("[data-score]")).to_contain_text("83.3")
+    assert horizontal_overflow(phone) <= 0
+
+
+def test_help_pressed_offline_is_queued_on_the_phone_and_reaches_the_supervisor_once_back_online(
+    new_context, cast, case_in_stage
+):
+    case = case_in_stage(Stage.VISIT)
+    desk = new_context().new_page()
+    login(desk, cast.supervisor_x.username, PASSWORD)
+    expect(desk.locator("[data-help]")).to_have_count(0)
+
+    phone_context = new_context(on_phone=True)  # 375 px wide, with a position
+    phone = phone_context.new_page()
+    login(phone, cast.collector_a.username, PASSWORD)
+    phone.goto(case.get_absolute_url())
+    button = phone.locator("[data-help-button]")
+    expect(button).to_be_visible()
+    assert horizontal_overflow(phone) <= 0
+
+    # No signal: the press is kept on the phone and the collector is told so; the server has nothing yet.
+    phone_context.set_offline(True)
+    button.click()
+    status = phone.locator("[data-help-status]")
+    expect(status).to_contain_text("saved on this phone")
+    queued = phone.evaluate("JSON.parse(localStorage.getItem('doorstep-help-queue') || '[]')")
+    assert len(queued) == 1 and queued[0]["case"] == str(case.pk) and queued[0]["lat"]
+    assert not HelpRequest.objects.exists()
+
+    # Back online: the queue is sent by itself (the `online` event), once.
+    phone_context.set_offline(False)
+    expect(status).to_contain_text("Your supervisor has been told.")
+    help_request = HelpRequest.objects.get()
+    assert str(help_request.client_id) == queued[0]["client_id"]
+    assert (help_request.collector, help_request.case_id) == (cast.collector_a, case.pk)
+    assert help_request.lat is not None and help_request.lng is not None
+    assert phone.evaluate("JSON.parse(localStorage.getItem('doorstep-help-queue') || '[]').length") == 0
+    assert AuditLog.objects.filter(action="safety.help", object_id=str(help_request.pk)).count() == 1
+    assert Notification.objects.filter(recipient=cast.supervisor_x, kind="help").count() == 1
+
+    # The supervisor's home page shows it in red, with the case.
+    desk.reload()
+    alert = desk.locator(f"#safety-alerts [data-help='{help_request.pk}']")
+    expect(alert).to_contain_text("collector_a pressed “I need help”")
+    expect(alert.locator(f"a[href='{case.get_absolute_url()}']")).to_be_visible()
     assert horizontal_overflow(phone) <= 0

@@ -29,6 +29,18 @@ def _text(pack: EvidencePack) -> str:
 
 
 @pytest.fixture
+def escalate(django_capture_on_commit_callbacks):
+    """``legal_escalate`` as a request runs it: committed, so the pack is built by the close's reaction."""
+
+    def run(**kwargs) -> EvidencePack:
+        with django_capture_on_commit_callbacks(execute=True):
+            legal_escalate(**kwargs)
+        return EvidencePack.objects.filter(case=kwargs["case"]).order_by("-id").first()
+
+    return run
+
+
+@pytest.fixture
 def named_case(visited_case):
     borrower = visited_case.account.borrower
     borrower.name = "张伟"
@@ -36,8 +48,8 @@ def named_case(visited_case):
     return visited_case
 
 
-def test_supervisor_escalates_and_the_pdf_holds_the_case_timeline_and_chain_head(named_case, cast):
-    pack = legal_escalate(case=named_case, actor=cast.supervisor_x, summary=SUMMARY)
+def test_supervisor_escalates_and_the_pdf_holds_the_case_timeline_and_chain_head(named_case, cast, escalate):
+    pack = escalate(case=named_case, actor=cast.supervisor_x, summary=SUMMARY)
     named_case.refresh_from_db()
     assert (named_case.stage, named_case.close_reason) == (Stage.CLOSED, CloseReason.LEGAL)
     text = _text(pack)
@@ -55,8 +67,8 @@ def test_supervisor_escalates_and_the_pdf_holds_the_case_timeline_and_chain_head
     assert AuditLog.objects.get(action="evidence.pack").changes["manifest_sha256"] == pack.manifest_sha256
 
 
-def test_manifest_verifies_the_pdf_and_lists_every_link_and_photo(named_case, cast):
-    pack = legal_escalate(case=named_case, actor=cast.supervisor_x, summary=SUMMARY)
+def test_manifest_verifies_the_pdf_and_lists_every_link_and_photo(named_case, cast, escalate):
+    pack = escalate(case=named_case, actor=cast.supervisor_x, summary=SUMMARY)
     manifest_bytes = pack.manifest.open("rb").read()
     pdf_bytes = pack.pdf.open("rb").read()
     assert hashlib.sha256(manifest_bytes).hexdigest() == pack.manifest_sha256
@@ -81,11 +93,9 @@ def test_manifest_verifies_the_pdf_and_lists_every_link_and_photo(named_case, ca
     ]
 
 
-def test_english_pack_with_promises_and_refusals(named_case, cast):
+def test_english_pack_with_promises_and_refusals(named_case, cast, escalate):
     promise_create(case=named_case, actor=cast.collector_a, amount=Decimal("2000.00"), due_date=dt.date(2026, 3, 20))
-    pack = legal_escalate(
-        case=named_case, actor=cast.supervisor_x, summary="Refused three times; court next.", language="en"
-    )
+    pack = escalate(case=named_case, actor=cast.supervisor_x, summary="Refused three times; court next.", language="en")
     text = _text(pack)
     assert "Timeline" in text and "Promises to pay" in text and "2,000.00" in text and "Hash chain" in text
 
@@ -101,8 +111,8 @@ def test_summary_is_required_and_only_supervisors_escalate(named_case, cast):
         evidence_pack_build(case=named_case, actor=cast.supervisor_x, summary=SUMMARY, language="en")
 
 
-def test_downloads_are_scoped_and_audited(client, named_case, cast):
-    pack = legal_escalate(case=named_case, actor=cast.supervisor_x, summary=SUMMARY)
+def test_downloads_are_scoped_and_audited(client, named_case, cast, escalate):
+    pack = escalate(case=named_case, actor=cast.supervisor_x, summary=SUMMARY)
     pdf_url, manifest_url = (
         reverse("evidence-pack-pdf", args=[pack.pk]),
         reverse("evidence-pack-manifest", args=[pack.pk]),
@@ -122,7 +132,7 @@ def test_downloads_are_scoped_and_audited(client, named_case, cast):
     assert client.get(reverse("evidence-pack-pdf", args=[999999])).status_code == 404
 
 
-def test_escalation_page(client, named_case, cast):
+def test_escalation_page(client, named_case, cast, django_capture_on_commit_callbacks):
     url = reverse("case-legal", args=[named_case.pk])
     client.force_login(cast.collector_a)
     assert client.get(url).status_code == 403
@@ -132,7 +142,9 @@ def test_escalation_page(client, named_case, cast):
     assert client.get(url).status_code == 200
     response = client.post(url, {"summary": "short", "language": "zh-hans"})
     assert response.status_code == 200 and not EvidencePack.objects.exists()
-    response = client.post(url, {"summary": SUMMARY, "language": "zh-hans"})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"summary": SUMMARY, "language": "zh-hans"})
+    # One pack: the page closes the case and the close's reaction builds it (the page builds none itself).
     assert response.status_code == 302 and EvidencePack.objects.count() == 1
     # Closed as legal: the page builds a new pack from then on.
     assert client.post(url, {"summary": SUMMARY, "language": "en"}).status_code == 302
@@ -140,9 +152,9 @@ def test_escalation_page(client, named_case, cast):
 
 
 def test_case_page_panel_by_role_without_extra_queries_per_pack(
-    client, named_case, cast, django_assert_max_num_queries
+    client, named_case, cast, django_assert_max_num_queries, escalate
 ):
-    legal_escalate(case=named_case, actor=cast.supervisor_x, summary=SUMMARY)
+    escalate(case=named_case, actor=cast.supervisor_x, summary=SUMMARY)
     client.force_login(cast.collector_a)
     assert 'id="evidence"' not in client.get(named_case.get_absolute_url()).content.decode()
     client.force_login(cast.supervisor_x)
@@ -156,9 +168,9 @@ def test_case_page_panel_by_role_without_extra_queries_per_pack(
         client.get(named_case.get_absolute_url())
 
 
-def test_verify_evidence_command_on_an_escalated_case(named_case, cast, capsys):
+def test_verify_evidence_command_on_an_escalated_case(named_case, cast, capsys, escalate):
     from django.core.management import call_command
 
-    legal_escalate(case=named_case, actor=cast.supervisor_x, summary=SUMMARY)
+    escalate(case=named_case, actor=cast.supervisor_x, summary=SUMMARY)
     call_command("verify_evidence", str(named_case.pk), "--seal")
     assert f"case {named_case.pk}: OK" in capsys.readouterr().out

@@ -38,6 +38,69 @@ def test_a_new_collector_is_sampled_at_the_higher_rate(visited_case, cast, setti
     assert reviews.review_sample(visit=visit).reason == VisitReview.Reason.SAMPLED
 
 
+def _veteran(collector, when):
+    VisitReview.objects.all().delete()  # the sample the visit drew when it was logged
+    type(collector).objects.filter(pk=collector.pk).update(date_joined=when - dt.timedelta(days=365))
+    collector.refresh_from_db()
+
+
+def test_a_collector_named_in_a_recent_conduct_complaint_is_sampled_at_the_higher_rate(
+    visited_case, cast, settings, time_machine
+):
+    from voice.models import Complaint
+    from voice.services import complaint_log
+
+    visit = visited_case.visit
+    _veteran(visit.collector, visit.checked_in_at)
+    settings.QUALITY_REVIEW_RATE, settings.QUALITY_REVIEW_NEW_COLLECTOR_RATE = 0.0, 1.0
+    settings.QUALITY_CONDUCT_WINDOW_DAYS = 30
+    assert reviews.review_sample(visit=visit) is None
+    # Another category, or another collector named, changes nothing.
+    complaint_log(case=visited_case, actor=cast.supervisor_x, category="contact", text="Called at night")
+    complaint_log(
+        case=visited_case, actor=cast.supervisor_x, category="conduct", text="Rude", collector_named=cast.collector_b
+    )
+    assert reviews.review_sample(visit=visit) is None
+    complaint = complaint_log(
+        case=visited_case, actor=cast.supervisor_x, category="conduct", text="Shouted", collector_named=visit.collector
+    )
+    # The rate defaults to the first-30-days rate; the reason says why the visit is in the queue.
+    review = reviews.review_sample(visit=visit)
+    assert review.reason == VisitReview.Reason.CONDUCT_COMPLAINT and review.collector == visit.collector
+    VisitReview.objects.all().delete()
+    settings.QUALITY_REVIEW_CONDUCT_RATE = 0.0
+    assert reviews.review_sample(visit=visit) is None
+    # Out of the window (received more than 30 days before the visit), the complaint no longer counts.
+    settings.QUALITY_REVIEW_CONDUCT_RATE = 1.0
+    Complaint.objects.filter(pk=complaint.pk).update(created_at=visit.checked_in_at - dt.timedelta(days=31))
+    assert reviews.review_sample(visit=visit) is None
+
+
+def test_the_conduct_rate_is_deterministic_for_a_seed(visited_case, cast, settings):
+    """At a rate between 0 and 1, the same visit and seed always give the same answer; the draw is the one
+    the other rates use, so only the threshold moved."""
+    from voice.services import complaint_log
+
+    visit = visited_case.visit
+    _veteran(visit.collector, visit.checked_in_at)
+    complaint_log(
+        case=visited_case, actor=cast.supervisor_x, category="conduct", text="Shouted", collector_named=visit.collector
+    )
+    value = reviews.draw(visit.pk, "seed-1")
+    settings.QUALITY_REVIEW_RATE = 0.0
+    for threshold, sampled in ((value + 0.001, True), (max(value - 0.001, 0.0), False)):
+        settings.QUALITY_REVIEW_CONDUCT_RATE = threshold
+        answers = set()
+        for _round in range(3):
+            VisitReview.objects.all().delete()
+            answers.add(reviews.review_sample(visit=visit, seed="seed-1") is not None)
+        assert answers == {sampled}
+    assert reviews.sampling_rate(collector=visit.collector, when=visit.checked_in_at) == (
+        max(value - 0.001, 0.0),
+        VisitReview.Reason.CONDUCT_COMPLAINT,
+    )
+
+
 def test_a_new_visit_is_drawn_when_its_transaction_commits(
     case_in_stage, cast, settings, django_capture_on_commit_callbacks
 ):

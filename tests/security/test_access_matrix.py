@@ -190,6 +190,8 @@ EXPECTED: dict[str, dict[str, dict[str, str]]] = {
     # -- visit quality review: the team's supervisor reviews, the collector reads and replies
     "review-queue": get_only(signed_in()),
     "my-reviews": get_only(collectors_only()),
+    # collector A's quality over time: A, A's supervisor, managers; other collectors and supervisor Y 404
+    "collector-quality": get_only(case_readers()),
     "review-detail": {
         "GET": case_readers(),
         "POST": {**case_readers(), "collector_a": FORBIDDEN, "manager": FORBIDDEN},
@@ -343,6 +345,7 @@ URL_OBJECTS: dict[str, Callable[[World], dict]] = {
     "import-report": lambda w: {"pk": w.import_job.pk},
     "case-legal": lambda w: {"pk": w.case.pk},
     "review-detail": lambda w: {"pk": w.review.pk},
+    "collector-quality": lambda w: {"pk": w.cast.collector_a.pk},
     "review-reply": lambda w: {"pk": w.review.pk},
     "review-pick": lambda w: {"pk": w.visit.pk},
     "safety-check-in": lambda w: {"pk": w.case.pk},
