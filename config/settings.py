@@ -181,6 +181,27 @@ STORAGES = {
 # Uploaded evidence (visit photos) lives outside the web root and is served only
 # through views that check the user may see the case.
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+# Several app servers share one media store: a shared disk under MEDIA_ROOT, or S3-compatible object storage
+# (MinIO, Ceph, a cloud bucket) with MEDIA_STORAGE=s3 (README, "Deploying: media"). Files are private: served
+# only through the views above, never by a public or presigned URL handed to the browser.
+MEDIA_STORAGE = env_str("MEDIA_STORAGE", "filesystem").lower()
+if MEDIA_STORAGE == "s3":
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("MEDIA_S3_BUCKET"),
+            "endpoint_url": env_str("MEDIA_S3_ENDPOINT_URL", "") or None,
+            "region_name": env_str("MEDIA_S3_REGION", "") or None,
+            "access_key": env_str("MEDIA_S3_ACCESS_KEY_ID", "") or None,
+            "secret_key": env_str("MEDIA_S3_SECRET_ACCESS_KEY", "") or None,
+            "location": env_str("MEDIA_S3_PREFIX", ""),
+            "default_acl": "private",
+            "file_overwrite": False,
+            "querystring_auth": True,
+        },
+    }
+elif MEDIA_STORAGE != "filesystem":
+    raise ImproperlyConfigured(f"MEDIA_STORAGE must be 'filesystem' or 's3', not {MEDIA_STORAGE!r}")
 MEDIA_URL = "/media/"
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

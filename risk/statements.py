@@ -23,6 +23,7 @@ from collections_app.importer.reader import FileFormatError, TableFile
 from collections_app.importer.rows import cell_text
 from collections_app.models import DelinquentAccount, Role, User
 from collections_app.services.audit import audit_log
+from collections_app.services.uploads import local_copy
 from risk.models import Statement, StatementImport
 
 COLUMNS = ("account_no", "period_end", "balance", "amount_due", "amount_paid", "dpd")
@@ -230,7 +231,8 @@ def statement_import_run(*, job_id: int) -> StatementImport | None:
         )
 
     try:
-        result = statements_load(path=job.file.path, as_of=job.as_of, on_progress=progress)
+        with local_copy(job.file) as path:
+            result = statements_load(path=path, as_of=job.as_of, on_progress=progress)
     except (FileFormatError, MissingColumns, OSError) as exc:
         message = exc.message if isinstance(exc, DoorstepError) else _("The file cannot be read.")
         StatementImport.objects.filter(pk=job_id).update(

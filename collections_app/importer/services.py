@@ -6,6 +6,7 @@ heartbeat ``progress_at``. A job whose worker died is taken back by the sweep in
 is still alive then loses the compare-and-set, rolls its chunk back and stops (``ClaimLost``).
 """
 
+import contextlib
 import datetime as dt
 import logging
 from pathlib import Path
@@ -25,6 +26,7 @@ from collections_app.importer.report import ReportWriter
 from collections_app.importer.upsert import ImportContext, upsert_chunk
 from collections_app.models import Branch, DelinquentAccount, ImportJob, Role, User
 from collections_app.services.audit import audit_log
+from collections_app.services.uploads import local_copy
 
 logger = logging.getLogger(__name__)
 CHUNK_SIZE = 5000
@@ -117,7 +119,8 @@ def import_job_run(*, job_id: int, path: str | Path | None = None) -> ImportJob 
     report = ReportWriter()
     try:
         try:
-            _run(job, Path(path) if path else Path(job.file.path), report)
+            with contextlib.nullcontext(Path(path)) if path else local_copy(job.file) as source:
+                _run(job, source, report)
         except FileFormatError as exc:
             job.status, job.message = ImportJob.Status.FAILED, str(exc.message)
         except ClaimLost:

@@ -15,9 +15,12 @@ import datetime as dt
 import errno
 import logging
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from functools import partial
+from pathlib import Path
 
 from django.apps import apps
 from django.core.files.storage import Storage, default_storage
@@ -146,6 +149,22 @@ def staged() -> Iterator[Staging]:
     except BaseException:
         staging.discard()
         raise
+
+
+@contextlib.contextmanager
+def local_copy(field_file: FieldFile) -> Iterator[Path]:
+    """A path on this machine to read a stored file from: the file itself on a local disk, or a temporary
+    copy (removed afterwards) when the storage is object storage with no local path (S3)."""
+    path = _local_path(field_file.storage, field_file.name)
+    if path is not None:
+        yield Path(path)
+        return
+    suffix = os.path.splitext(field_file.name)[1]
+    with tempfile.NamedTemporaryFile(suffix=suffix) as copy:
+        with field_file.storage.open(field_file.name, "rb") as source:
+            shutil.copyfileobj(source, copy, 1024 * 1024)
+        copy.flush()
+        yield Path(copy.name)
 
 
 # --- the orphan sweep -------------------------------------------------------------------------------

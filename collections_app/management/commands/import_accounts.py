@@ -44,7 +44,7 @@ class Command(BaseCommand):
         if job.message:
             self.stdout.write(str(job.message))
         if job.report:
-            self.stdout.write(f"Report: {report or job.report.path}")
+            self.stdout.write(f"Report: {report or job.report.name} (in the media storage)")
         if job.status == ImportJob.Status.FAILED:
             raise CommandError(job.message or "The import failed.")
         if job.error_count:
