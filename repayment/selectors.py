@@ -119,12 +119,13 @@ class PlanFit:
         return self.fits is False or self.fits_verified is False
 
 
-def plan_fit(plan: RepaymentPlan) -> PlanFit:
+def plan_fit(plan: RepaymentPlan, *, with_flags: bool = True) -> PlanFit:
+    """``with_flags=False``: the capacities only (the approval rule does not need the flags' queries)."""
     finances = case_finances(plan.case)
     instalment = max((row.amount for row in plan.instalments.all()), default=plan.amount)
     if finances is None:
         return PlanFit(instalment, None, None)
-    flags = tuple(discrepancies(plan.case, finances))
+    flags = tuple(discrepancies(plan.case, finances)) if with_flags else ()
     figures = finances.as_figures()
     unverified = tuple(finances.unverified)
     if finances.effective.income is None:

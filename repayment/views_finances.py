@@ -59,9 +59,9 @@ def case_finances(request, case_id: int):
             rows.append(
                 {
                     "figure": figure,
-                    "evidence_form": EvidenceForm(prefix=f"ev{figure.pk}"),
+                    "evidence_form": EvidenceForm(auto_id=f"id_ev{figure.pk}_%s"),
                     "verify_form": VerifyForm(
-                        prefix=f"vf{figure.pk}", figure=figure, initial={"verified_amount": figure.amount}
+                        auto_id=f"id_vf{figure.pk}_%s", figure=figure, initial={"verified_amount": figure.amount}
                     ),
                 }
             )
@@ -81,7 +81,7 @@ def figure_evidence(request, figure_id: int):
     figure = selectors.figure_for_user(request.user, figure_id)
     case = figure.declaration.case
     _require_field(case, request.user)
-    form = EvidenceForm(request.POST, request.FILES, prefix=f"ev{figure.pk}")
+    form = EvidenceForm(request.POST, request.FILES)
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
@@ -103,7 +103,7 @@ def figure_verify(request, figure_id: int):
     figure = selectors.figure_for_user(request.user, figure_id)
     case = figure.declaration.case
     _require_field(case, request.user)
-    form = VerifyForm(request.POST, prefix=f"vf{figure.pk}", figure=figure)
+    form = VerifyForm(request.POST, figure=figure)
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:

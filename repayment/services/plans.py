@@ -252,7 +252,7 @@ def plan_approve(*, plan: RepaymentPlan, actor: User, note: str = "") -> Repayme
     case_lock(plan.case)
     plan.refresh_from_db(fields=["status"])
     _require_checker(plan, actor)
-    fit = plan_fit(plan)
+    fit = plan_fit(plan, with_flags=False)
     if fit.fits is False and not note.strip():
         raise PlanRefused(
             _("The instalment is above the borrower's monthly capacity: say in the note why you approve it.")

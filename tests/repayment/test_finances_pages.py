@@ -90,26 +90,24 @@ def test_evidence_and_verification_on_the_page(client, negotiation_case, cast):
     with TestCase.captureOnCommitCallbacks(execute=True):
         client.post(
             reverse("finance-figure-evidence", args=[salary.pk]),
-            {f"ev{salary.pk}-kind": "payslip", f"ev{salary.pk}-photo": upload},
+            {"kind": "payslip", "photo": upload},
         )
     evidence = FinanceEvidence.objects.get()
     assert evidence.sha256 == digest and evidence.uploaded_by == cast.supervisor_x
     assert client.get(reverse("finance-evidence", args=[evidence.pk])).status_code == 200
-
-    prefix = f"vf{salary.pk}"
     verify_url = reverse("finance-figure-verify", args=[salary.pk])
-    client.post(verify_url, {f"{prefix}-action": "verify", f"{prefix}-evidence": evidence.pk,
-                             f"{prefix}-verified_amount": "5800"})  # fmt: skip
+    client.post(verify_url, {"action": "verify", "evidence": evidence.pk,
+                             "verified_amount": "5800"})  # fmt: skip
     salary.refresh_from_db()
     assert (salary.status, salary.verified_amount, salary.evidence_id) == ("verified", D("5800.00"), evidence.pk)
     audit = AuditLog.objects.get(action="finances.verify")
     assert audit.actor == cast.supervisor_x and audit.changes["after"]["verified_amount"] == "5800.00"
 
-    page = client.post(verify_url, {f"{prefix}-action": "unverify", f"{prefix}-note": ""}, follow=True)
+    page = client.post(verify_url, {"action": "unverify", "note": ""}, follow=True)
     assert "Say why the figure is unverified." in page.content.decode()
     salary.refresh_from_db()
     assert salary.status == "verified"
-    client.post(verify_url, {f"{prefix}-action": "unverify", f"{prefix}-note": "Payslip is a year old"})
+    client.post(verify_url, {"action": "unverify", "note": "Payslip is a year old"})
     salary.refresh_from_db()
     assert (salary.status, salary.verified_amount, salary.evidence_id) == ("unverified", None, None)
     assert AuditLog.objects.filter(action="finances.unverify").count() == 1
@@ -124,7 +122,7 @@ def test_a_file_that_is_not_a_photo_is_refused(client, negotiation_case, cast):
     fake = SimpleUploadedFile("payslip.png", b"%PDF-1.4 not an image", content_type="image/png")
     page = client.post(
         reverse("finance-figure-evidence", args=[salary.pk]),
-        {f"ev{salary.pk}-kind": "payslip", f"ev{salary.pk}-photo": fake},
+        {"kind": "payslip", "photo": fake},
         follow=True,
     )
     assert "is not a JPEG, PNG or WebP photo" in page.content.decode()
@@ -136,10 +134,9 @@ def test_verifying_with_another_figures_evidence_is_refused(client, negotiation_
     salary, rent = figure(declaration, "salary"), figure(declaration, "rent")
     rent_evidence = attach(rent, cast.collector_a)
     login(client, cast.collector_a)
-    prefix = f"vf{salary.pk}"
     page = client.post(
         reverse("finance-figure-verify", args=[salary.pk]),
-        {f"{prefix}-action": "verify", f"{prefix}-evidence": rent_evidence.pk},
+        {"action": "verify", "evidence": rent_evidence.pk},
         follow=True,
     )
     assert "Select a valid choice" in page.content.decode()
@@ -157,10 +154,9 @@ def test_a_collector_sees_and_changes_only_their_own_cases_finances(client, nego
     login(client, cast.collector_b)
     assert client.get(reverse("case-finances", args=[negotiation_case.pk])).status_code == 404
     assert client.get(reverse("finance-evidence", args=[evidence.pk])).status_code == 404
-    prefix = f"vf{salary.pk}"
     response = client.post(
         reverse("finance-figure-verify", args=[salary.pk]),
-        {f"{prefix}-action": "verify", f"{prefix}-evidence": evidence.pk},
+        {"action": "verify", "evidence": evidence.pk},
     )
     assert response.status_code == 404
     assert client.get(reverse("api:finance-list")).json()["results"] == []
