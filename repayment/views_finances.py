@@ -24,6 +24,11 @@ def _require_field(case, user) -> None:
         raise PermissionDenied
 
 
+def _newest(figure):
+    items = list(figure.evidence_items.all())  # prefetched
+    return items[-1].pk if items else None
+
+
 @require_http_methods(["GET", "POST"])
 def case_finances(request, case_id: int):
     case = selectors.case_for_user(request.user, case_id)
@@ -61,7 +66,9 @@ def case_finances(request, case_id: int):
                     "figure": figure,
                     "evidence_form": EvidenceForm(auto_id=f"id_ev{figure.pk}_%s"),
                     "verify_form": VerifyForm(
-                        auto_id=f"id_vf{figure.pk}_%s", figure=figure, initial={"verified_amount": figure.amount}
+                        auto_id=f"id_vf{figure.pk}_%s",
+                        figure=figure,
+                        initial={"verified_amount": figure.amount, "evidence": _newest(figure)},
                     ),
                 }
             )
