@@ -215,6 +215,8 @@ class DeclarationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Doors
 
     serializer_class = DeclarationSerializer
     filterset_class = DeclarationFilter
+    # JSON only: the figures are a list of objects, which a form body cannot carry.
+    parser_classes = [JSONParser]
 
     def get_queryset(self):
         return _declarations(self.request.user).order_by("-recorded_at", "-id")
