@@ -119,10 +119,17 @@ class DeclarationDetailSerializer(DeclarationSerializer):
         return [{"code": f.code, "reason": f.reason, "category": f.category} for f in flags]
 
 
+class _NameField(serializers.CharField):
+    """A name as typed: NUL characters (which PostgreSQL cannot store) are dropped, not refused."""
+
+    def to_internal_value(self, data):
+        return super().to_internal_value(data.replace("\x00", "") if isinstance(data, str) else data)
+
+
 class FigureInSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=DeclaredFigure.Kind.choices)
     amount = money_field(help_text=_("Declared a month."))
-    employer = serializers.CharField(max_length=200, allow_blank=True, default="", help_text=_("A salary only."))
+    employer = _NameField(max_length=200, allow_blank=True, default="", help_text=_("A salary only."))
 
 
 class DeclarationCreateSerializer(serializers.Serializer):
