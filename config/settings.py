@@ -408,6 +408,8 @@ SPECTACULAR_SETTINGS = {
         "StageEnum": "collections_app.models.cases.Stage",
         "CloseReasonEnum": "collections_app.models.cases.CloseReason",
         "ProductEnum": "collections_app.models.cases.Product",
+        "FigureKindEnum": "repayment.models_finances.DeclaredFigure.Kind",
+        "EvidenceKindEnum": "repayment.models_finances.FinanceEvidence.Kind",
     },
 }
 

@@ -12,6 +12,7 @@ from collections_app.api.imports import ImportJobViewSet
 from collections_app.api.screening import ScreeningViewSet
 from credentials import api as credentials_api
 from repayment.api import PaymentViewSet, PlanViewSet, PromiseViewSet
+from repayment.api_finances import DeclarationViewSet, FigureViewSet
 from visits.api import VisitViewSet
 
 app_name = "api"
@@ -23,6 +24,8 @@ router.register("visits", VisitViewSet, basename="visit")
 router.register("promises", PromiseViewSet, basename="promise")
 router.register("plans", PlanViewSet, basename="plan")
 router.register("payments", PaymentViewSet, basename="payment")
+router.register("finances", DeclarationViewSet, basename="finance")
+router.register("finance-figures", FigureViewSet, basename="finance-figure")
 router.register("screening", ScreeningViewSet, basename="screening")
 router.register("imports", ImportJobViewSet, basename="import")
 

@@ -46,3 +46,19 @@ def sweep_batch() -> int:
     """Due checks per sweep transaction: the set-based statements cost per batch as much as per row, so a
     larger batch is cheaper per check (a batch of 1,000 holds its rows' locks for about half a second)."""
     return int(getattr(settings, "REPAYMENT_SWEEP_BATCH", 1000))
+
+
+def finance_change_flag_percent() -> Decimal:
+    """A declared total (income down, expenses or debts up) that moved more than this share since the
+    previous declaration is flagged."""
+    return Decimal(str(getattr(settings, "REPAYMENT_FINANCE_CHANGE_FLAG_PERCENT", "30")))
+
+
+def finance_payments_window_days() -> int:
+    """Payments seen over this many days are averaged a month and compared with the declared disposable income."""
+    return int(getattr(settings, "REPAYMENT_FINANCE_PAYMENTS_WINDOW_DAYS", 90))
+
+
+def finance_asset_income_floor() -> Decimal:
+    """An asset seen at the visit beside a declared monthly income below this is flagged."""
+    return Decimal(str(getattr(settings, "REPAYMENT_FINANCE_ASSET_INCOME_FLOOR", "5000")))

@@ -8,8 +8,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from collections_app.widgets import DateInput
-from repayment.models import Payment, RepaymentPlan
+from repayment.models import DeclaredFigure, FinanceEvidence, FinancialDeclaration, Payment, RepaymentPlan
 from repayment.schedule import MAX_INSTALMENTS
+from visits import photos as photo_rules
+from visits.models import Visit
 
 
 def _helper() -> FormHelper:
@@ -80,3 +82,92 @@ class PaymentForm(_IdempotentForm):
 
 class DecisionForm(forms.Form):
     note = forms.CharField(label=_("Note"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+# --- declared vs verified finances ----------------------------------------------------------------
+
+FIGURE_ROWS = 6
+
+
+class DeclarationForm(_IdempotentForm):
+    source = forms.ChoiceField(label=_("Where"), choices=FinancialDeclaration.Source.choices)
+    visit = forms.ModelChoiceField(label=_("Visit"), queryset=None, required=False, empty_label=_("— none —"))
+    assets_seen = forms.MultipleChoiceField(
+        label=_("Assets seen at the visit"),
+        choices=FinancialDeclaration.Asset.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    note = forms.CharField(label=_("Note"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, case, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["visit"].queryset = Visit.objects.filter(case=case).order_by("-checked_in_at", "-id")
+        self.fields["visit"].label_from_instance = lambda visit: f"{visit.checked_in_at:%Y-%m-%d %H:%M}"
+
+
+class FigureForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=[("", "—"), *DeclaredFigure.Kind.choices], required=False)
+    amount = _money_field(_("A month"), required=False, min_value="0")
+    employer = forms.CharField(label=_("Employer (salary)"), max_length=200, required=False)
+
+    def clean(self):
+        data = super().clean()
+        kind, amount = data.get("kind"), data.get("amount")
+        if kind and amount is None and not self.has_error("amount"):
+            self.add_error("amount", _("Enter the monthly amount."))
+        if amount is not None and not kind:
+            self.add_error("kind", _("Say what the amount is."))
+        if data.get("employer", "").strip() and kind and kind != DeclaredFigure.Kind.SALARY:
+            self.add_error("employer", _("An employer is named for a salary only."))
+        return data
+
+
+class _BaseFigureFormSet(forms.BaseFormSet):
+    def clean(self):
+        if any(self.errors):
+            return
+        if not self.figures():
+            raise forms.ValidationError(_("Declare at least one monthly figure (income, an expense or a debt)."))
+
+    def figures(self) -> list[dict]:
+        return [
+            {"kind": f.cleaned_data["kind"], "amount": f.cleaned_data["amount"], "employer": f.cleaned_data["employer"]}
+            for f in self.forms
+            if f.cleaned_data.get("kind")
+        ]
+
+
+FigureFormSet = forms.formset_factory(
+    FigureForm, formset=_BaseFigureFormSet, extra=FIGURE_ROWS, max_num=FIGURE_ROWS * 5, validate_max=True
+)
+
+
+class EvidenceForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Document"), choices=FinanceEvidence.Kind.choices)
+    photo = forms.FileField(label=_("Photo of the document"))
+
+    def clean_photo(self):
+        upload = self.cleaned_data["photo"]
+        photo_rules.inspect_photo(upload)
+        return upload
+
+
+class VerifyForm(forms.Form):
+    action = forms.ChoiceField(choices=[("verify", "verify"), ("unverify", "unverify")], widget=forms.HiddenInput)
+    evidence = forms.ModelChoiceField(label=_("Verified with"), queryset=None, required=False)
+    verified_amount = _money_field(_("The document shows a month"), required=False, min_value="0")
+    note = forms.CharField(label=_("Note"), max_length=500, required=False)
+
+    def __init__(self, *args, figure, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["evidence"].queryset = FinanceEvidence.objects.filter(figure=figure)
+        self.fields["evidence"].label_from_instance = lambda item: f"{item.get_kind_display()} · {item.sha256[:12]}"
+
+    def clean(self):
+        data = super().clean()
+        if data.get("action") == "verify" and not data.get("evidence") and not self.has_error("evidence"):
+            self.add_error("evidence", _("Choose the evidence that verifies the figure."))
+        if data.get("action") == "unverify" and not (data.get("note") or "").strip():
+            self.add_error("note", _("Say why the figure is unverified."))
+        return data

@@ -313,3 +313,26 @@ class FollowUpCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.dedupe_key} {self.due_at:%Y-%m-%d %H:%M}"
+
+
+# Declared vs verified finances live in their own module; imported here so Django finds the models.
+from repayment.models_finances import (  # noqa: E402
+    KIND_CATEGORY,
+    DeclaredFigure,
+    FinanceEvidence,
+    FinancialDeclaration,
+)
+
+__all__ = [
+    "KIND_CATEGORY",
+    "ZERO",
+    "DeclaredFigure",
+    "FinanceEvidence",
+    "FinancialDeclaration",
+    "FollowUpCheck",
+    "Instalment",
+    "Payment",
+    "PaymentAllocation",
+    "PromiseToPay",
+    "RepaymentPlan",
+]

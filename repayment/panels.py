@@ -1,10 +1,12 @@
 """What repayment adds to the case pages (registered at start-up by ``RepaymentConfig.ready``)."""
 
 from django.db.models import Count
+from django.utils.translation import gettext as _
 
 from collections_app.aging import local_today
-from collections_app.panels import CasePanel, register_case_panel, register_case_rows
-from repayment.models import PromiseToPay
+from collections_app.panels import CasePanel, register_case_panel, register_case_rows, register_event_describer
+from repayment.models import DeclaredFigure, PromiseToPay
+from repayment.services.finances import EVENT_FINANCES
 
 
 def promises_due(cases: list) -> None:
@@ -25,7 +27,23 @@ def promises_due(cases: list) -> None:
         case.promises_due = counts.get(case.pk, 0)
 
 
+def describe_finances(payload: dict) -> str:
+    action = payload.get("action")
+    if action == "declare":
+        return _("Monthly figures declared (%(n)s).") % {"n": payload.get("figures", 0)}
+    kind = payload.get("kind") or ""
+    label = str(DeclaredFigure.Kind(kind).label) if kind in DeclaredFigure.Kind.values else kind
+    if action == "evidence":
+        return _("Evidence attached to %(kind)s.") % {"kind": label}
+    if action == "verify":
+        return _("%(kind)s verified.") % {"kind": label}
+    return _("%(kind)s marked unverified.") % {"kind": label}
+
+
 def register() -> None:
     # The panel reads its data through the ``repayment_panel`` tag (repayment.selectors.case_panel).
     register_case_panel(CasePanel(name="repayment", template="repayment/_case_panel.html", order=10))
+    # Read through the ``finances_panel`` tag (repayment.selectors.finances_overview).
+    register_case_panel(CasePanel(name="finances", template="repayment/_finances_panel.html", order=11))
+    register_event_describer(EVENT_FINANCES, describe_finances)
     register_case_rows("repayment.promises_due", promises_due)

@@ -8,9 +8,18 @@ from django.shortcuts import get_object_or_404
 
 from collections_app.models import Case, Notification, User
 from collections_app.workflow import COLLECTOR, SUPERVISOR, actor_role
-from repayment.affordability import suggest_plan
-from repayment.models import ZERO, Instalment, Payment, PromiseToPay, RepaymentPlan
-from visits.selectors import latest_financials
+from repayment.discrepancies import discrepancies
+from repayment.finances import capacity, case_finances, verified_capacity
+from repayment.models import (
+    ZERO,
+    DeclaredFigure,
+    FinanceEvidence,
+    FinancialDeclaration,
+    Instalment,
+    Payment,
+    PromiseToPay,
+    RepaymentPlan,
+)
 
 PANEL_ROWS = 10
 
@@ -87,29 +96,48 @@ def case_panel(case: Case, user: User | None = None) -> dict:
 
 @dataclass(frozen=True)
 class PlanFit:
-    """A plan's largest instalment beside the borrower's monthly capacity (``repayment.affordability``)."""
+    """A plan's largest instalment beside the borrower's monthly capacity (``repayment.affordability``),
+    from verified figures where they exist (``repayment.finances``), with the discrepancy flags."""
 
     instalment: Decimal
-    capacity: Decimal | None  # None: no visit recorded the borrower's finances
+    capacity: Decimal | None  # None: neither a visit nor a declaration recorded an income
     figures: dict | None
+    verified_capacity: Decimal | None = None  # None: the figures come from a visit (never verified)
+    unverified: tuple = ()
+    flags: tuple = ()
 
     @property
     def fits(self) -> bool | None:
         return None if self.capacity is None else self.instalment <= self.capacity
 
+    @property
+    def fits_verified(self) -> bool | None:
+        return None if self.verified_capacity is None else self.instalment <= self.verified_capacity
 
-def plan_fit(plan: RepaymentPlan) -> PlanFit:
-    figures = latest_financials(plan.case)
+    @property
+    def needs_note(self) -> bool:
+        return self.fits is False or self.fits_verified is False
+
+
+def plan_fit(plan: RepaymentPlan, *, with_flags: bool = True) -> PlanFit:
+    """``with_flags=False``: the capacities only (the approval rule does not need the flags' queries)."""
+    finances = case_finances(plan.case)
     instalment = max((row.amount for row in plan.instalments.all()), default=plan.amount)
-    if not figures or figures.get("monthly_income") is None:
-        return PlanFit(instalment, None, figures)
-    suggestion = suggest_plan(
-        income=figures["monthly_income"],
-        expenses=figures.get("monthly_expenses"),
-        other_debt_payments=figures.get("other_debt_payments"),
-        amount=plan.amount,
+    if finances is None:
+        return PlanFit(instalment, None, None)
+    flags = tuple(discrepancies(plan.case, finances)) if with_flags else ()
+    figures = finances.as_figures()
+    unverified = tuple(finances.unverified)
+    if finances.effective.income is None:
+        return PlanFit(instalment, None, figures, unverified=unverified, flags=flags)
+    return PlanFit(
+        instalment,
+        capacity(finances.effective, amount=plan.amount),
+        figures,
+        verified_capacity=verified_capacity(finances, amount=plan.amount),
+        unverified=unverified,
+        flags=flags,
     )
-    return PlanFit(instalment, max(suggestion.capacity or ZERO, ZERO), figures)
 
 
 def promise_record(case: Case) -> dict[str, int]:
@@ -160,3 +188,43 @@ def outstanding_obligations(case: Case) -> Decimal:
         plan__case=case, plan__status=RepaymentPlan.Status.ACTIVE, status=Instalment.Status.PENDING
     ).aggregate(a=Sum("amount"), p=Sum("paid_amount"))
     return sum(((row["a"] or ZERO) - (row["p"] or ZERO) for row in (pending_promises, instalments)), ZERO)
+
+
+# --- declared vs verified finances --------------------------------------------------------------
+
+
+def figure_for_user(user: User, figure_id: int) -> DeclaredFigure:
+    figures = DeclaredFigure.objects.filter(declaration__case__in=Case.objects.visible_to(user)).select_related(
+        "declaration__case__account__borrower",
+        "declaration__case__account__branch",
+        "declaration__case__team__supervisor",
+        "declaration__case__assigned_collector",
+    )
+    return get_object_or_404(figures, pk=figure_id)
+
+
+def evidence_for_user(user: User, evidence_id: int) -> FinanceEvidence:
+    evidence = FinanceEvidence.objects.filter(figure__declaration__case__in=Case.objects.visible_to(user))
+    return get_object_or_404(evidence, pk=evidence_id)
+
+
+def finances_overview(case: Case) -> dict:
+    """The finances page and panel: the figures affordability uses, which are unverified, the flags, the
+    capacity from declared and from verified figures, and the earlier declarations (a fixed number of queries)."""
+    finances = case_finances(case)
+    amount = case.account.overdue_amount
+    history = list(
+        FinancialDeclaration.objects.filter(case=case)
+        .select_related("recorded_by")
+        .annotate(n_figures=Count("figures"))
+        .order_by("-recorded_at", "-id")[:PANEL_ROWS]
+    )
+    if finances is None:
+        return {"finances": None, "history": history, "flags": [], "capacity": None, "verified_capacity": None}
+    return {
+        "finances": finances,
+        "history": history,
+        "flags": discrepancies(case, finances),
+        "capacity": capacity(finances.effective, amount=amount),
+        "verified_capacity": verified_capacity(finances, amount=amount),
+    }

@@ -1,9 +1,13 @@
 from django.urls import path
 
-from repayment import views
+from repayment import views, views_finances
 
 urlpatterns = [
     path("cases/<int:case_id>/negotiate/", views.case_negotiate, name="case-negotiate"),
+    path("cases/<int:case_id>/finances/", views_finances.case_finances, name="case-finances"),
+    path("finances/figures/<int:figure_id>/evidence/", views_finances.figure_evidence, name="finance-figure-evidence"),
+    path("finances/figures/<int:figure_id>/verify/", views_finances.figure_verify, name="finance-figure-verify"),
+    path("finances/evidence/<int:pk>/", views_finances.finance_evidence, name="finance-evidence"),
     path("cases/<int:case_id>/payments/new/", views.payment_create, name="payment-create"),
     path("plans/<int:plan_id>/", views.plan_detail, name="plan-detail"),
     path("plans/<int:plan_id>/submit/", views.plan_submit, name="plan-submit"),

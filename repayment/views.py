@@ -15,9 +15,10 @@ from collections_app.models import Notification
 from collections_app.workflow import COLLECTOR, SUPERVISOR, actor_role
 from repayment import selectors, services
 from repayment.affordability import suggest_plan
+from repayment.discrepancies import discrepancies
+from repayment.finances import case_finances
 from repayment.forms import DecisionForm, PaymentForm, PlanForm, PromiseForm
 from repayment.models import RepaymentPlan
-from visits.selectors import latest_financials
 
 
 def _require_field(case, user) -> None:
@@ -27,9 +28,11 @@ def _require_field(case, user) -> None:
 
 
 def _suggestion(case):
-    figures = latest_financials(case)
-    if not figures:
+    finances = case_finances(case)
+    if finances is None:
         return None, None
+    figures = finances.as_figures()
+    figures["flags"] = discrepancies(case, finances)
     suggestion = suggest_plan(
         income=figures.get("monthly_income"),
         expenses=figures.get("monthly_expenses"),

@@ -12,10 +12,11 @@ class RiskConfig(AppConfig):
 
         from collections_app.feed import FeedKind, register_feed_kind
         from collections_app.models import Case
-        from risk import panels
+        from risk import finance_facts, panels
         from risk.signals import assign_new_case
         from risk.statements import statement_import_file
 
         panels.register()
+        finance_facts.register()
         register_feed_kind(FeedKind(name="statements", label=_("Statements"), run=statement_import_file))
         post_save.connect(assign_new_case, sender=Case, dispatch_uid="risk-assign-new-case")

@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 STAGING_DIR = ".staging"
 ORPHAN_AGE = dt.timedelta(days=1)
 # The media directories the orphan sweep walks (FileField ``upload_to`` roots) besides the staging one.
-UPLOAD_DIRS = ["visit-photos", "imports", "import-reports"]
+UPLOAD_DIRS = ["visit-photos", "finance-evidence", "imports", "import-reports"]
 
 
 class StorageUnavailable(DoorstepError):

@@ -252,9 +252,17 @@ def plan_approve(*, plan: RepaymentPlan, actor: User, note: str = "") -> Repayme
     case_lock(plan.case)
     plan.refresh_from_db(fields=["status"])
     _require_checker(plan, actor)
-    if plan_fit(plan).fits is False and not note.strip():
+    fit = plan_fit(plan, with_flags=False)
+    if fit.fits is False and not note.strip():
         raise PlanRefused(
             _("The instalment is above the borrower's monthly capacity: say in the note why you approve it.")
+        )
+    if fit.fits_verified is False and not note.strip():
+        raise PlanRefused(
+            _(
+                "The instalment is above the borrower's verified monthly capacity (only verified income counts): "
+                "say in the note why you approve it."
+            )
         )
     plan.decided_by, plan.decided_at, plan.decision_note = actor, timezone.now(), note.strip()
     RepaymentPlan.objects.filter(pk=plan.pk).update(

@@ -29,3 +29,9 @@ def repayment_panel(case, user):
 @register.filter
 def status_badge(status: str) -> str:
     return BADGES.get(status, "text-bg-secondary")
+
+
+@register.simple_tag
+def finances_panel(case):
+    """The case page's finances panel data (``repayment.selectors.finances_overview``)."""
+    return selectors.finances_overview(case)

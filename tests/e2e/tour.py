@@ -78,6 +78,8 @@ class Tour:
     pack: object = None
     complaint: object = None
     link: object = None
+    finance_figure: object = None
+    finance_evidence: object = None
 
 
 def _account(borrower: Borrower, branch: Branch, no: str, overdue: str, dpd: int) -> DelinquentAccount:
@@ -247,7 +249,30 @@ def build_tour(accounts: int = 12, seed: int = 2026) -> Tour:
         notification=notification,
         **_quality_and_evidence(supervisor, negotiation_case, visit),
         **_voice(collector, negotiation_case),
+        **_finances(collector, negotiation_case),
     )
+
+
+def _finances(collector, case) -> dict:
+    """Declared figures (a salary from another employer than the one on file, rent, a car seen), the salary's
+    payslip photo and its verification: the finances page shows a verified figure, an unverified one and flags."""
+    from repayment.services.finances import declaration_record, evidence_attach, figure_verify
+
+    declaration, _created = declaration_record(
+        case=case,
+        actor=collector,
+        source="visit",
+        assets_seen=["vehicle"],
+        figures=[
+            {"kind": "salary", "amount": Decimal("4000.00"), "employer": XSS_NAME},
+            {"kind": "rent", "amount": Decimal("1200.00")},
+        ],
+    )
+    salary = declaration.figures.get(kind="salary")
+    upload = SimpleUploadedFile("payslip.png", png_bytes(), content_type="image/png")
+    evidence = evidence_attach(figure=salary, actor=collector, kind="payslip", upload=upload)
+    figure_verify(figure=salary, actor=collector, evidence=evidence, verified_amount=Decimal("3800.00"))
+    return {"finance_figure": salary, "finance_evidence": evidence}
 
 
 def _voice(collector: User, case: Case) -> dict:

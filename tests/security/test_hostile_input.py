@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from collections_app.models import Case, DelinquentAccount, ImportJob, Notification, Stage
 from collections_app.services.cases import case_assign, case_open, case_transition
-from repayment.models import Payment, PromiseToPay, RepaymentPlan
+from repayment.models import DeclaredFigure, FinanceEvidence, FinancialDeclaration, Payment, PromiseToPay, RepaymentPlan
 from tests.factories import AccountFactory
 from tests.security.world import WORLD_TIME, World, build_world
 from tests.visits.helpers import local_input, visit_data
@@ -498,6 +498,54 @@ TARGETS: dict[str, Target] = {
         {"amount": NUMBER, "paid_on": DATE, "channel": CHOICE, "reference": TEXT, "idempotency_key": TEXT},
         lambda f: {"amount": "50.00", "paid_on": _today(), "channel": "cash"},
     ),
+    "case-finances": Target(
+        _url("case-finances"),
+        FIELD_ROLES,
+        {
+            "source": CHOICE,
+            "visit": NUMBER,
+            "assets_seen": CHOICE,
+            "note": TEXT,
+            "idempotency_key": TEXT,
+            "fig-TOTAL_FORMS": NUMBER,
+            "fig-0-kind": CHOICE,
+            "fig-0-amount": NUMBER,
+            "fig-0-employer": TEXT,
+            "fig-1-kind": CHOICE,
+            "fig-1-amount": NUMBER,
+        },
+        lambda f: {
+            "source": "negotiation",
+            "fig-TOTAL_FORMS": "2",
+            "fig-INITIAL_FORMS": "0",
+            "fig-0-kind": "salary",
+            "fig-0-amount": "3000.00",
+            "fig-1-kind": "rent",
+            "fig-1-amount": "500",
+        },
+    ),
+    "finance-figure-evidence": Target(
+        lambda f: reverse("finance-figure-evidence", args=[f.world.figure.pk]),
+        FIELD_ROLES,
+        {"kind": CHOICE},
+        lambda f: {"kind": "payslip"},
+        files={"photo": st.binary(max_size=64)},
+    ),
+    "finance-figure-verify": Target(
+        lambda f: reverse("finance-figure-verify", args=[f.world.figure.pk]),
+        FIELD_ROLES,
+        {
+            "action": CHOICE,
+            "evidence": NUMBER,
+            "verified_amount": NUMBER,
+            "note": TEXT,
+        },
+        lambda f: {
+            "action": "verify",
+            "evidence": f.world.finance_evidence.pk,
+            "verified_amount": "7000.00",
+        },
+    ),
     "plan-reject": Target(_url("plan-reject", obj="world.plan"), SUPERVISOR, {"note": TEXT}, lambda f: {"note": "No"}),
     "plan-approve": Target(_url("plan-approve", obj="world.plan"), SUPERVISOR, {"note": TEXT}),
     "promise-cancel": Target(_url("promise-cancel", obj="world.promise"), FIELD_ROLES, {"note": TEXT}),
@@ -582,6 +630,41 @@ TARGETS: dict[str, Target] = {
         },
         api=True,
     ),
+    "api:finance-list|post": Target(
+        _plain("api:finance-list"),
+        FIELD_ROLES,
+        dict.fromkeys(("case", "source", "visit", "assets_seen", "note", "figures", "idempotency_key"), json_values),
+        lambda f: {
+            "case": f.world.case.pk,
+            "source": "visit",
+            "figures": [
+                {"kind": "salary", "amount": "3000.00", "employer": "Acme"},
+                {"kind": "rent", "amount": "1.00"},
+            ],
+        },
+        api=True,
+    ),
+    "api:finance-figure-evidence": Target(
+        lambda f: reverse("api:finance-figure-evidence", args=[f.world.figure.pk]),
+        FIELD_ROLES,
+        {"kind": json_values, "photo": json_values},
+        lambda f: {"kind": "payslip"},
+        api=True,
+    ),
+    "api:finance-figure-verify": Target(
+        lambda f: reverse("api:finance-figure-verify", args=[f.world.figure.pk]),
+        FIELD_ROLES,
+        dict.fromkeys(("evidence", "verified_amount", "note"), json_values),
+        lambda f: {"evidence": f.world.finance_evidence.pk, "verified_amount": "7000.00"},
+        api=True,
+    ),
+    "api:finance-figure-unverify": Target(
+        lambda f: reverse("api:finance-figure-unverify", args=[f.world.figure.pk]),
+        FIELD_ROLES,
+        {"note": json_values},
+        lambda f: {"note": "Old payslip"},
+        api=True,
+    ),
     "api:promise-list|post": Target(
         _plain("api:promise-list"),
         FIELD_ROLES,
@@ -651,6 +734,9 @@ def snapshot() -> dict:
         "imports": ImportJob.objects.count(),
         "unread": Notification.objects.filter(read_at__isnull=True).count(),
         "conflicts": list(SyncConflict.objects.order_by("pk").values_list("pk", "discarded_at")),
+        "declarations": FinancialDeclaration.objects.count(),
+        "figures": list(DeclaredFigure.objects.order_by("pk").values_list("pk", "status", "verified_amount")),
+        "finance_evidence": FinanceEvidence.objects.count(),
     }
 
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 from collections_app.models import Case, ImportJob, Notification, Stage
 from collections_app.services.cases import case_transition
 from repayment.models import PromiseToPay, RepaymentPlan
+from repayment.services.finances import declaration_record, evidence_attach
 from repayment.services.payments import payment_record
 from repayment.services.plans import plan_propose
 from repayment.services.promises import promise_create
@@ -53,6 +54,9 @@ class World:
     playbook: object = None
     complaint: object = None
     link: object = None
+    declaration: object = None
+    figure: object = None
+    finance_evidence: object = None
 
     @property
     def borrower(self):
@@ -152,6 +156,12 @@ def build_world(cast, case_a) -> World:
     )
 
     complaint = complaint_log(case=case, actor=actor, category="amount", text="The fee is wrong.")
+    declaration, _created = declaration_record(
+        case=case, actor=actor, source="visit", visit=visit, figures=[{"kind": "salary", "amount": Decimal("8000.00")}]
+    )
+    figure = declaration.figures.get()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        finance_evidence = evidence_attach(figure=figure, actor=actor, kind="payslip", upload=image_upload())
     link = link_create(case=case, actor=actor)
     case.refresh_from_db()
     from tests.risk.helpers import access_world
@@ -176,6 +186,9 @@ def build_world(cast, case_a) -> World:
         playbook=playbook,
         complaint=complaint,
         link=link,
+        declaration=declaration,
+        figure=figure,
+        finance_evidence=finance_evidence,
     )
 
 
