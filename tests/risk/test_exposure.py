@@ -213,3 +213,13 @@ def test_opening_the_top_in_expected_recovery_order_opens_the_best_first(client,
     client.post(reverse("screening-open"), {"scope": "all", "sort": "expected_recovery"})
     opened = set(DelinquentAccount.objects.filter(has_open_case=True).values_list("pk", flat=True))
     assert opened == {book["c"].pk, book["a"].pk}
+
+
+def test_case_page_shows_the_score_and_its_factors(client, cast, book):
+    from collections_app.services.cases import case_open
+
+    case = case_open(account=book["a"], actor=cast.supervisor_x, team=cast.team_x)
+    client.force_login(cast.supervisor_x)
+    html = client.get(reverse("case-detail", args=[case.pk])).content.decode()
+    panel = html[html.index('data-testid="risk-score"') :]
+    assert "20%" in panel[:400] and "Paid share of the amount due, three months" in panel[:1200]
