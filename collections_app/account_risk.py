@@ -78,11 +78,12 @@ def decorate(accounts: Iterable) -> None:
     for account in accounts:
         score = getattr(account, "risk_score", None)
         account.risk_factors = factor_rows(getattr(account, "risk_factors_raw", None)) if score is not None else []
-        if score is None:
+        probability = getattr(account, "payment_probability", None)
+        if probability is None and score is not None:
+            probability = 1.0 - score
+        if probability is None:
             account.payment_probability = account.expected_recovery = None
             continue
-        probability = getattr(account, "payment_probability", None)
-        probability = 1.0 - score if probability is None else probability
         value = getattr(account, "expected_recovery", None)
         if value is None:
             value = probability * float(account.overdue_amount)

@@ -223,3 +223,27 @@ def test_case_page_shows_the_score_and_its_factors(client, cast, book):
     html = client.get(reverse("case-detail", args=[case.pk])).content.decode()
     panel = html[html.index('data-testid="risk-score"') :]
     assert "20%" in panel[:400] and "Paid share of the amount due, three months" in panel[:1200]
+
+
+def test_a_models_own_payment_probability_is_used_when_it_gives_one(cast, book, monkeypatch):
+    from django.db.models import FloatField, Value
+
+    from collections_app import account_risk
+
+    source = account_risk._sources["risk"]
+    own = account_risk.RiskSource(
+        score=source.score,
+        factors=source.factors,
+        labels=source.labels,
+        payment_probability=lambda: Value(0.25, output_field=FloatField()),
+    )
+    monkeypatch.setitem(account_risk._sources, "risk", own)
+    rows = _api(cast.supervisor_x).get("/api/v1/screening/", {"sort": "expected_recovery"}).json()["results"]
+    # 0.25 for every account, scored or not: the larger overdue amount first.
+    assert [(r["id"], r["payment_probability"], r["expected_recovery"]) for r in rows] == [
+        (book["d"].pk, "0.2500", "2250.00"),
+        (book["b"].pk, "0.2500", "1250.00"),
+        (book["c"].pk, "0.2500", "500.00"),
+        (book["a"].pk, "0.2500", "250.00"),
+        (book["e"].pk, "0.2500", "25.00"),
+    ]
