@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from collections_app.aging import AgingBucket, LoanClass
 from collections_app.models import Product
-from collections_app.selectors.screening import assignable_collectors, visible_branches
+from collections_app.selectors.screening import Sort, assignable_collectors, visible_branches
 from collections_app.services.screening import OPEN_BATCH_LIMIT
 
 ANY = [("", _("Any"))]
@@ -74,6 +74,7 @@ class ScreeningFilterForm(forms.Form):
         widget=forms.NumberInput(attrs=MONEY_ATTRS),
     )
     q = forms.CharField(max_length=100, required=False, label=_("Name or account number"))
+    sort = forms.ChoiceField(choices=Sort.choices, required=False, label=_("Order"))
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -95,6 +96,7 @@ class ScreeningFilterForm(forms.Form):
                 Column("dpd_max", css_class="col-6 col-md-2"),
                 Column("amount_min", css_class="col-6 col-md-2"),
                 Column("amount_max", css_class="col-6 col-md-2"),
+                Column("sort", css_class="col-12 col-md-2"),
                 Column(
                     Submit("apply", _("Filter"), css_class="w-100"), css_class="col-12 col-md-2 align-self-end mb-3"
                 ),

@@ -18,6 +18,7 @@ from collections_app.aging import AgingBucket, LoanClass
 from collections_app.api.exceptions import InputRefused, UnknownReference
 from collections_app.api.filters import IntegerFilter, MoneyFilter, StrictFilterSet, TextFilter
 from collections_app.api.pagination import strict_page_size
+from collections_app.api.serializers import RiskFactorSerializer
 from collections_app.api.views import DoorstepViewSet
 from collections_app.db_routing import replica_reads
 from collections_app.models import DelinquentAccount, Product, Role
@@ -58,6 +59,25 @@ class ScreeningRowSerializer(serializers.Serializer):
     broken_promises = serializers.IntegerField()
     score = serializers.DecimalField(max_digits=14, decimal_places=2)
     score_parts = ScoreSerializer(source="parts", help_text=gettext_lazy("The score is the sum of these parts."))
+    risk_score = serializers.FloatField(
+        allow_null=True,
+        min_value=0,
+        max_value=1,
+        help_text=gettext_lazy("Chance of 30+ days past due at the next statement (0-1); null without a score."),
+    )
+    risk_factors = RiskFactorSerializer(many=True)
+    payment_probability = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        allow_null=True,
+        help_text=gettext_lazy("Probability of payment: 1 - risk score; null without a score."),
+    )
+    expected_recovery = serializers.DecimalField(
+        max_digits=16,
+        decimal_places=2,
+        allow_null=True,
+        help_text=gettext_lazy("Probability of payment times the overdue amount; null without a score."),
+    )
 
     def get_loan_class(self, account) -> str:
         return aging.class_for(account.dpd_today)
@@ -73,6 +93,11 @@ class ScreeningFilter(StrictFilterSet):
     amount_min = MoneyFilter(label="Overdue from")
     amount_max = MoneyFilter(label="Overdue to")
     q = TextFilter(max_length=100, label="Name or account number (prefix)")
+    sort = django_filters.ChoiceFilter(
+        choices=selectors.Sort.choices,
+        method="filter_nothing",
+        label="Order: priority (the seed's rule, the default) or expected_recovery (unscored accounts last)",
+    )
 
     class Meta:
         model = DelinquentAccount
@@ -112,7 +137,7 @@ class ScreeningKeysetPagination(BasePagination):
     def page(self, request, filters: dict) -> selectors.ScreeningPage:
         after, before = request.query_params.get("after"), request.query_params.get("before")
         for value in (after, before):
-            if value is not None and selectors.decode_cursor(value) is None:
+            if value is not None and selectors.decode_cursor(value, filters.get("sort")) is None:
                 raise NotFound(_("Invalid cursor"))
         return selectors.screening_page(
             request.user, filters, after=after, before=before, size=self.page_size_for(request)
@@ -167,8 +192,9 @@ class ScreeningKeysetPagination(BasePagination):
 @extend_schema(
     summary="The screening list",
     description=(
-        "Overdue accounts without an open case that you may see, highest priority first, with each score's parts "
-        "(the screening page). Open cases on them with `POST /api/v1/cases/`."
+        "Overdue accounts without an open case that you may see, highest priority first (or, with "
+        "`sort=expected_recovery`, highest expected recovery first, unscored accounts last), with each score's "
+        "parts (the screening page). Open cases on them with `POST /api/v1/cases/`."
     ),
 )
 class ScreeningViewSet(mixins.ListModelMixin, DoorstepViewSet):

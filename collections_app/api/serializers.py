@@ -5,6 +5,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from collections_app.account_risk import factor_rows
 from collections_app.api.common import IdField
 from collections_app.models import Case, CloseReason, DelinquentAccount, Stage, User
 from collections_app.workflow import transition_targets
@@ -24,8 +25,23 @@ class BorrowerSummarySerializer(serializers.Serializer):
         return phones[0].masked if phones else ""
 
 
+class RiskFactorSerializer(serializers.Serializer):
+    feature = serializers.CharField(read_only=True)
+    label = serializers.CharField(read_only=True, help_text=_("The factor in the reader's language."))
+    value = serializers.FloatField(read_only=True, help_text=_("The account's value of the factor."))
+    contribution = serializers.FloatField(read_only=True, help_text=_("How much it raises the risk (log-odds)."))
+
+
 class AccountSerializer(serializers.ModelSerializer):
     borrower = BorrowerSummarySerializer(read_only=True)
+    risk_score = serializers.FloatField(
+        read_only=True,
+        allow_null=True,
+        min_value=0,
+        max_value=1,
+        help_text=_("Chance of 30+ days past due at the next statement (0-1); null without a score."),
+    )
+    risk_factors = serializers.SerializerMethodField()
     branch = serializers.SlugRelatedField(slug_field="code", read_only=True)
     dpd = serializers.SerializerMethodField()
     aging_bucket = serializers.SerializerMethodField()
@@ -50,12 +66,20 @@ class AccountSerializer(serializers.ModelSerializer):
             "loan_class",
             "has_open_case",
             "broken_promises",
+            "risk_score",
+            "risk_factors",
             "updated_at",
         ]
         read_only_fields = fields
 
     def get_dpd(self, account) -> int:
         return account.dpd()
+
+    @extend_schema_field(RiskFactorSerializer(many=True))
+    def get_risk_factors(self, account) -> list:
+        if getattr(account, "risk_score", None) is None:
+            return []
+        return RiskFactorSerializer(factor_rows(getattr(account, "risk_factors_raw", None)), many=True).data
 
     def get_aging_bucket(self, account) -> str:
         return account.aging_bucket()

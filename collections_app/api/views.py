@@ -11,6 +11,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from collections_app.account_risk import with_risk
 from collections_app.api import serializers as S
 from collections_app.api.common import validated
 from collections_app.api.exceptions import UnknownReference
@@ -48,7 +49,7 @@ class NotFoundView(APIView):
 def account_queryset(user):
     primary = BorrowerPhone.objects.filter(is_primary=True)
     return (
-        DelinquentAccount.objects.visible_to(user)
+        with_risk(DelinquentAccount.objects.visible_to(user))
         .select_related("borrower", "branch")
         .prefetch_related(Prefetch("borrower__phones", queryset=primary, to_attr="primary_phones"))
     )

@@ -1,13 +1,16 @@
 """Reads for screening, assignment and workload; always scoped to what the user may see."""
 
 import datetime as dt
+import math
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.db import models
 from django.db.models import Count, F, Q, QuerySet, Sum
+from django.utils.translation import gettext_lazy as _
 
-from collections_app import aging, priority
+from collections_app import account_risk, aging, priority
 from collections_app.aging import local_today
 from collections_app.models import Branch, Case, DelinquentAccount, Product, Role, Stage, User
 
@@ -18,6 +21,18 @@ PAGE_SIZE = 50
 SCREENING_ORDER = ("-screening_key", "-overdue_amount", F("overdue_since").asc(nulls_last=True), "-id")
 REVERSE_ORDER = ("screening_key", "overdue_amount", F("overdue_since").desc(nulls_first=True), "id")
 WORKLOAD_STAGES = [stage for stage in Stage.values if stage != Stage.CLOSED]
+
+
+class Sort(models.TextChoices):
+    """The list's orders: the seed's rule (the default) or expected recovery, accounts without a score last
+    and, among equals, the seed's rule."""
+
+    PRIORITY = "priority", _("Priority (the default)")
+    EXPECTED_RECOVERY = "expected_recovery", _("Expected recovery")
+
+
+RECOVERY_ORDER = (F("expected_recovery").desc(nulls_last=True), *SCREENING_ORDER)
+RECOVERY_REVERSE = (F("expected_recovery").asc(nulls_first=True), *REVERSE_ORDER)
 
 
 def visible_accounts(user: User) -> QuerySet:
@@ -62,35 +77,67 @@ def screening_accounts(user: User, filters: dict | None = None, *, today: dt.dat
     if filters.get("q"):
         q = filters["q"].strip()
         accounts = accounts.filter(Q(account_no__istartswith=q) | Q(borrower__name__icontains=q))
+    # Each row's risk rides on it as subqueries (no query per row); expected recovery is computed from it.
+    accounts = account_risk.with_risk(accounts, expected_recovery=True)
+    if filters.get("sort") == Sort.EXPECTED_RECOVERY:
+        return accounts.order_by(*RECOVERY_ORDER)
     return accounts.order_by(*SCREENING_ORDER)
 
 
 # --- keyset pagination -------------------------------------------------------------------
 
 NO_DATE = "none"
-CURSOR_PATTERN = r"^-?\d{1,10}(\.\d{1,4})?_\d{1,14}(\.\d{1,2})?_(\d{4}-\d{2}-\d{2}|none)_[1-9]\d{0,18}$"
+# In the expected-recovery order a cursor starts with the row's expected recovery (a float's repr, or none).
+CURSOR_PATTERN = (
+    r"^((\d{1,16}(\.\d{1,17})?(e-\d{1,3})?|none)_)?"
+    r"-?\d{1,10}(\.\d{1,4})?_\d{1,14}(\.\d{1,2})?_(\d{4}-\d{2}-\d{2}|none)_[1-9]\d{0,18}$"
+)
 
 
 @dataclass(frozen=True)
 class Cursor:
-    """A row's place in ``SCREENING_ORDER``: key, overdue amount, overdue date (may be None), id."""
+    """A row's place in ``SCREENING_ORDER``: key, overdue amount, overdue date (may be None), id; in the
+    expected-recovery order also the row's expected recovery (None without a score)."""
 
     key: Decimal
     amount: Decimal
     since: dt.date | None
     pk: int
+    by_recovery: bool = False
+    recovery: float | None = None
 
 
-def encode_cursor(account: DelinquentAccount) -> str:
+RECOVERY_VALUE = re.compile(r"\d{1,16}(\.\d{1,17})?(e-\d{1,3})?")
+
+
+def encode_cursor(account: DelinquentAccount, sort: str = Sort.PRIORITY) -> str:
     since = account.overdue_since.isoformat() if account.overdue_since else NO_DATE
-    return f"{account.screening_key}_{account.overdue_amount}_{since}_{account.pk}"
+    seed = f"{account.screening_key}_{account.overdue_amount}_{since}_{account.pk}"
+    if sort != Sort.EXPECTED_RECOVERY:
+        return seed
+    # The value the database ordered by, exactly: a float's repr reads back as the same float.
+    value = getattr(account, "expected_recovery_raw", None)
+    return f"{NO_DATE if value is None else repr(value)}_{seed}"
 
 
-def decode_cursor(value: str | None) -> Cursor | None:
-    """``"<key>_<amount>_<date|none>_<id>"`` or None for anything malformed."""
+def decode_cursor(value: str | None, sort: str = Sort.PRIORITY) -> Cursor | None:
+    """``"<key>_<amount>_<date|none>_<id>"`` (``"<recovery|none>_"`` first in the expected-recovery order),
+    or None for anything malformed or made for the other order."""
     if not value:
         return None
     parts = value.split("_")
+    by_recovery = sort == Sort.EXPECTED_RECOVERY
+    recovery = None
+    if by_recovery:
+        if len(parts) != 5:
+            return None
+        head, *parts = parts
+        if head != NO_DATE:
+            if not RECOVERY_VALUE.fullmatch(head):
+                return None
+            recovery = float(head)
+            if not math.isfinite(recovery):
+                return None
     if len(parts) != 4:
         return None
     key, amount, since, pk = parts
@@ -100,6 +147,8 @@ def decode_cursor(value: str | None) -> Cursor | None:
             amount=Decimal(amount),
             since=None if since == NO_DATE else dt.date.fromisoformat(since),
             pk=int(pk),
+            by_recovery=by_recovery,
+            recovery=recovery,
         )
     except (InvalidOperation, ValueError):
         return None
@@ -136,12 +185,30 @@ def _beyond(cursor: Cursor, *, forward: bool) -> Q:
     )
 
 
+def _beyond_recovery(cursor: Cursor, *, forward: bool) -> Q:
+    """The rows after (before) the cursor's row in ``RECOVERY_ORDER``: a lower (higher) expected recovery,
+    rows without one after every row with one, and the seed's order among equals."""
+    tail = _beyond(cursor, forward=forward)
+    if cursor.recovery is None:
+        none_tail = Q(expected_recovery__isnull=True) & tail
+        return none_tail if forward else Q(expected_recovery__isnull=False) | none_tail
+    past = Q(expected_recovery__lt=cursor.recovery) if forward else Q(expected_recovery__gt=cursor.recovery)
+    if forward:
+        past |= Q(expected_recovery__isnull=True)
+    return past | (Q(expected_recovery=cursor.recovery) & tail)
+
+
+def _after(cursor: Cursor, *, forward: bool) -> Q:
+    return _beyond_recovery(cursor, forward=forward) if cursor.by_recovery else _beyond(cursor, forward=forward)
+
+
 @dataclass
 class ScreeningPage:
     rows: list
     next_cursor: str | None
     prev_cursor: str | None
     today: dt.date
+    sort: str = Sort.PRIORITY
 
 
 def _labels(choices) -> dict[str, str]:
@@ -165,33 +232,39 @@ def _with_score(account: DelinquentAccount, today: dt.date, labels: dict | None 
 def screening_page(
     user: User, filters: dict | None = None, *, after: str | None = None, before: str | None = None, size=PAGE_SIZE
 ) -> ScreeningPage:
-    """One page in ``SCREENING_ORDER``, after or before a cursor row.
+    """One page in ``SCREENING_ORDER`` (or ``RECOVERY_ORDER``), after or before a cursor row.
 
     Keyset, not OFFSET: the index seeks to the cursor (``key <= k`` bounds the scan; the ORs
     break ties as the order does), so page 1000 costs what page 1 costs. No total count is taken.
     """
     today = local_today()
+    sort = (filters or {}).get("sort") or Sort.PRIORITY
     labels = {"product": _labels(Product.choices), "class": _labels(aging.LoanClass.choices)}
     accounts = screening_accounts(user, filters, today=today).select_related("borrower", "branch")
-    after_key, before_key = decode_cursor(after), decode_cursor(before)
+    after_key, before_key = decode_cursor(after, sort), decode_cursor(before, sort)
     if before_key and not after_key:
-        window = accounts.filter(_beyond(before_key, forward=False))
-        rows = list(window.order_by(*REVERSE_ORDER)[: size + 1])
+        window = accounts.filter(_after(before_key, forward=False))
+        reverse = RECOVERY_REVERSE if sort == Sort.EXPECTED_RECOVERY else REVERSE_ORDER
+        rows = list(window.order_by(*reverse)[: size + 1])
         has_prev = len(rows) > size
         rows = rows[:size][::-1]
         has_next = True
     else:
         if after_key:
-            accounts = accounts.filter(_beyond(after_key, forward=True))
+            accounts = accounts.filter(_after(after_key, forward=True))
         rows = list(accounts[: size + 1])
         has_next = len(rows) > size
         rows = rows[:size]
         has_prev = after_key is not None
+    for account in rows:
+        account.expected_recovery_raw = account.expected_recovery
+    account_risk.decorate(rows)
     return ScreeningPage(
         rows=[_with_score(account, today, labels) for account in rows],
-        next_cursor=encode_cursor(rows[-1]) if rows and has_next else None,
-        prev_cursor=encode_cursor(rows[0]) if rows and has_prev else None,
+        next_cursor=encode_cursor(rows[-1], sort) if rows and has_next else None,
+        prev_cursor=encode_cursor(rows[0], sort) if rows and has_prev else None,
         today=today,
+        sort=sort,
     )
 
 

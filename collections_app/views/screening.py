@@ -88,7 +88,8 @@ def screening(request):
         "filter_items": [(n, v) for n in FILTER_FIELDS for v in request.GET.getlist(n) if v != ""],
         "can_open": _may_supervise(user),
         "batch_limit": services.OPEN_BATCH_LIMIT,
-        "filtered": bool(filters),
+        "filtered": any(name != "sort" for name in filters),
+        "by_recovery": page.sort == selectors.Sort.EXPECTED_RECOVERY,
     }
     return render(request, "collections_app/screening.html", context)
 
