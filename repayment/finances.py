@@ -11,7 +11,7 @@
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Q, prefetch_related_objects
 
 from collections_app.models import Case
 from repayment.affordability import suggest_plan
@@ -129,9 +129,16 @@ def from_visit(figures: dict) -> Finances:
     )
 
 
-def case_finances(case: Case) -> Finances | None:
-    """The newest of the latest declaration and the latest visit with figures; None when neither exists."""
-    declaration = latest_declaration(case)
+def case_finances(case: Case, *, declarations: list[FinancialDeclaration] | None = None) -> Finances | None:
+    """The newest of the latest declaration and the latest visit with figures; None when neither exists.
+    ``declarations``: the case's declarations, newest first, when the caller already read them (its first
+    gets its figures here, so no second read of the same row)."""
+    if declarations is None:
+        declaration = latest_declaration(case)
+    else:
+        declaration = declarations[0] if declarations else None
+        if declaration is not None:
+            prefetch_related_objects([declaration], figures_prefetch())
     visit = latest_financials(case)
     if declaration is not None and (visit is None or declaration.recorded_at >= visit["visited_at"]):
         return from_declaration(declaration)

@@ -211,14 +211,14 @@ def evidence_for_user(user: User, evidence_id: int) -> FinanceEvidence:
 def finances_overview(case: Case) -> dict:
     """The finances page and panel: the figures affordability uses, which are unverified, the flags, the
     capacity from declared and from verified figures, and the earlier declarations (a fixed number of queries)."""
-    finances = case_finances(case)
     amount = case.account.overdue_amount
     history = list(
         FinancialDeclaration.objects.filter(case=case)
-        .select_related("recorded_by")
+        .select_related("recorded_by", "visit")
         .annotate(n_figures=Count("figures"))
         .order_by("-recorded_at", "-id")[:PANEL_ROWS]
     )
+    finances = case_finances(case, declarations=history)
     if finances is None:
         return {"finances": None, "history": history, "flags": [], "capacity": None, "verified_capacity": None}
     return {
