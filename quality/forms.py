@@ -3,7 +3,7 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from quality.models import Playbook, RubricItem, Verdict
+from quality.models import Playbook, PlaybookSection, RubricItem, Verdict
 from visits.models import Visit
 
 
@@ -13,6 +13,9 @@ class ReviewForm(forms.Form):
     comment = forms.CharField(label=_("Coaching note"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     playbook = forms.ModelChoiceField(
         label=_("Playbook section to study"), queryset=Playbook.objects.none(), required=False
+    )
+    playbook_section = forms.ChoiceField(
+        label=_("Section"), choices=[("", _("The whole playbook")), *PlaybookSection.choices], required=False
     )
     unsafe_address = forms.BooleanField(label=_("Address unsafe: two collectors from now on"), required=False)
 

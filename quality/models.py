@@ -27,6 +27,15 @@ class Verdict(models.TextChoices):
     NOT_APPLICABLE = "na", _("Not applicable")
 
 
+class PlaybookSection(models.TextChoices):
+    """The part of a playbook a coaching note points the collector to."""
+
+    POINTS = "points", _("Talking points")
+    DOS = "dos", _("Do")
+    DONTS = "donts", _("Don't")
+    NEXT_STEPS = "next_steps", _("Next steps after a refusal")
+
+
 class VisitReview(models.Model):
     """A supervisor's rubric review of one visit, chosen by sampling or picked by a supervisor."""
 
@@ -59,6 +68,9 @@ class VisitReview(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("playbook"),
+    )
+    playbook_section = models.CharField(
+        _("playbook section"), max_length=12, choices=PlaybookSection.choices, blank=True
     )
     unsafe_address = models.BooleanField(_("address unsafe: two collectors from now on"), default=False)
     reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)

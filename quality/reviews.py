@@ -13,7 +13,7 @@ from collections_app.models import User
 from collections_app.rules import conduct_concern_since
 from collections_app.services.audit import audit_log
 from quality import conf
-from quality.models import Playbook, RubricItem, UnsafeAddress, Verdict, VisitReview, rubric_score
+from quality.models import Playbook, PlaybookSection, RubricItem, UnsafeAddress, Verdict, VisitReview, rubric_score
 from quality.notify import notify
 from visits.models import Visit, VisitPlan
 
@@ -93,9 +93,15 @@ def review_submit(
     items: dict,
     comment: str = "",
     playbook: Playbook | None = None,
+    playbook_section: str = "",
     unsafe_address: bool = False,
 ) -> VisitReview:
-    """Score the visit on the rubric; the collector is told and may reply once."""
+    """Score the visit on the rubric; the collector is told and may reply once. The coaching note may point to
+    a playbook, and to one of its sections (talking points, do, don't, next steps)."""
+    if playbook_section and playbook is None:
+        raise DoorstepError(_("Choose the playbook the section belongs to."))
+    if playbook_section not in ("", *PlaybookSection.values):
+        raise DoorstepError(_("Unknown playbook section."))
     review = VisitReview.objects.select_for_update().select_related("visit__case__team").get(pk=review.pk)
     if not _supervises(actor, review.visit):
         raise NotPermitted(_("Only the team's supervisor reviews its visits."))
@@ -105,6 +111,7 @@ def review_submit(
     review.score = rubric_score(review.items)
     review.comment = comment.strip()
     review.playbook = playbook
+    review.playbook_section = playbook_section
     review.unsafe_address = unsafe_address
     review.reviewer = actor
     review.status = VisitReview.Status.DONE
@@ -120,7 +127,14 @@ def review_submit(
         actor=actor,
         action="review.submit",
         obj=review,
-        changes={"visit": review.visit_id, "score": review.score, "items": review.items, "unsafe": unsafe_address},
+        changes={
+            "visit": review.visit_id,
+            "score": review.score,
+            "items": review.items,
+            "playbook": playbook.pk if playbook else None,
+            "section": playbook_section,
+            "unsafe": unsafe_address,
+        },
     )
     notify(
         recipient=review.visit.collector,

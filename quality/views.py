@@ -70,6 +70,7 @@ def review_detail(request, pk: int):
                     items=form.items(),
                     comment=form.cleaned_data["comment"],
                     playbook=form.cleaned_data["playbook"],
+                    playbook_section=form.cleaned_data["playbook_section"],
                     unsafe_address=form.cleaned_data["unsafe_address"],
                 )
             except DoorstepError as exc:

@@ -204,3 +204,32 @@ def test_supervisor_sees_each_collectors_quality_score(client, visited_case, cas
     assert 'data-collector-score="collector_a"' in page and "100.0" in page
     client.force_login(cast.supervisor_y)
     assert 'data-collector-score="collector_a"' not in client.get(reverse("review-queue")).content.decode()
+
+
+def test_a_coaching_note_points_to_a_playbook_section_the_collector_reads(client, visited_case, cast):
+    from tests.quality.test_playbooks import _playbook
+
+    playbook = _playbook(cast, title="Job loss")
+    visit = visited_case.visit
+    VisitReview.objects.filter(visit=visit).delete()
+    review = reviews.review_pick(visit=visit, actor=cast.supervisor_x)
+    client.force_login(cast.supervisor_x)
+    data = {f"{item}_verdict": "pass" for item in RubricItem.values}
+    data.update(comment="Open with the talking points.", playbook_section="points")
+    # A section needs its playbook: refused, nothing saved.
+    page = client.post(review.get_absolute_url(), data).content.decode()
+    assert "Choose the playbook the section belongs to." in page
+    review.refresh_from_db()
+    assert review.status == VisitReview.Status.PENDING and review.playbook_section == ""
+    data["playbook"] = playbook.pk
+    assert client.post(review.get_absolute_url(), data).status_code == 302
+    review.refresh_from_db()
+    assert (review.playbook, review.playbook_section) == (playbook, "points")
+    audit = AuditLog.objects.get(action="review.submit", object_id=str(review.pk))
+    assert (audit.changes["playbook"], audit.changes["section"]) == (playbook.pk, "points")
+    client.force_login(cast.collector_a)
+    page = client.get(review.get_absolute_url()).content.decode()
+    assert "Job loss — Talking points" in page
+    client.cookies.load({"django_language": "zh-hans"})
+    page = client.get(review.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "要点" in page or "话术" in page
