@@ -28,7 +28,8 @@ from collections_app.api.common import (
 from collections_app.api.filters import IdFilter, StrictFilterSet
 from collections_app.api.serializers import UserSummarySerializer
 from collections_app.api.views import DoorstepViewSet
-from collections_app.models import Case
+from collections_app.models import Case, ContactParty
+from collections_app.services.contacts import FIELD_SOURCES, KIND_CHOICES, found_contact_from
 from visits import photos as photo_rules
 from visits.models import Party, Visit, VisitPhoto
 from visits.services import DEBT_FIELDS, DEBT_OUTCOMES, visit_log
@@ -135,6 +136,27 @@ class VisitCreateSerializer(serializers.Serializer):
     overdue_reason_text = serializers.CharField(max_length=2000, allow_blank=True, default="")
     attitude = serializers.ChoiceField(choices=Visit.Attitude.choices, allow_blank=True, default="")
     notes = serializers.CharField(max_length=5000, allow_blank=True, default="")
+    found_kind = serializers.ChoiceField(
+        choices=KIND_CHOICES,
+        required=False,
+        allow_blank=True,
+        help_text=_("A phone or an address found at the visit (skip tracing); leave out when none."),
+    )
+    found_value = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    found_party = serializers.ChoiceField(choices=ContactParty.choices, required=False)
+    found_holder = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    found_source = serializers.ChoiceField(choices=FIELD_SOURCES, required=False)
+
+    def validate(self, attrs):
+        """The found contact, checked like the form's (a phone has digits; a kind needs a value)."""
+        try:
+            found = found_contact_from(attrs)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from None
+        for field in ("found_kind", "found_value", "found_party", "found_holder", "found_source"):
+            attrs.pop(field, None)
+        attrs["found_contact"] = found
+        return attrs
 
     def validate_checked_in_at(self, value):
         return _utc(value)

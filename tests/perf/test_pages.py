@@ -20,10 +20,11 @@ from visits.models import ContactAttempt, Visit, VisitPlan
 
 pytestmark = pytest.mark.django_db
 
-CASE_PAGE_QUERIES = 18  # session, user, case (+ visit plan), phones, addresses, accounts, visits, photos,
+CASE_PAGE_QUERIES = 19  # session, user, case (+ visit plan), phones, addresses, accounts, visits, photos,
 # contact attempts, timeline, promises, plans, instalments, payments (+ totals); for the collector, field safety's
 # open check-in, and the playbook's latest visit and active playbooks (README, "Field safety", "Playbooks");
-# the last statements (README, "Risk and early warning") and the complaints (README, "The borrower's voice")
+# the last statements (README, "Risk and early warning") and the complaints (README, "The borrower's voice");
+# the history of the phones and addresses (README, "Contacts found in the field")
 
 
 @pytest.fixture(autouse=True)
