@@ -30,6 +30,8 @@ class CaseTransitionForm(forms.Form):
 class ContactPointStatusForm(forms.Form):
     """Change a phone's or an address's verification state from the borrower file."""
 
+    kind = forms.ChoiceField(choices=[("phone", "phone"), ("address", "address")])
+    point = forms.IntegerField(min_value=1, max_value=2**63 - 1)
     status = forms.ChoiceField(
         choices=[(v, label) for v, label in ContactStatus.choices if v != ContactStatus.UNVERIFIED]
     )

@@ -6,9 +6,5 @@ urlpatterns = [
     path("cases/", cases.case_list, name="case-list"),
     path("cases/<int:pk>/", cases.case_detail, name="case-detail"),
     path("cases/<int:pk>/transition/", cases.case_transition, name="case-transition"),
-    path(
-        "cases/<int:pk>/contacts/<str:kind>/<int:point_id>/status/",
-        cases.contact_point_status,
-        name="contact-point-status",
-    ),
+    path("cases/<int:pk>/contacts/verify/", cases.contact_point_status, name="contact-point-status"),
 ]

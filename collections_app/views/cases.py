@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -69,26 +68,21 @@ def case_transition(request, pk: int):
 
 
 @require_POST
-def contact_point_status(request, pk: int, kind: str, point_id: int):
+def contact_point_status(request, pk: int):
     """Confirm a phone or an address of the case's borrower, or mark it wrong / moved."""
     case = selectors.case_for_action(request.user, pk)
-    model = {"phone": BorrowerPhone, "address": BorrowerAddress}.get(kind)
-    if model is None:
-        raise Http404
-    point = get_object_or_404(model, pk=point_id, borrower_id=case.account.borrower_id)
     form = ContactPointStatusForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
                 messages.error(request, error)
         return redirect(f"{case.get_absolute_url()}#borrower")
+    data = form.cleaned_data
+    model = BorrowerPhone if data["kind"] == "phone" else BorrowerAddress
+    point = get_object_or_404(model, pk=data["point"], borrower_id=case.account.borrower_id)
     try:
         contact_services.contact_point_set_status(
-            case=case,
-            actor=request.user,
-            point=point,
-            status=form.cleaned_data["status"],
-            note=form.cleaned_data["note"],
+            case=case, actor=request.user, point=point, status=data["status"], note=data["note"]
         )
     except DoorstepError as exc:
         messages.error(request, exc.message)

@@ -31,8 +31,8 @@ def _found_phone(case, actor, number=NEW_NUMBER, **kw):
 
 
 def _status(client, case, kind, point, status, note=""):
-    url = reverse("contact-point-status", args=[case.pk, kind, point.pk])
-    return client.post(url, {"status": status, "note": note})
+    url = reverse("contact-point-status", args=[case.pk])
+    return client.post(url, {"kind": kind, "point": point.pk, "status": status, "note": note})
 
 
 def test_a_visit_adds_a_third_partys_number_told_by_a_neighbour(client, cast, case_in_stage):
@@ -150,7 +150,7 @@ def test_the_teams_supervisor_may_change_a_state_other_people_may_not(client, ca
     other = AccountFactory(branch=cast.branch_a).borrower.phones.get()
     client.force_login(cast.collector_a)
     assert _status(client, case_a, "phone", other, "wrong").status_code == 404
-    assert client.get(reverse("contact-point-status", args=[case_a.pk, "phone", other.pk])).status_code == 405
+    assert client.get(reverse("contact-point-status", args=[case_a.pk])).status_code == 405
 
 
 def test_only_allowed_transitions_change_a_state(cast, case_a):
