@@ -65,13 +65,30 @@ class DashboardPromisesSerializer(serializers.Serializer):
     kept_rate = serializers.FloatField()
 
 
-class DashboardCollectorSerializer(serializers.Serializer):
+class DashboardSatisfactionFields(serializers.Serializer):
+    csat = serializers.FloatField(
+        allow_null=True, help_text=_("Share of the borrowers' visit ratings that are 4 or 5; null with no rating.")
+    )
+    responses = serializers.IntegerField(help_text=_("Ratings given in the period."))
+    complaints = serializers.IntegerField()
+    complaints_per_100_visits = serializers.FloatField(allow_null=True, help_text=_("Null with no visit."))
+
+
+class DashboardCollectorSerializer(DashboardSatisfactionFields):
     username = serializers.CharField()
     cases = serializers.IntegerField()
     visits = serializers.IntegerField()
     promises = serializers.IntegerField()
     kept_rate = serializers.FloatField()
     recovered_amount = MoneyField()
+
+
+class DashboardTeamSatisfactionSerializer(DashboardSatisfactionFields):
+    team = serializers.CharField()
+
+
+class DashboardSatisfactionSerializer(DashboardSatisfactionFields):
+    teams = DashboardTeamSatisfactionSerializer(many=True)
 
 
 class DashboardSerializer(serializers.Serializer):
@@ -90,6 +107,9 @@ class DashboardSerializer(serializers.Serializer):
     recovery = DashboardRecoverySerializer()
     promises = DashboardPromisesSerializer()
     collectors = DashboardCollectorSerializer(many=True)
+    satisfaction = DashboardSatisfactionSerializer(
+        help_text=_("CSAT and complaints per 100 visits, in all and per team.")
+    )
 
 
 ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_ID}

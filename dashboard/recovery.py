@@ -119,11 +119,13 @@ def collector_block(
     visits = facts[DayTally.Metric.VISIT]["collector"]
     contacts = facts[DayTally.Metric.CONTACT]["collector"]
     rows = []
-    for collector in scope_collectors(scope).values("pk", "username", "first_name", "last_name"):
+    for collector in scope_collectors(scope).values("pk", "username", "first_name", "last_name", "team_id"):
         pk = collector["pk"]
         made = promises.get(pk, {})
         rows.append(
             {
+                "pk": pk,
+                "team_id": collector["team_id"],
                 "username": collector["username"],
                 "name": " ".join(filter(None, (collector["first_name"], collector["last_name"]))),
                 "cases": open_cases.get(pk, 0),

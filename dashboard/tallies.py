@@ -45,6 +45,7 @@ from django.utils import timezone
 
 from collections_app.models import CaseEvent, Stage
 from collections_app.services.audit import audit_log
+from dashboard import satisfaction
 from dashboard.live import active_plan_rows, open_case_rows, portfolio_rows
 from dashboard.models import DayTally, StateTally, TallyMark
 
@@ -299,7 +300,8 @@ def _fold(rows) -> dict[str, dict]:
     """Rows ``(metric, key, collector, week, n, amount)`` into, per metric, ``[count, amount]`` in all,
     by key (the stage left, for stays; the end, for plans), by collector and by week (payments)."""
     out = {
-        metric: {"total": [0, ZERO], "key": _sums(), "collector": _sums(), "week": _sums()} for metric in Metric.values
+        metric: {"total": [0, ZERO], "key": _sums(), "collector": _sums(), "week": _sums()}
+        for metric in (*Metric.values, *satisfaction.METRICS)
     }
     for metric, key, collector, week, n, amount in rows:  # a few hundred grouped rows
         amount = Decimal(amount or 0)
@@ -366,5 +368,7 @@ def period_facts(scope, upto: dt.datetime | None) -> dict[str, dict]:
             .annotate(u_n=Count("id"), u_amount=fact["amount"])
             .order_by()
         )
+    # Satisfaction (ratings, complaints) has no tally: read live, in the same statement.
+    parts.extend(satisfaction.period_parts(scope))
     first, *rest = parts
     return _fold(first.union(*rest, all=True))

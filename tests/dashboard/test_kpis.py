@@ -116,8 +116,13 @@ def test_promises_and_plans(dataset, cast):
     assert (manager["due"], manager["broken"], manager["kept_rate"]) == (5, 2, 0.4)
 
 
+# What the scorecard adds beside these (satisfaction, tests/dashboard/test_satisfaction.py) and its keys.
+NOT_RECOVERY = {"pk", "team_id", "responses", "satisfied", "csat", "complaints", "complaints_per_100_visits"}
+
+
 def test_collector_scorecard(dataset, cast):
     rows = selectors.dashboard(user=cast.supervisor_x, filters=dataset.period)["collectors"]
+    rows = [{k: v for k, v in row.items() if k not in NOT_RECOVERY} for row in rows]
     assert rows == [
         {
             "username": "collector_a",
@@ -144,7 +149,7 @@ def test_collector_scorecard(dataset, cast):
     ]
     manager_rows = selectors.dashboard(user=cast.manager, filters=dataset.period)["collectors"]
     assert [r["username"] for r in manager_rows] == ["collector_a", "collector_a2", "collector_b"]
-    assert manager_rows[2] == {
+    assert {k: v for k, v in manager_rows[2].items() if k not in NOT_RECOVERY} == {
         "username": "collector_b",
         "name": "",
         "cases": 1,
