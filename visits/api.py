@@ -37,6 +37,7 @@ from visits.services import DEBT_FIELDS, DEBT_OUTCOMES, visit_log
 CLOCK_SKEW = dt.timedelta(minutes=2)
 EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 MAX_PHOTOS = 10
+FOUND_FIELDS = ("found_kind", "found_value", "found_party", "found_holder", "found_source")
 
 
 def visit_queryset(user):
@@ -147,17 +148,6 @@ class VisitCreateSerializer(serializers.Serializer):
     found_holder = serializers.CharField(max_length=100, required=False, allow_blank=True)
     found_source = serializers.ChoiceField(choices=FIELD_SOURCES, required=False)
 
-    def validate(self, attrs):
-        """The found contact, checked like the form's (a phone has digits; a kind needs a value)."""
-        try:
-            found = found_contact_from(attrs)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.message_dict) from None
-        for field in ("found_kind", "found_value", "found_party", "found_holder", "found_source"):
-            attrs.pop(field, None)
-        attrs["found_contact"] = found
-        return attrs
-
     def validate_checked_in_at(self, value):
         return _utc(value)
 
@@ -167,7 +157,7 @@ class VisitCreateSerializer(serializers.Serializer):
     def rule_errors(self, data) -> dict:
         """The visit form's rules over well-formed input (a 409 when any refuses): plausible times, the
         order of check-in and check-out, a position for a geo check-in, nothing about the debt from a
-        third party."""
+        third party, a found contact that is a number or an address."""
         errors = {}
         now = timezone.now()
         checked_in = data["checked_in_at"]
@@ -197,6 +187,13 @@ class VisitCreateSerializer(serializers.Serializer):
                     errors[field] = [_("Not recorded when only a third party was met.")]
             if data["outcome"] in DEBT_OUTCOMES:
                 errors["outcome"] = [_("A plan or a promise is made with the borrower, not a third party.")]
+        # The found contact, judged like the form's (a phone has digits; a kind needs a value).
+        try:
+            data["found_contact"] = found_contact_from(data)
+        except DjangoValidationError as exc:
+            errors.update(exc.message_dict)
+        for field in FOUND_FIELDS:
+            data.pop(field, None)
         return errors
 
 

@@ -89,8 +89,10 @@ def _require_actor(case: Case, actor: User) -> None:
         raise NotPermitted(_("Only the case's collector or the team's supervisor can do this."))
 
 
-def _point_label(point) -> str:
-    return point.masked if isinstance(point, BorrowerPhone) else point.text[:60]
+def _point_label(point) -> dict:
+    """What the audit row says of the point: a phone (``audit_log`` masks it); an address not at all (the
+    append-only trail outlives anonymisation, and an address has no mask)."""
+    return {"phone": point.number} if isinstance(point, BorrowerPhone) else {}
 
 
 def contact_point_add(
@@ -142,7 +144,7 @@ def contact_point_add(
             actor=actor,
             action="contact_point.found",
             obj=point,
-            changes={**payload, "case": case.pk, "origin": origin, "value": _point_label(point)},
+            changes={**payload, "case": case.pk, "origin": origin, **_point_label(point)},
         )
     return point
 
@@ -191,7 +193,7 @@ def contact_point_set_status(
             actor=actor,
             action="contact_point.status",
             obj=point,
-            changes={**payload, "case": case.pk, "value": _point_label(point)},
+            changes={**payload, "case": case.pk, **_point_label(point)},
         )
     return point
 

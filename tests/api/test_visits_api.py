@@ -172,12 +172,12 @@ def test_a_visit_through_the_api_adds_a_found_contact(api, cast, visit_case):
     assert ContactPointChange.objects.filter(phone=phone).count() == 1
 
 
-def test_a_found_contact_that_is_not_a_number_is_a_400(api, cast, visit_case):
+def test_a_found_contact_that_is_not_a_number_is_refused_with_409(api, cast, visit_case):
     from collections_app.models import BorrowerPhone
 
     body = payload(visit_case, found_kind="phone", found_value="ask the neighbour")
     response = api(cast.collector_a).post(URL, body, format="json")
-    assert response.status_code == 400 and "found_value" in str(response.json())
+    assert response.status_code == 409 and "found_value" in str(response.json())
     assert not Visit.objects.exists() and BorrowerPhone.objects.count() == 1
 
 

@@ -226,3 +226,15 @@ def test_phone_added_by_a_collector_of_another_team_is_refused(cast, case_a):
     with pytest.raises(NotPermitted):
         _found_phone(case_a, cast.collector_b)
     assert not BorrowerPhone.objects.filter(number=NEW_NUMBER).exists()
+
+
+def test_the_audit_trail_keeps_no_clear_number_or_address(cast, case_a):
+    phone = _found_phone(case_a, cast.collector_a)
+    found = FoundContact(kind="address", value="Secret Lane 7")
+    address = contact_point_add(case=case_a, actor=cast.collector_a, found=found, origin="visit")
+    contact_point_set_status(case=case_a, actor=cast.collector_a, point=address, status="moved")
+    rows = AuditLog.objects.filter(action__startswith="contact_point.")
+    assert rows.count() == 3
+    text = " ".join(str(r.changes) for r in rows)
+    assert NEW_NUMBER not in text and "139****4321" in text and "Secret Lane" not in text
+    assert phone.pk and address.pk
