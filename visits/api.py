@@ -97,6 +97,16 @@ class VisitSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class TextField(serializers.CharField):
+    """Free text as typed: NUL characters (which PostgreSQL cannot store) are dropped rather than refused, so
+    any string the schema allows is accepted."""
+
+    def run_validation(self, data=serializers.empty):
+        if isinstance(data, str):
+            data = data.replace("\x00", "")
+        return super().run_validation(data)
+
+
 def _utc(value: dt.datetime) -> dt.datetime:
     """In UTC (PostgreSQL-safe offsets)."""
     try:
@@ -134,18 +144,18 @@ class VisitCreateSerializer(serializers.Serializer):
     monthly_expenses = money_field(required=False, allow_null=True)
     other_debt_payments = money_field(required=False, allow_null=True)
     overdue_reason = serializers.ChoiceField(choices=Visit.OverdueReason.choices, allow_blank=True, default="")
-    overdue_reason_text = serializers.CharField(max_length=2000, allow_blank=True, default="")
+    overdue_reason_text = TextField(max_length=2000, allow_blank=True, default="")
     attitude = serializers.ChoiceField(choices=Visit.Attitude.choices, allow_blank=True, default="")
-    notes = serializers.CharField(max_length=5000, allow_blank=True, default="")
+    notes = TextField(max_length=5000, allow_blank=True, default="")
     found_kind = serializers.ChoiceField(
         choices=KIND_CHOICES,
         required=False,
         allow_blank=True,
         help_text=_("A phone or an address found at the visit (skip tracing); leave out when none."),
     )
-    found_value = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    found_value = TextField(max_length=300, required=False, allow_blank=True)
     found_party = serializers.ChoiceField(choices=ContactParty.choices, required=False)
-    found_holder = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    found_holder = TextField(max_length=100, required=False, allow_blank=True)
     found_source = serializers.ChoiceField(choices=FIELD_SOURCES, required=False)
 
     def validate_checked_in_at(self, value):
