@@ -195,7 +195,9 @@ def dashboard(*, user: User, filters: Filters) -> dict:
     """Every block of the dashboard, in a constant number of queries."""
     scope = Scope(user=user, filters=filters, today=local_today())
     state = state_rows(scope)
-    facts = tallies.period_facts(scope, state["upto"])
+    facts = tallies.period_facts(
+        scope, state["upto"], extra=satisfaction.period_parts(scope), extra_metrics=satisfaction.METRICS
+    )
     portfolio, aging, classification = portfolio_blocks(state)
     stages, open_cases = case_blocks(state, facts)
     plan_ends = facts[DayTally.Metric.PLAN_END]["key"]
