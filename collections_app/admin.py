@@ -41,14 +41,30 @@ class TeamAdmin(admin.ModelAdmin):
     list_select_related = ("branch", "supervisor")
 
 
+# Skip tracing is recorded in the field, audited with its history (collections_app.services.contacts): read only
+# here, and no select of every case or user.
+CONTACT_POINT_READONLY = (
+    "party",
+    "holder",
+    "source",
+    "status",
+    "found_on",
+    "found_by",
+    "found_case",
+    "status_changed_at",
+)
+
+
 class PhoneInline(admin.TabularInline):
     model = BorrowerPhone
     extra = 0
+    readonly_fields = CONTACT_POINT_READONLY
 
 
 class AddressInline(admin.TabularInline):
     model = BorrowerAddress
     extra = 0
+    readonly_fields = CONTACT_POINT_READONLY
 
 
 @admin.register(Borrower)

@@ -4,7 +4,8 @@ active rule pack keeps contact records (``RulePack.retention_years``: CN 2 years
 A borrower is anonymised only when every case of theirs is closed and closed before the
 cut-off, and none of their accounts is waiting in screening without ever having had a case
 (fresh delinquency still needs the identity). Anonymising replaces the name, clears the
-employer and the encrypted ID and its lookup hash, deletes phones and addresses, strips free
+employer and the encrypted ID and its lookup hash, deletes phones and addresses (found in the field
+too) with their verification history, strips free
 text from the cases' timeline payloads and next actions, and neutralises the cases'
 notifications. Other apps clear their own rows (visit notes, photos, plan notes) by receiving
 ``borrower_anonymised``, sent inside the same transaction.
@@ -21,7 +22,16 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from collections_app import chain
-from collections_app.models import Borrower, BorrowerAddress, BorrowerPhone, Case, CaseEvent, DelinquentAccount, Stage
+from collections_app.models import (
+    Borrower,
+    BorrowerAddress,
+    BorrowerPhone,
+    Case,
+    CaseEvent,
+    ContactPointChange,
+    DelinquentAccount,
+    Stage,
+)
 from collections_app.models.rules import Notification
 from collections_app.rules import active_pack
 from collections_app.services.audit import audit_log
@@ -76,6 +86,10 @@ def borrower_anonymise(*, borrower_id: int, cutoff: dt.datetime, actor=None) -> 
     if borrower is None or not eligible_borrowers(cutoff).filter(pk=borrower_id).exists():
         return False
     case_ids = list(Case.objects.filter(account__borrower_id=borrower_id).values_list("pk", flat=True))
+    # The contact points' history (skip tracing: sources, notes) goes with them.
+    changes, _ = ContactPointChange.objects.filter(
+        Q(phone__borrower_id=borrower_id) | Q(address__borrower_id=borrower_id)
+    ).delete()
     phones, _ = BorrowerPhone.objects.filter(borrower_id=borrower_id).delete()
     addresses, _ = BorrowerAddress.objects.filter(borrower_id=borrower_id).delete()
     borrower.name = f"{ANONYMISED_PREFIX}{borrower.pk}]"
@@ -102,6 +116,7 @@ def borrower_anonymise(*, borrower_id: int, cutoff: dt.datetime, actor=None) -> 
             "cases": case_ids,
             "phones_deleted": phones,
             "addresses_deleted": addresses,
+            "contact_changes_deleted": changes,
             "events": len(events),
             "chain_heads": {str(case_id): list(pair) for case_id, pair in heads.items()},
         },

@@ -70,7 +70,16 @@ class DashboardQualityPointSerializer(serializers.Serializer):
     score = serializers.DecimalField(max_digits=4, decimal_places=1, allow_null=True)
 
 
-class DashboardCollectorSerializer(serializers.Serializer):
+class DashboardSatisfactionFields(serializers.Serializer):
+    csat = serializers.FloatField(
+        allow_null=True, help_text=_("Share of the borrowers' visit ratings that are 4 or 5; null with no rating.")
+    )
+    responses = serializers.IntegerField(help_text=_("Ratings given in the period."))
+    complaints = serializers.IntegerField()
+    complaints_per_100_visits = serializers.FloatField(allow_null=True, help_text=_("Null with no visit."))
+
+
+class DashboardCollectorSerializer(DashboardSatisfactionFields):
     username = serializers.CharField()
     cases = serializers.IntegerField()
     visits = serializers.IntegerField()
@@ -86,6 +95,14 @@ class DashboardCollectorSerializer(serializers.Serializer):
     quality_trend = DashboardQualityPointSerializer(
         many=True, help_text=_("Average visit review score per month, the last six months up to the period's end.")
     )
+
+
+class DashboardTeamSatisfactionSerializer(DashboardSatisfactionFields):
+    team = serializers.CharField()
+
+
+class DashboardSatisfactionSerializer(DashboardSatisfactionFields):
+    teams = DashboardTeamSatisfactionSerializer(many=True)
 
 
 class DashboardSerializer(serializers.Serializer):
@@ -104,6 +121,9 @@ class DashboardSerializer(serializers.Serializer):
     recovery = DashboardRecoverySerializer()
     promises = DashboardPromisesSerializer()
     collectors = DashboardCollectorSerializer(many=True)
+    satisfaction = DashboardSatisfactionSerializer(
+        help_text=_("CSAT and complaints per 100 visits, in all and per team.")
+    )
 
 
 ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_ID}

@@ -69,11 +69,30 @@ def _recovery(data):
     return headers, rows
 
 
+SATISFACTION_KEYS = ("csat", "responses", "complaints", "complaints_per_100_visits")
+
+
+def _satisfaction_headers() -> list:
+    return [_("CSAT"), _("Ratings"), _("Complaints"), _("Complaints per 100 visits")]
+
+
+def _satisfaction_cells(row: dict) -> list:
+    return ["" if row[k] is None else row[k] for k in SATISFACTION_KEYS]
+
+
 def _collectors(data):
     headers = [_("Username"), _("Name"), _("Open cases"), _("Visits"), _("Contacts"), _("Promises")]
-    headers += [_("Promises due"), _("Kept rate"), _("Visit quality"), _("Recovered amount")]
+    headers += [_("Promises due"), _("Kept rate"), _("Visit quality"), *_satisfaction_headers(), _("Recovered amount")]
     keys = ("username", "name", "cases", "visits", "contacts", "promises", "promises_due", "kept_rate", "quality")
-    return headers, [[*(r[k] for k in keys), r["recovered_amount"]] for r in data["collectors"]]
+    return headers, [
+        [*(r[k] for k in keys), *_satisfaction_cells(r), r["recovered_amount"]] for r in data["collectors"]
+    ]
+
+
+def _satisfaction(data):
+    block = data["satisfaction"]
+    rows = [[r["team"], *_satisfaction_cells(r)] for r in block["teams"]]
+    return [_("Team"), *_satisfaction_headers()], [*rows, [_("All"), *_satisfaction_cells(block)]]
 
 
 def _compliance(data):
@@ -89,6 +108,7 @@ TABLES: dict[str, Callable] = {
     "roll": _roll,
     "recovery": _recovery,
     "collectors": _collectors,
+    "satisfaction": _satisfaction,
     "compliance": _compliance,
 }
 

@@ -124,12 +124,16 @@ def collector_block(
     scores = collector_score_annotations(period=(scope.starts, scope.ends), last_day=last_day)
     rows = []
     for collector in (
-        scope_collectors(scope).annotate(**scores).values("pk", "username", "first_name", "last_name", *scores)
+        scope_collectors(scope)
+        .annotate(**scores)
+        .values("pk", "username", "first_name", "last_name", "team_id", *scores)
     ):
         pk = collector["pk"]
         made = promises.get(pk, {})
         rows.append(
             {
+                "pk": pk,
+                "team_id": collector["team_id"],
                 "username": collector["username"],
                 "name": " ".join(filter(None, (collector["first_name"], collector["last_name"]))),
                 "cases": open_cases.get(pk, 0),

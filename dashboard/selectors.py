@@ -12,7 +12,7 @@ from django.db.models.fields.json import KT
 from collections_app.aging import BUCKET_RANGES, CLASS_RANGES, AgingBucket, local_today
 from collections_app.models import CaseEvent, Stage, User
 from collections_app.rules import ATTEMPT_CAP, QUIET_HOURS, THIRD_PARTY
-from dashboard import live, recovery, roll, tallies
+from dashboard import live, recovery, roll, satisfaction, tallies
 from dashboard.forms import Filters
 from dashboard.models import DayTally, StateTally, TallyMark
 from dashboard.scope import Scope, cents, rate
@@ -195,12 +195,17 @@ def dashboard(*, user: User, filters: Filters) -> dict:
     """Every block of the dashboard, in a constant number of queries."""
     scope = Scope(user=user, filters=filters, today=local_today())
     state = state_rows(scope)
-    facts = tallies.period_facts(scope, state["upto"])
+    facts = tallies.period_facts(
+        scope, state["upto"], extra=satisfaction.period_parts(scope), extra_metrics=satisfaction.METRICS
+    )
     portfolio, aging, classification = portfolio_blocks(state)
     stages, open_cases = case_blocks(state, facts)
     plan_ends = facts[DayTally.Metric.PLAN_END]["key"]
     promises, promises_by_creator = recovery.promise_blocks(scope)
     recovered, recovered_by_collector = recovery.payment_blocks(scope, facts)
+    collectors = recovery.collector_block(
+        scope, facts=facts, open_cases=open_cases, promises=promises_by_creator, recovered=recovered_by_collector
+    )
     return {
         "as_of": scope.today,
         "state_taken_at": state["taken_at"],
@@ -219,7 +224,6 @@ def dashboard(*, user: User, filters: Filters) -> dict:
             "completed": plan_ends[RepaymentPlan.Status.COMPLETED][0],
             "defaulted": plan_ends[RepaymentPlan.Status.DEFAULTED][0],
         },
-        "collectors": recovery.collector_block(
-            scope, facts=facts, open_cases=open_cases, promises=promises_by_creator, recovered=recovered_by_collector
-        ),
+        "collectors": collectors,
+        "satisfaction": satisfaction.satisfaction_block(facts=facts, collectors=collectors),
     }

@@ -295,11 +295,12 @@ def _sums() -> defaultdict:
     return defaultdict(lambda: [0, ZERO])
 
 
-def _fold(rows) -> dict[str, dict]:
+def _fold(rows, extra_metrics: tuple[str, ...] = ()) -> dict[str, dict]:
     """Rows ``(metric, key, collector, week, n, amount)`` into, per metric, ``[count, amount]`` in all,
     by key (the stage left, for stays; the end, for plans), by collector and by week (payments)."""
     out = {
-        metric: {"total": [0, ZERO], "key": _sums(), "collector": _sums(), "week": _sums()} for metric in Metric.values
+        metric: {"total": [0, ZERO], "key": _sums(), "collector": _sums(), "week": _sums()}
+        for metric in (*Metric.values, *extra_metrics)
     }
     for metric, key, collector, week, n, amount in rows:  # a few hundred grouped rows
         amount = Decimal(amount or 0)
@@ -327,7 +328,7 @@ def _no_date():
     return Cast(Value(None), DateField())
 
 
-def period_facts(scope, upto: dt.datetime | None) -> dict[str, dict]:
+def period_facts(scope, upto: dt.datetime | None, *, extra: tuple = (), extra_metrics: tuple = ()) -> dict[str, dict]:
     """Stays, visits, contact attempts, payments, closures and plan ends of the scope's cases in the
     period, folded by
     ``_fold``, from one statement: the tally rows of the period's days ``UNION ALL`` the facts recorded
@@ -366,5 +367,8 @@ def period_facts(scope, upto: dt.datetime | None) -> dict[str, dict]:
             .annotate(u_n=Count("id"), u_amount=fact["amount"])
             .order_by()
         )
+    # Facts with no tally (``extra``, in the same row shape, e.g. ratings and complaints) are read live, in the
+    # same statement.
+    parts.extend(extra)
     first, *rest = parts
-    return _fold(first.union(*rest, all=True))
+    return _fold(first.union(*rest, all=True), extra_metrics)

@@ -28,7 +28,8 @@ from collections_app.api.common import (
 from collections_app.api.filters import IdFilter, StrictFilterSet
 from collections_app.api.serializers import UserSummarySerializer
 from collections_app.api.views import DoorstepViewSet
-from collections_app.models import Case
+from collections_app.models import Case, ContactParty
+from collections_app.services.contacts import FIELD_SOURCES, KIND_CHOICES, found_contact_from
 from visits import photos as photo_rules
 from visits.models import Party, Visit, VisitPhoto
 from visits.rules import DEBT_FIELDS, visit_problems
@@ -36,6 +37,7 @@ from visits.services import visit_log
 
 EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 MAX_PHOTOS = 10
+FOUND_FIELDS = ("found_kind", "found_value", "found_party", "found_holder", "found_source")
 
 
 def visit_queryset(user):
@@ -95,6 +97,16 @@ class VisitSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class TextField(serializers.CharField):
+    """Free text as typed: NUL characters (which PostgreSQL cannot store) are dropped rather than refused, so
+    any string the schema allows is accepted."""
+
+    def run_validation(self, data=serializers.empty):
+        if isinstance(data, str):
+            data = data.replace("\x00", "")
+        return super().run_validation(data)
+
+
 def _utc(value: dt.datetime) -> dt.datetime:
     """In UTC (PostgreSQL-safe offsets)."""
     try:
@@ -132,9 +144,19 @@ class VisitCreateSerializer(serializers.Serializer):
     monthly_expenses = money_field(required=False, allow_null=True)
     other_debt_payments = money_field(required=False, allow_null=True)
     overdue_reason = serializers.ChoiceField(choices=Visit.OverdueReason.choices, allow_blank=True, default="")
-    overdue_reason_text = serializers.CharField(max_length=2000, allow_blank=True, default="")
+    overdue_reason_text = TextField(max_length=2000, allow_blank=True, default="")
     attitude = serializers.ChoiceField(choices=Visit.Attitude.choices, allow_blank=True, default="")
-    notes = serializers.CharField(max_length=5000, allow_blank=True, default="")
+    notes = TextField(max_length=5000, allow_blank=True, default="")
+    found_kind = serializers.ChoiceField(
+        choices=KIND_CHOICES,
+        required=False,
+        allow_blank=True,
+        help_text=_("A phone or an address found at the visit (skip tracing); leave out when none."),
+    )
+    found_value = TextField(max_length=300, required=False, allow_blank=True)
+    found_party = serializers.ChoiceField(choices=ContactParty.choices, required=False)
+    found_holder = TextField(max_length=100, required=False, allow_blank=True)
+    found_source = serializers.ChoiceField(choices=FIELD_SOURCES, required=False)
 
     def validate_checked_in_at(self, value):
         return _utc(value)
@@ -144,7 +166,8 @@ class VisitCreateSerializer(serializers.Serializer):
 
     def rule_errors(self, data) -> dict:
         """The visit's rules over well-formed input (a 409 when any refuses): ``visits.rules.visit_problems``,
-        the same function the service refuses on, and the photos' format and size."""
+        the same function the service refuses on, the photos' format and size, and a found contact that is a
+        number or an address."""
         now = timezone.now()
         checked_in = data["checked_in_at"]
         if checked_in < EARLIEST:
@@ -168,6 +191,13 @@ class VisitCreateSerializer(serializers.Serializer):
                 photo_errors.extend(exc.messages)
         if photo_errors:
             errors["photos"] = photo_errors
+        # The found contact, judged like the form's (a phone has digits; a kind needs a value).
+        try:
+            data["found_contact"] = found_contact_from(data)
+        except DjangoValidationError as exc:
+            errors.update(exc.message_dict)
+        for field in FOUND_FIELDS:
+            data.pop(field, None)
         return errors
 
 

@@ -11,7 +11,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from collections_app.models import Case
+from collections_app.models import BorrowerAddress, Case, ContactParty, ContactStatus
+from collections_app.services.contacts import FIELD_SOURCES, KIND_CHOICES, found_contact_from
 from visits import photos as photo_rules
 from visits.models import ContactAttempt, Party, Visit, VisitPlan
 from visits.rules import CLOCK_SKEW, DEBT_FIELDS, visit_problems
@@ -47,7 +48,38 @@ def _helper() -> FormHelper:
     return helper
 
 
-class ContactAttemptForm(forms.Form):
+class FoundContactFields(forms.Form):
+    """A phone or an address found during the visit or the attempt (skip tracing), optional."""
+
+    found_kind = forms.ChoiceField(label=_("Found a new contact"), choices=[("", "—"), *KIND_CHOICES], required=False)
+    found_value = forms.CharField(
+        label=_("Number or address found"),
+        max_length=300,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    found_party = forms.ChoiceField(label=_("Whose"), choices=ContactParty.choices, required=False)
+    found_holder = forms.CharField(
+        label=_("Who they are (third party)"), max_length=100, required=False, help_text=_("e.g. sister, landlord")
+    )
+    found_source = forms.ChoiceField(label=_("Given by"), choices=FIELD_SOURCES, required=False)
+
+    FOUND_FIELDS = ("found_kind", "found_value", "found_party", "found_holder", "found_source")
+
+    def clean_found_contact(self, data: dict) -> None:
+        try:
+            data["found_contact"] = found_contact_from(data)
+        except ValidationError as exc:
+            data["found_contact"] = None
+            for field, messages in exc.message_dict.items():
+                if field not in self.errors:
+                    self.add_error(field, messages)
+
+    def found_fieldset(self) -> Fieldset:
+        return Fieldset(_("New contact found"), *self.FOUND_FIELDS, css_class="js-found-contact")
+
+
+class ContactAttemptForm(FoundContactFields):
     channel = forms.ChoiceField(label=_("Channel"), choices=ContactAttempt.Channel.choices)
     party = forms.ChoiceField(label=_("Who"), choices=Party.choices)
     phone = forms.ModelChoiceField(
@@ -71,8 +103,9 @@ class ContactAttemptForm(forms.Form):
         self.case = case
         if not self.is_bound:
             self.initial.setdefault("idempotency_key", uuid.uuid4())
-        phones = case.account.borrower.phones.all()
-        self.fields["phone"].queryset = phones
+        # A wrong number is never offered to dial (the attempt service refuses it as well).
+        phones = [p for p in case.account.borrower.phones.all() if p.status != ContactStatus.WRONG]
+        self.fields["phone"].queryset = case.account.borrower.phones.exclude(status=ContactStatus.WRONG)
         self.fields["phone"].label_from_instance = lambda p: f"{p.masked} ({p.get_label_display()})"
         self.fields["phone"].initial = next((p.pk for p in phones if p.is_primary), None)
         self.helper = _helper()
@@ -91,6 +124,7 @@ class ContactAttemptForm(forms.Form):
             and not data["phone_number"]
         ):
             self.add_error("phone", _("Choose the number used, or type another one."))
+        self.clean_found_contact(data)
         return data
 
 
@@ -115,7 +149,8 @@ class VisitPlanForm(forms.ModelForm):
     def __init__(self, *args, case: Case, **kwargs):
         super().__init__(*args, **kwargs)
         self.case = case
-        self.fields["address"].queryset = case.account.borrower.addresses.all()
+        # A wrong or moved address is no longer visited.
+        self.fields["address"].queryset = case.account.borrower.addresses.exclude(status__in=BorrowerAddress.DEAD)
         self.fields["address"].empty_label = None
         self.fields["address"].required = True
         self.fields["planned_at"].required = True
@@ -157,7 +192,7 @@ class MultiplePhotoField(forms.FileField):
         return [super(MultiplePhotoField, self).clean(f, initial) for f in files]
 
 
-class VisitForm(forms.Form):
+class VisitForm(FoundContactFields):
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
     geo_status = forms.ChoiceField(
         choices=Visit.GeoStatus.choices, initial=Visit.GeoStatus.UNAVAILABLE, widget=forms.HiddenInput
@@ -245,6 +280,7 @@ class VisitForm(forms.Form):
                 css_class="js-debt-fields",
             ),
             Fieldset(_("Outcome"), "attitude", "outcome", "notes", "photos", "checked_out_at"),
+            self.found_fieldset(),
         )
 
     def clean_photos(self):
@@ -262,21 +298,21 @@ class VisitForm(forms.Form):
     def clean(self):
         data = super().clean()
         checked_in = data.get("checked_in_at")
-        if checked_in is None or self.has_error("checked_out_at"):
-            return data
-        data["checked_out_at"] = data.get("checked_out_at") or max(timezone.now(), checked_in)
-        problems = visit_problems(
-            checked_in_at=checked_in,
-            checked_out_at=data["checked_out_at"],
-            met=data.get("met", ""),
-            outcome=data.get("outcome", ""),
-            geo_status=data.get("geo_status", ""),
-            lat=data.get("lat"),
-            lng=data.get("lng"),
-            debt={field: data.get(field) for field in DEBT_FIELDS},
-        )
-        for field, messages in problems.items():
-            self.add_error(field if field in self.fields else None, messages)
+        if checked_in is not None and not self.has_error("checked_out_at"):
+            data["checked_out_at"] = data.get("checked_out_at") or max(timezone.now(), checked_in)
+            problems = visit_problems(
+                checked_in_at=checked_in,
+                checked_out_at=data["checked_out_at"],
+                met=data.get("met", ""),
+                outcome=data.get("outcome", ""),
+                geo_status=data.get("geo_status", ""),
+                lat=data.get("lat"),
+                lng=data.get("lng"),
+                debt={field: data.get(field) for field in DEBT_FIELDS},
+            )
+            for field, messages in problems.items():
+                self.add_error(field if field in self.fields else None, messages)
+        self.clean_found_contact(data)
         return data
 
     def service_kwargs(self) -> dict:
@@ -296,4 +332,8 @@ class VisitForm(forms.Form):
             "notes",
             "photos",
         )
-        return {"idempotency_key": data["idempotency_key"], **{f: data.get(f) for f in fields}}
+        return {
+            "idempotency_key": data["idempotency_key"],
+            "found_contact": data.get("found_contact"),
+            **{f: data.get(f) for f in fields},
+        }

@@ -15,7 +15,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from collections_app.models import BorrowerPhone, Case, Stage, User
+from collections_app.models import BorrowerAddress, BorrowerPhone, Case, ContactParty, ContactStatus, Stage, User
 from collections_app.rules import active_pack, borrower_timezone, in_quiet_hours
 from visits.models import RouteOrder, VisitPlan
 from visits.routing import Stop, haversine_km, plan_route
@@ -44,6 +44,10 @@ class RouteStop:
     @property
     def case(self) -> Case:
         return self.plan.case
+
+    @property
+    def address(self) -> BorrowerAddress | None:
+        return route_address(self.plan)
 
 
 @dataclass
@@ -81,11 +85,19 @@ def today_plans(viewer: User, collector: User, day: dt.date, tz: ZoneInfo) -> li
         VisitPlan.objects.filter(case__in=cases, planned_at__gte=start, planned_at__lt=start + dt.timedelta(days=1))
         .select_related("case__account__borrower", "case__account__branch", "address")
         .prefetch_related(
+            # The number the Call button offers: the primary one unless it is wrong, then the next.
             Prefetch(
                 "case__account__borrower__phones",
-                queryset=BorrowerPhone.objects.filter(is_primary=True),
+                queryset=BorrowerPhone.objects.exclude(status=ContactStatus.WRONG).order_by("-is_primary", "id"),
                 to_attr="primary_phones",
-            )
+            ),
+            Prefetch(
+                "case__account__borrower__addresses",
+                queryset=BorrowerAddress.objects.filter(
+                    party=ContactParty.BORROWER, status=ContactStatus.CONFIRMED
+                ).order_by("-status_changed_at", "-id"),
+                to_attr="confirmed_addresses",
+            ),
         )
         .order_by("planned_at", "case_id")
     )
@@ -95,8 +107,19 @@ def route_order_for(collector: User, day: dt.date) -> RouteOrder | None:
     return RouteOrder.objects.filter(collector=collector, day=day).first()
 
 
+def route_address(plan: VisitPlan) -> BorrowerAddress | None:
+    """Where the route goes: the borrower's latest confirmed address; else the plan's address unless it was
+    marked wrong or moved (then none: the stop is listed without coordinates)."""
+    confirmed = getattr(plan.case.account.borrower, "confirmed_addresses", None)
+    if confirmed:
+        return confirmed[0]
+    if plan.address is not None and plan.address.is_dead:
+        return None
+    return plan.address
+
+
 def _position(plan: VisitPlan) -> tuple[float, float] | None:
-    address = plan.address
+    address = route_address(plan)
     if address is None or not address.has_position:
         return None
     return (float(address.lat), float(address.lng))

@@ -15,11 +15,12 @@ from django.utils.translation import gettext_lazy, gettext_noop
 
 from collections_app import pii
 from collections_app.exceptions import CaseRuleError, DoorstepError, NotPermitted
-from collections_app.models import BorrowerAddress, Case, CaseEvent, DelinquentAccount, Stage, User
+from collections_app.models import BorrowerAddress, Case, CaseEvent, ContactPointChange, DelinquentAccount, Stage, User
 from collections_app.rules import check_quiet_hours, check_visit_holds, refusals_kept
 from collections_app.services.audit import audit_changes, audit_log
 from collections_app.services.authority import case_lock, require_open_case, require_stage
 from collections_app.services.cases import case_event_add, case_transition
+from collections_app.services.contacts import FoundContact, contact_point_add, dialable_phone_refusal
 from collections_app.services.screening import account_refresh_screening_key
 from collections_app.services.uploads import Staging, staged
 from collections_app.workflow import actor_role
@@ -79,6 +80,7 @@ def contact_attempt_log(
     note: str = "",
     attempted_at: dt.datetime | None = None,
     idempotency_key: uuid.UUID | None = None,
+    found_contact: FoundContact | None = None,
 ) -> ContactAttempt:
     """Record a call, SMS or message to the borrower or their contacts, after the rule pack allows it.
 
@@ -93,17 +95,23 @@ def contact_attempt_log(
     attempted_at = attempted_at or now
     if attempted_at > now + dt.timedelta(minutes=2):
         raise DoorstepError(_("The attempt's time is in the future."))
+    phone_number = phone_number.strip()
+    if channel in (ContactAttempt.Channel.CALL, ContactAttempt.Channel.SMS) and (
+        refusal := dialable_phone_refusal(borrower_id=case.account.borrower_id, number=phone_number)
+    ):
+        raise DoorstepError(refusal, code="wrong_number")
     with refusals_kept():
         return _contact_attempt_create(
             case=case,
             actor=actor,
             channel=channel,
             party=party,
-            phone_number=phone_number.strip(),
+            phone_number=phone_number,
             result=result,
             note=note,
             attempted_at=attempted_at,
             idempotency_key=idempotency_key,
+            found_contact=found_contact,
         )
 
 
@@ -117,7 +125,9 @@ def _attempt_replay(case: Case, key: uuid.UUID | None) -> ContactAttempt | None:
 
 
 @transaction.atomic
-def _contact_attempt_create(*, case: Case, actor: User, **fields) -> ContactAttempt:
+def _contact_attempt_create(
+    *, case: Case, actor: User, found_contact: FoundContact | None = None, **fields
+) -> ContactAttempt:
     # The checks above read a copy; the case lock re-reads it (closed or reassigned meanwhile?), and a
     # resend of the same form racing this one waits here and then finds the first attempt. The rule pack is
     # judged under the lock: two attempts racing each other are counted one after the other toward the cap.
@@ -159,6 +169,14 @@ def _contact_attempt_create(*, case: Case, actor: User, **fields) -> ContactAtte
     )
     if attempt.is_successful:
         _record_contact(case, attempt.attempted_at)
+    if found_contact is not None:
+        contact_point_add(
+            case=case,
+            actor=actor,
+            found=found_contact,
+            origin=ContactPointChange.Origin.CONTACT_ATTEMPT,
+            found_on=timezone.localdate(attempt.attempted_at),
+        )
     return attempt
 
 
@@ -192,6 +210,11 @@ def visit_plan_save(
     _require_plan_stage(case)
     if address is not None and address.borrower_id != case.account.borrower_id:
         raise NotPermitted(_("The visit address must be one of the borrower's addresses."))
+    if address is not None and address.is_dead:
+        raise NotPermitted(
+            _("This address is marked %(status)s; it is not visited any more.")
+            % {"status": address.get_status_display()}
+        )
     if planned_at is not None:
         check_quiet_hours(case=case, actor=actor, when=planned_at, consent=consent_outside_hours, action="schedule")
     values = {
@@ -269,6 +292,7 @@ def visit_log(
     attitude: str = "",
     notes: str = "",
     photos: Iterable = (),
+    found_contact: FoundContact | None = None,
 ) -> tuple[Visit, bool]:
     """Record a visit and move the case by its outcome. Returns ``(visit, created)``.
 
@@ -328,6 +352,7 @@ def visit_log(
             fields=fields,
             photos=list(zip(photos, infos, strict=True)),
             staging=staging,
+            found_contact=found_contact,
         )
 
 
@@ -351,7 +376,14 @@ def _require_visit_stage(case: Case) -> None:
 
 @transaction.atomic
 def _visit_create(
-    *, case: Case, actor: User, key: uuid.UUID, fields: dict, photos, staging: Staging
+    *,
+    case: Case,
+    actor: User,
+    key: uuid.UUID,
+    fields: dict,
+    photos,
+    staging: Staging,
+    found_contact: FoundContact | None = None,
 ) -> tuple[Visit, bool]:
     # The checks above read a copy; under the case lock the key, the actor and the stage are judged again on
     # the fresh row, so a concurrent resend answers the first visit and a case closed meanwhile gets nothing.
@@ -420,6 +452,14 @@ def _visit_create(
     )
     if visit.met == Party.BORROWER:
         _record_contact(case, visit.checked_in_at)
+    if found_contact is not None:
+        contact_point_add(
+            case=case,
+            actor=actor,
+            found=found_contact,
+            origin=ContactPointChange.Origin.VISIT,
+            found_on=timezone.localdate(visit.checked_in_at),
+        )
     _apply_outcome(case=case, actor=actor, visit=visit)
     return visit, True
 

@@ -31,6 +31,7 @@ def contact_attempt_create(request, pk: int):
                 note=data["note"],
                 attempted_at=data["attempted_at"],
                 idempotency_key=data["idempotency_key"],
+                found_contact=data["found_contact"],
             )
         except DoorstepError as exc:
             form.add_error(None, exc.message)

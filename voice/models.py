@@ -100,3 +100,40 @@ class BorrowerLink(models.Model):
 
     def is_active(self, now) -> bool:
         return self.revoked_at is None and now < self.expires_at
+
+
+class VisitRating(models.Model):
+    """A borrower's rating of a visit through the link (1-5; CSAT counts 4 and 5), kept as a row so the
+    dashboard groups it by collector, team and period. The collector rated is the one of the case's latest
+    visit (else the link's creator); the team is the case's at the time."""
+
+    case = models.ForeignKey("collections_app.Case", on_delete=models.CASCADE, related_name="visit_ratings")
+    link = models.ForeignKey(BorrowerLink, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    collector = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("collector"),
+    )
+    team = models.ForeignKey("collections_app.Team", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    rating = models.PositiveSmallIntegerField(_("rating"))
+    comment = models.TextField(_("comment"), max_length=1000, blank=True)
+    created_at = models.DateTimeField(_("rated"), auto_now_add=True)
+
+    # A rating of these counts as satisfied (CSAT).
+    SATISFIED = 4
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(rating__gte=1, rating__lte=5), name="visit_rating_1_to_5")
+        ]
+        # The dashboard reads a period's ratings.
+        indexes = [models.Index(fields=["created_at"], name="visit_rating_time_idx")]
+        verbose_name = _("visit rating")
+        verbose_name_plural = _("visit ratings")
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.rating}/5"

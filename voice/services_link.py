@@ -18,8 +18,9 @@ from collections_app.services.audit import audit_log
 from collections_app.services.cases import case_event_add
 from collections_app.workflow import actor_role
 from repayment.services.common import notify
+from visits.models import Visit
 from voice import links
-from voice.models import BorrowerLink, Complaint
+from voice.models import BorrowerLink, Complaint, VisitRating
 from voice.services import complaint_log
 
 EVENT_LINK = "borrower_link"
@@ -152,6 +153,16 @@ def borrower_contact_request(*, link: BorrowerLink, kind: str, window: str) -> N
 def borrower_visit_rate(*, link: BorrowerLink, rating: int, comment: str) -> None:
     if rating not in range(1, 6):
         raise TransitionNotAllowed(_("Choose a rating from 1 to 5."))
+    case = link.case
+    latest = Visit.objects.filter(case=case).order_by("-checked_in_at", "-id").values_list("collector_id", flat=True)
+    VisitRating.objects.create(
+        case=case,
+        link=link,
+        collector_id=latest.first() or link.created_by_id,
+        team_id=case.team_id,
+        rating=rating,
+        comment=comment.strip()[:1000],
+    )
     _borrower_event(
         link,
         {"action": "visit_rated", "rating": rating, "comment": comment.strip()[:1000]},

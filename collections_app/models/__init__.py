@@ -7,12 +7,16 @@ from collections_app.models.cases import (
     Case,
     CaseEvent,
     CloseReason,
+    ContactParty,
+    ContactSource,
+    ContactStatus,
     DelinquentAccount,
     LoanClass,
     Product,
     Stage,
 )
 from collections_app.models.chain import ChainHead
+from collections_app.models.contacts import ContactPointChange
 from collections_app.models.org import Branch, Role, Team, User
 from collections_app.models.rules import AccountBucketSnapshot, ImportJob, Notification, RulePack
 
@@ -28,6 +32,10 @@ __all__ = [
     "CaseEvent",
     "ChainHead",
     "CloseReason",
+    "ContactParty",
+    "ContactPointChange",
+    "ContactSource",
+    "ContactStatus",
     "DelinquentAccount",
     "ImportJob",
     "LoanClass",

@@ -89,7 +89,103 @@ class Borrower(models.Model):
         return pii.mask_national_id(self.national_id)
 
 
-class BorrowerPhone(models.Model):
+class ContactParty(models.TextChoices):
+    BORROWER = "borrower", _("Borrower")
+    THIRD_PARTY = "third_party", _("Third party")
+
+
+class ContactSource(models.TextChoices):
+    FILE = "file", _("Bank records")
+    BORROWER = "borrower", _("Told by the borrower")
+    NEIGHBOUR = "neighbour", _("Neighbour")
+    EMPLOYER = "employer", _("Employer")
+    OTHER = "other", _("Other")
+
+
+class ContactStatus(models.TextChoices):
+    UNVERIFIED = "unverified", _("Unverified")
+    CONFIRMED = "confirmed", _("Confirmed")
+    WRONG = "wrong", _("Wrong")
+    MOVED = "moved", _("Moved")
+
+
+class ContactPoint(models.Model):
+    """What a phone and an address share as a contact point: who it belongs to, where it came from and
+    whether it was verified (skip tracing). Rows from the bank's records are ``file`` / ``unverified``."""
+
+    # Contact points that are never dialled (phones) or routed (addresses).
+    DEAD = (ContactStatus.WRONG, ContactStatus.MOVED)
+    # Which verification state may follow which; "moved" is for addresses only (``CAN_MOVE``).
+    TRANSITIONS = {
+        ContactStatus.UNVERIFIED: (ContactStatus.CONFIRMED, ContactStatus.WRONG, ContactStatus.MOVED),
+        ContactStatus.CONFIRMED: (ContactStatus.WRONG, ContactStatus.MOVED),
+        ContactStatus.WRONG: (ContactStatus.CONFIRMED,),
+        ContactStatus.MOVED: (ContactStatus.CONFIRMED,),
+    }
+    CAN_MOVE = True
+
+    party = models.CharField(
+        _("belongs to"),
+        max_length=20,
+        choices=ContactParty.choices,
+        default=ContactParty.BORROWER,
+        db_default=ContactParty.BORROWER,
+    )
+    holder = models.CharField(_("whose (third party)"), max_length=100, blank=True, default="", db_default="")
+    source = models.CharField(
+        _("source"),
+        max_length=20,
+        choices=ContactSource.choices,
+        default=ContactSource.FILE,
+        db_default=ContactSource.FILE,
+    )
+    status = models.CharField(
+        _("verification"),
+        max_length=20,
+        choices=ContactStatus.choices,
+        default=ContactStatus.UNVERIFIED,
+        db_default=ContactStatus.UNVERIFIED,
+    )
+    found_on = models.DateField(_("found on"), null=True, blank=True)
+    found_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("found by"),
+    )
+    found_case = models.ForeignKey(
+        "collections_app.Case",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("found on case"),
+    )
+    status_changed_at = models.DateTimeField(_("verification changed"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_dead(self) -> bool:
+        return self.status in self.DEAD
+
+    @property
+    def found_in_field(self) -> bool:
+        return self.source != ContactSource.FILE
+
+    def next_statuses(self) -> list[tuple[str, str]]:
+        """The verification states this point may move to, as (value, label)."""
+        return [
+            (s, ContactStatus(s).label)
+            for s in self.TRANSITIONS.get(self.status, ())
+            if self.CAN_MOVE or s != ContactStatus.MOVED
+        ]
+
+
+class BorrowerPhone(ContactPoint):
     class Label(models.TextChoices):
         MOBILE = "mobile", _("Mobile")
         HOME = "home", pgettext_lazy("phone", "Home")
@@ -105,8 +201,9 @@ class BorrowerPhone(models.Model):
     number_last4 = models.GeneratedField(
         expression=Right("number", 4), output_field=models.CharField(max_length=4), db_persist=True
     )
+    CAN_MOVE = False
 
-    class Meta:
+    class Meta(ContactPoint.Meta):
         ordering = ["-is_primary", "id"]
         indexes = [models.Index(fields=["number_last4"], name="phone_last4_idx")]
         verbose_name = _("phone")
@@ -125,7 +222,7 @@ class BorrowerPhone(models.Model):
         return pii.mask_phone(self.number)
 
 
-class BorrowerAddress(models.Model):
+class BorrowerAddress(ContactPoint):
     class Label(models.TextChoices):
         HOME = "home", pgettext_lazy("address", "Home")
         WORK = "work", pgettext_lazy("address", "Work")
@@ -152,7 +249,7 @@ class BorrowerAddress(models.Model):
     )
     is_primary = models.BooleanField(_("primary"), default=False)
 
-    class Meta:
+    class Meta(ContactPoint.Meta):
         ordering = ["-is_primary", "id"]
         verbose_name = _("address")
         verbose_name_plural = _("addresses")
@@ -357,6 +454,8 @@ class CaseEvent(models.Model):
         REASSIGNED = "reassigned", _("Reassigned")
         TRANSITION = "transition", _("Stage changed")
         CONTACT_ATTEMPT = "contact_attempt", _("Contact attempt")
+        CONTACT_FOUND = "contact_found", _("Contact found")
+        CONTACT_STATUS = "contact_status", _("Contact verification changed")
         PREPARATION = "preparation", _("Preparation updated")
         VISIT = "visit", _("Visit logged")
         PROMISE = "promise", _("Promise to pay")

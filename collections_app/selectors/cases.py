@@ -1,14 +1,24 @@
 """Reads for the case pages ("my cases" and the case page), scoped through ``visible_to``."""
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from collections_app import panels
-from collections_app.models import Case, CaseEvent, CloseReason, DelinquentAccount, Stage, User
+from collections_app.models import (
+    Case,
+    CaseEvent,
+    CloseReason,
+    ContactPointChange,
+    ContactSource,
+    ContactStatus,
+    DelinquentAccount,
+    Stage,
+    User,
+)
 from collections_app.workflow import actor_role
 
 CASE_LIST_PAGE_SIZE = 50
@@ -70,15 +80,35 @@ def case_for_page(user: User, pk: int) -> Case:
     return get_object_or_404(cases, pk=pk)
 
 
+def _attach_history(phones: list, addresses: list) -> None:
+    """Each contact point's history as ``point.history``, for phones and addresses in one query."""
+    by_point: dict[tuple[str, int], list] = {}
+    changes = (
+        ContactPointChange.objects.filter(
+            Q(phone_id__in=[p.pk for p in phones]) | Q(address_id__in=[a.pk for a in addresses])
+        )
+        .select_related("actor")
+        .order_by("created_at", "id")
+    )
+    for change in changes:
+        key = ("phone", change.phone_id) if change.phone_id else ("address", change.address_id)
+        by_point.setdefault(key, []).append(change)
+    for kind, points in (("phone", phones), ("address", addresses)):
+        for point in points:
+            point.history = by_point.get((kind, point.pk), [])
+
+
 def borrower_file(user: User, case: Case) -> dict:
     borrower = case.account.borrower
     phones = list(borrower.phones.all())
+    addresses = list(borrower.addresses.all())
+    _attach_history(phones, addresses)
     return {
         "accounts": list(
             DelinquentAccount.objects.visible_to(user).filter(borrower=borrower).select_related("branch").order_by("id")
         ),
         "phones": phones,
-        "addresses": list(borrower.addresses.all()),
+        "addresses": addresses,
     }
 
 
@@ -138,9 +168,18 @@ def describe_event(event: CaseEvent) -> str:
     if kind in (CaseEvent.Kind.ASSIGNED, CaseEvent.Kind.REASSIGNED):
         text = _("to %(user)s") % {"user": p.get("collector", "")}
         return f"{text} · {p['reason']}" if p.get("reason") else text
+    if kind in (CaseEvent.Kind.CONTACT_FOUND, CaseEvent.Kind.CONTACT_STATUS):
+        return _describe_contact(kind, p)
     if kind == CaseEvent.Kind.OPENED:
         return _("priority %(score)s") % {"score": p.get("priority", "")}
     return str(p.get("message") or p.get("summary") or p.get("note") or "")
+
+
+def _describe_contact(kind: str, p: dict) -> str:
+    what = _("phone") if p.get("kind") == "phone" else _("address")
+    if kind == CaseEvent.Kind.CONTACT_FOUND:
+        return _("%(what)s found · %(source)s") % {"what": what, "source": _label(ContactSource, p.get("source", ""))}
+    return f"{what} · {_label(ContactStatus, p.get('from', ''))} → {_label(ContactStatus, p.get('status', ''))}"
 
 
 def case_page(user: User, case: Case) -> dict:

@@ -2,16 +2,17 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from collections_app import panels
 from collections_app.exceptions import DoorstepError
-from collections_app.forms_cases import CaseFilterForm, CaseTransitionForm
-from collections_app.models import Stage
+from collections_app.forms_cases import CaseFilterForm, CaseTransitionForm, ContactPointStatusForm
+from collections_app.models import BorrowerAddress, BorrowerPhone, Stage
 from collections_app.selectors import cases as selectors
 from collections_app.services import cases as case_services
+from collections_app.services import contacts as contact_services
 from collections_app.workflow import actor_role, transition_targets
 
 
@@ -64,3 +65,27 @@ def case_transition(request, pk: int):
     else:
         messages.success(request, _("The case is now in %(stage)s.") % {"stage": case.get_stage_display()})
     return redirect(case)
+
+
+@require_POST
+def contact_point_status(request, pk: int):
+    """Confirm a phone or an address of the case's borrower, or mark it wrong / moved."""
+    case = selectors.case_for_action(request.user, pk)
+    form = ContactPointStatusForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(f"{case.get_absolute_url()}#borrower")
+    data = form.cleaned_data
+    model = BorrowerPhone if data["kind"] == "phone" else BorrowerAddress
+    point = get_object_or_404(model, pk=data["point"], borrower_id=case.account.borrower_id)
+    try:
+        contact_services.contact_point_set_status(
+            case=case, actor=request.user, point=point, status=data["status"], note=data["note"]
+        )
+    except DoorstepError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Verification saved."))
+    return redirect(f"{case.get_absolute_url()}#borrower")

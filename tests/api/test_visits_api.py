@@ -156,3 +156,35 @@ def test_an_implausibly_long_visit_is_refused_through_the_api(api, cast, visit_c
     assert response.status_code in (400, 409)
     assert "enter the check-out time" in response.json()["detail"]
     assert not Visit.objects.exists()
+
+
+def test_a_visit_through_the_api_adds_a_found_contact(api, cast, visit_case):
+    from collections_app.models import BorrowerPhone, ContactPointChange
+
+    body = payload(visit_case, found_kind="phone", found_value="+86 139 0000 1111", found_source="employer")
+    response = api(cast.collector_a).post(URL, body, format="json")
+    assert response.status_code == 201, response.json()
+    phone = BorrowerPhone.objects.get(number="+8613900001111")
+    assert (phone.source, phone.status, phone.found_case_id) == ("employer", "unverified", visit_case.pk)
+    assert ContactPointChange.objects.get(phone=phone).origin == "visit"
+    # The same key again: the first visit, and no second "found" row.
+    assert api(cast.collector_a).post(URL, body, format="json").status_code == 200
+    assert ContactPointChange.objects.filter(phone=phone).count() == 1
+
+
+def test_a_found_contact_that_is_not_a_number_is_refused_with_409(api, cast, visit_case):
+    from collections_app.models import BorrowerPhone
+
+    body = payload(visit_case, found_kind="phone", found_value="ask the neighbour")
+    response = api(cast.collector_a).post(URL, body, format="json")
+    assert response.status_code == 409 and "found_value" in str(response.json())
+    assert not Visit.objects.exists() and BorrowerPhone.objects.count() == 1
+
+
+def test_another_teams_collector_cannot_add_a_contact_through_the_api(api, cast, visit_case):
+    from collections_app.models import BorrowerAddress
+
+    body = payload(visit_case, found_kind="address", found_value="Elsewhere Road 9")
+    assert api(cast.collector_b).post(URL, body, format="json").status_code == 404
+    assert api(cast.manager).post(URL, body, format="json").status_code == 403
+    assert not BorrowerAddress.objects.filter(text="Elsewhere Road 9").exists()

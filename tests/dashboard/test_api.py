@@ -34,6 +34,7 @@ def test_contract_keys_types_and_order(dataset, cast):
         "recovery",
         "promises",
         "collectors",
+        "satisfaction",
     ]
     assert body["as_of"] == dataset.today.isoformat()
     assert body["state_taken_at"] is None  # no state tally taken yet: computed live
@@ -68,7 +69,12 @@ def test_contract_keys_types_and_order(dataset, cast):
         "kept_rate": 0.6667,
         "recovered_amount": "50.00",
         "quality": None,
+        "csat": None,
+        "responses": 0,
+        "complaints": 0,
+        "complaints_per_100_visits": 0.0,
     }
+    assert body["satisfaction"]["csat"] is None and body["satisfaction"]["responses"] == 0
     amounts = [
         body["portfolio"]["outstanding_balance"],
         body["portfolio"]["overdue_amount"],
@@ -142,4 +148,5 @@ def test_schema_documents_the_endpoint():
         "recovery",
         "promises",
         "collectors",
+        "satisfaction",
     }

@@ -54,7 +54,7 @@ def test_collectors_csv_parses_and_escapes_names(client, dataset, cast, evil_col
     assert rows[0][0] == "Username"
     by_user = {row[0]: row for row in rows[1:]}
     assert by_user["collector_a"][1] == "'" + EVIL
-    assert by_user["collector_a"][2:] == ["2", "2", "3", "5", "3", "0.6667", "", "50.00"]
+    assert by_user["collector_a"][2:] == ["2", "2", "3", "5", "3", "0.6667", "", "", "0", "0", "0.0", "50.00"]
     assert set(by_user) == {"collector_a", "collector_a2"}
 
 

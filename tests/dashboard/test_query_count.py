@@ -14,6 +14,7 @@ from collections_app.models import AccountBucketSnapshot, Case, CaseEvent, Delin
 from repayment.models import Payment, PromiseToPay
 from tests.factories import BorrowerFactory
 from visits.models import ContactAttempt, Visit
+from voice.models import Complaint, VisitRating
 
 pytestmark = pytest.mark.django_db
 
@@ -70,6 +71,16 @@ def _populate(cast, n: int) -> None:
     )
     ContactAttempt.objects.bulk_create(
         ContactAttempt(case=c, actor=c.assigned_collector, result="answered", attempted_at=now) for c in cases
+    )
+    # Satisfaction: a rating and a complaint per case (README, "Dashboard").
+    VisitRating.objects.bulk_create(
+        VisitRating(case=c, collector=c.assigned_collector, team=c.team, rating=1 + i % 5) for i, c in enumerate(cases)
+    )
+    Complaint.objects.bulk_create(
+        Complaint(
+            case=c, category="conduct", text="x", collector_named=c.assigned_collector, ack_due=now, resolve_due=now
+        )
+        for c in cases
     )
     AccountBucketSnapshot.objects.bulk_create(
         AccountBucketSnapshot(

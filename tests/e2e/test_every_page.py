@@ -123,6 +123,7 @@ POST_ONLY = [
     Page("case-bulk-assign"),
     Page("case-auto-assign"),
     Page("case-transition", ("negotiation_case.pk",)),
+    Page("contact-point-status", ("negotiation_case.pk",)),
     Page("pii-reveal", ("negotiation_case.account.borrower_id",), query="national_id"),
     Page("visit-sync"),
     Page("sync-conflict-discard", ("conflict.pk",)),

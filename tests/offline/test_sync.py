@@ -129,3 +129,32 @@ def test_conflict_page_is_for_its_collector_and_the_team_supervisor(client, cast
     assert response.json() == {"status": "discarded", "conflict": conflict.pk}
     conflict.refresh_from_db()
     assert conflict.discarded_at is not None
+
+
+def test_a_contact_found_offline_arrives_once_with_the_visit(client, cast, visit_case):
+    from collections_app.models import BorrowerAddress, ContactPointChange
+
+    client.force_login(cast.collector_a)
+    key = str(uuid.uuid4())
+    found = {"found_kind": "address", "found_value": "New Village 3-201", "found_source": "neighbour"}
+    assert _sync(client, visit_case, idempotency_key=key, **found).status_code == 201
+    assert _sync(client, visit_case, idempotency_key=key, **found).status_code == 200
+    address = BorrowerAddress.objects.get(text="New Village 3-201")
+    assert (address.source, address.status, address.found_by) == ("neighbour", "unverified", cast.collector_a)
+    assert ContactPointChange.objects.filter(address=address).count() == 1
+
+
+def test_an_offline_found_contact_with_errors_is_invalid_and_nothing_is_saved(client, cast, visit_case):
+    client.force_login(cast.collector_a)
+    response = _sync(client, visit_case, found_kind="phone", found_value="12")
+    assert response.status_code == 400 and "found_value" in response.json()["errors"]
+    assert not Visit.objects.exists()
+
+
+def test_an_offline_contact_for_another_teams_case_tells_nothing(client, cast, visit_case):
+    from collections_app.models import BorrowerPhone
+
+    client.force_login(cast.collector_b)
+    response = _sync(client, visit_case, found_kind="phone", found_value="13900002222")
+    assert response.status_code == 404
+    assert not BorrowerPhone.objects.filter(number="13900002222").exists()

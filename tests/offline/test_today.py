@@ -230,3 +230,42 @@ def test_each_stop_offers_call_and_navigate_and_the_call_is_audited(client, cast
     revealed = client.post(call).content.decode()
     assert f'href="tel:{phone.number}"' in revealed
     assert AuditLog.objects.filter(action="pii.reveal", object_id=str(phone.pk)).count() == 1
+
+
+def test_a_moved_address_is_not_routed_and_the_latest_confirmed_one_is(client, cast, planned_case):
+    from decimal import Decimal
+
+    from collections_app.models import BorrowerAddress
+    from collections_app.services.contacts import contact_point_set_status
+
+    moved = planned_case(31.31, 120.60)
+    home = moved.account.borrower.addresses.get()
+    contact_point_set_status(case=moved, actor=cast.collector_a, point=home, status="moved")
+    client.force_login(cast.collector_a)
+    stop = _stop_html(client.get(URL, START), moved)
+    assert 'data-flag="no-coordinates"' in stop and 'data-flag="address-dead"' in stop
+    assert 'data-action="navigate"' not in stop
+
+    new_home = BorrowerAddress.objects.create(
+        borrower=moved.account.borrower, text="Lakeside 12", lat=Decimal("31.35"), lng=Decimal("120.61")
+    )
+    contact_point_set_status(case=moved, actor=cast.collector_a, point=new_home, status="confirmed")
+    stop = _stop_html(client.get(URL, START), moved)
+    assert "Lakeside 12" in stop and 'data-flag="confirmed-address"' in stop
+    assert "31.35" in stop and 'data-flag="no-coordinates"' not in stop
+
+
+def test_a_wrong_primary_number_is_not_offered_as_call(client, cast, planned_case):
+    from collections_app.models import BorrowerPhone
+    from collections_app.services.contacts import contact_point_set_status
+
+    case = planned_case()
+    primary = case.account.borrower.phones.get()
+    other = BorrowerPhone.objects.create(borrower=case.account.borrower, number="13911112222", label="work")
+    contact_point_set_status(case=case, actor=cast.collector_a, point=primary, status="wrong")
+    client.force_login(cast.collector_a)
+    stop = _stop_html(client.get(URL, START), case)
+    assert primary.pii_field not in stop and f'"phone:{other.pk}"' not in stop
+    assert other.pii_field in stop
+    contact_point_set_status(case=case, actor=cast.collector_a, point=other, status="wrong")
+    assert 'data-action="call"' not in _stop_html(client.get(URL, START), case)

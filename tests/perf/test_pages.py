@@ -20,11 +20,12 @@ from visits.models import ContactAttempt, Visit, VisitPlan
 
 pytestmark = pytest.mark.django_db
 
-CASE_PAGE_QUERIES = 20  # session, user, case (+ visit plan), phones, addresses, accounts, visits, photos,
+CASE_PAGE_QUERIES = 21  # session, user, case (+ visit plan), phones, addresses, accounts, visits, photos,
 # contact attempts, timeline, promises, plans, instalments, payments (+ totals); for the collector, field safety's
 # open check-in, and the playbook's latest visit and active playbooks (README, "Field safety", "Playbooks");
-# the last statements (README, "Risk and early warning"), the complaints (README, "The borrower's voice"), and
-# the finances panel's declarations and latest visit with figures (README, "Declared vs verified finances")
+# the last statements (README, "Risk and early warning"), the complaints (README, "The borrower's voice"), the
+# finances panel's declarations and latest visit with figures (README, "Declared vs verified finances"), and
+# the history of the phones and addresses (README, "Contacts found in the field")
 
 
 @pytest.fixture(autouse=True)

@@ -128,6 +128,7 @@ EXPECTED: dict[str, dict[str, dict[str, str]]] = {
     "complaint-detail": {"GET": complaint_overseers(), "POST": {**complaint_overseers(), "manager": FORBIDDEN}},
     "complaint-acknowledge": post_only({**complaint_overseers(), "manager": FORBIDDEN}),
     "case-transition": post_only(case_actors()),
+    "contact-point-status": post_only(case_actors()),
     # -- search: every signed-in role; what it lists is scoped per role (tests/collections_app/test_search.py)
     "search": get_only(signed_in()),
     "contact-attempt-create": {"GET": case_actors(), "POST": case_actors()},
@@ -331,6 +332,7 @@ URL_OBJECTS: dict[str, Callable[[World], dict]] = {
     "complaint-detail": lambda w: {"pk": w.complaint.pk},
     "complaint-acknowledge": lambda w: {"pk": w.complaint.pk},
     "case-transition": lambda w: {"pk": w.case.pk},
+    "contact-point-status": lambda w: {"pk": w.case.pk},
     "case-assign": lambda w: {"pk": w.case.pk},
     "contact-attempt-create": lambda w: {"pk": w.case.pk},
     "case-preparation": lambda w: {"pk": w.case.pk},
@@ -401,6 +403,11 @@ PATHS: dict[str, Callable[[World], str]] = {
 # Minimal bodies that would succeed for an allowed user, so a refusal is the access rule, not the form.
 POST_DATA: dict[str, Callable[[World], dict]] = {
     "case-transition": lambda w: {"target": "closed", "close_reason": "cured"},
+    "contact-point-status": lambda w: {
+        "kind": "address",
+        "point": w.case.account.borrower.addresses.first().pk,
+        "status": "confirmed",
+    },
     "case-assign": lambda w: {"collector": w.cast.collector_a2.pk, "reason": "Holiday cover"},
     "api:case-assign": lambda w: {"collector": w.cast.collector_a2.pk, "reason": "Holiday cover"},
     "api:case-transition": lambda w: {"target": "closed", "close_reason": "cured"},

@@ -204,6 +204,14 @@ def _today(days: int = 0) -> str:
 FIELD_ROLES = ("collector_a", "supervisor_x")
 SUPERVISOR = ("supervisor_x",)
 READERS = ("supervisor_x", "manager")
+# A phone or an address found in the field (README, "Contacts found in the field").
+FOUND_FIELDS = {
+    "found_kind": CHOICE,
+    "found_value": TEXT,
+    "found_party": CHOICE,
+    "found_holder": TEXT,
+    "found_source": CHOICE,
+}
 VISIT_FIELDS = {
     "idempotency_key": kind(st.uuids().map(str)),
     "geo_status": CHOICE,
@@ -222,6 +230,7 @@ VISIT_FIELDS = {
     "attitude": CHOICE,
     "outcome": CHOICE,
     "notes": TEXT,
+    **FOUND_FIELDS,
 }
 SCREENING_FILTERS = {
     "branch": NUMBER,
@@ -391,8 +400,15 @@ TARGETS: dict[str, Target] = {
             "result": CHOICE,
             "attempted_at": DATE,
             "note": TEXT,
+            **FOUND_FIELDS,
         },
         lambda f: {"channel": "call", "party": "borrower", "other_number": "13812345678", "result": "no_answer"},
+    ),
+    "contact-point-status": Target(
+        _url("contact-point-status", obj="prep"),
+        FIELD_ROLES,
+        {"kind": CHOICE, "point": NUMBER, "status": CHOICE, "note": TEXT},
+        lambda f: {"kind": "phone", "point": f.prep.account.borrower.phones.first().pk, "status": "confirmed"},
     ),
     "case-preparation": Target(
         _url("case-preparation", obj="prep"),

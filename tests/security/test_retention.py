@@ -141,3 +141,31 @@ def test_the_task_is_scheduled_daily():
 def test_cutoff_handles_the_29th_of_february():
     leap = dt.datetime(2028, 2, 29, 12, tzinfo=dt.UTC)
     assert retention.retention_cutoff(leap, 2) == dt.datetime(2026, 2, 28, 12, tzinfo=dt.UTC)
+
+
+def test_anonymising_clears_contacts_found_in_the_field_and_their_history(open_case, closed_case, cast):
+    from collections_app.models import BorrowerAddress, BorrowerPhone, ContactPointChange
+    from collections_app.services.contacts import FoundContact, contact_point_add, contact_point_set_status
+
+    case = open_case()
+    phone = contact_point_add(
+        case=case,
+        actor=cast.collector_a,
+        found=FoundContact(kind="phone", value="13955556666", party="third_party", holder="landlord"),
+        origin="visit",
+    )
+    contact_point_set_status(case=case, actor=cast.collector_a, point=phone, status="wrong", note="a shop")
+    contact_point_add(
+        case=case, actor=cast.collector_a, found=FoundContact(kind="address", value="Far 1"), origin="visit"
+    )
+    case_transition(case=case, target=Stage.CLOSED, actor=cast.collector_a, close_reason=CloseReason.CURED)
+    type(case).objects.filter(pk=case.pk).update(closed_at=timezone.now() - dt.timedelta(days=3 * 365))
+    assert retention.anonymise_expired() == 1
+    borrower_id = case.account.borrower_id
+    assert not BorrowerPhone.objects.filter(borrower_id=borrower_id).exists()
+    assert not BorrowerAddress.objects.filter(borrower_id=borrower_id).exists()
+    assert not ContactPointChange.objects.exists()
+    row = AuditLog.objects.get(action="retention.anonymise")
+    assert row.changes["contact_changes_deleted"] == 3 and row.changes["phones_deleted"] == 2
+    payloads = CaseEvent.objects.filter(case=case, kind__startswith="contact_").values_list("payload", flat=True)
+    assert payloads and all(set(p) <= {"status", "anonymised"} for p in payloads)
