@@ -410,6 +410,7 @@ SPECTACULAR_SETTINGS = {
         "ProductEnum": "collections_app.models.cases.Product",
         "FigureKindEnum": "repayment.models_finances.DeclaredFigure.Kind",
         "EvidenceKindEnum": "repayment.models_finances.FinanceEvidence.Kind",
+        "PlanKindEnum": "repayment.models.RepaymentPlan.Kind",
     },
 }
 
