@@ -60,18 +60,22 @@ def visit_plan_edit(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def visit_create(request, pk: int):
     case = case_for_action(request.user, pk)
-    form = VisitForm(request.POST or None, request.FILES or None, case=case)
-    if request.method == "POST" and form.is_valid():
-        try:
-            visit, created = services.visit_log(case=case, actor=request.user, **form.service_kwargs())
-        except DoorstepError as exc:
-            form.add_error(None, exc.message)
-        else:
-            if created:
-                messages.success(request, _("Visit logged."))
+    form = VisitForm(request.POST or None, request.FILES or None, case=case, owner=request.user)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                visit, created = services.visit_log(case=case, actor=request.user, **form.service_kwargs())
+            except DoorstepError as exc:
+                form.add_error(None, exc.message)
             else:
-                messages.info(request, _("This visit was already saved; nothing was recorded twice."))
-            return redirect(visit)
+                form.release_kept()
+                if created:
+                    messages.success(request, _("Visit logged."))
+                else:
+                    messages.info(request, _("This visit was already saved; nothing was recorded twice."))
+                return redirect(visit)
+        # Refused: the photos chosen stay on the server, so the returned form need not ask for them again.
+        form.keep_photos()
     context = {"case": case, "form": form, "plan": selectors.case_visit_plan(case)}
     return render(request, "visits/visit_form.html", context)
 
