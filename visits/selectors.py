@@ -1,8 +1,11 @@
 """Reads for the field work, always scoped through ``Case.objects.visible_to``."""
 
+from django.conf import settings
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 
 from collections_app.models import Case, User
+from collections_app.rules import active_pack, borrower_timezone
 from visits.models import ContactAttempt, Visit, VisitPhoto, VisitPlan
 
 FINANCIAL_FIELDS = ("monthly_income", "monthly_expenses", "other_debt_payments")
@@ -45,6 +48,21 @@ def case_contact_attempts(case: Case, limit: int = 50) -> QuerySet[ContactAttemp
 
 def case_visit_plan(case: Case) -> VisitPlan | None:
     return VisitPlan.objects.filter(case=case).select_related("address").first()
+
+
+def rule_hints(case: Case, *, consent: bool = False) -> dict:
+    """What the forms' live checks (``static/js/app.js``) need to warn before a submit the rules would refuse:
+    the pack's quiet hours in the borrower's time zone, the time zone the form's times are typed in, whether
+    the borrower consented to a visit in the quiet hours, and the longest plausible visit."""
+    pack = active_pack()
+    return {
+        "quiet_start": pack.quiet_start.strftime("%H:%M"),
+        "quiet_end": pack.quiet_end.strftime("%H:%M"),
+        "borrower_tz": borrower_timezone(case).key,
+        "input_tz": timezone.get_current_timezone_name(),
+        "consent": consent,
+        "max_minutes": getattr(settings, "DOORSTEP_VISIT_MAX_MINUTES", 240),
+    }
 
 
 def visit_for_user(user: User, pk: int) -> Visit:

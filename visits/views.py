@@ -37,7 +37,8 @@ def contact_attempt_create(request, pk: int):
         else:
             messages.success(request, _("Contact attempt logged."))
             return redirect(case)
-    return render(request, "visits/contact_form.html", {"case": case, "form": form})
+    context = {"case": case, "form": form, "rules": selectors.rule_hints(case)}
+    return render(request, "visits/contact_form.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -53,7 +54,13 @@ def visit_plan_edit(request, pk: int):
         else:
             messages.success(request, _("Preparation saved."))
             return redirect(case)
-    context = {"case": case, "form": form, "plan": plan, "editable": case.stage in (Stage.PREPARATION, Stage.VISIT)}
+    context = {
+        "case": case,
+        "form": form,
+        "plan": plan,
+        "editable": case.stage in (Stage.PREPARATION, Stage.VISIT),
+        "rules": selectors.rule_hints(case),
+    }
     return render(request, "visits/plan_form.html", context)
 
 
@@ -76,7 +83,9 @@ def visit_create(request, pk: int):
                 return redirect(visit)
         # Refused: the photos chosen stay on the server, so the returned form need not ask for them again.
         form.keep_photos()
-    context = {"case": case, "form": form, "plan": selectors.case_visit_plan(case)}
+    plan = selectors.case_visit_plan(case)
+    rules = selectors.rule_hints(case, consent=bool(plan and plan.consent_outside_hours))
+    context = {"case": case, "form": form, "plan": plan, "rules": rules}
     return render(request, "visits/visit_form.html", context)
 
 

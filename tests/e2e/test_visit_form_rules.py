@@ -1,0 +1,112 @@
+"""The visit form never loses work and says what the rules will refuse before the collector presses Save."""
+
+import datetime as dt
+import io
+from zoneinfo import ZoneInfo
+
+import pytest
+from PIL import Image
+
+from collections_app.models import Stage
+from tests.e2e.conftest import PageWatch, login
+from tests.factories import PASSWORD
+from visits.models import Visit, VisitPhoto
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+# Two days back: always in the past for the server and the browser, whatever the hour of the run.
+DAY = dt.datetime.now(SHANGHAI).date() - dt.timedelta(days=2)
+
+
+def _at(hour: int, minute: int = 0) -> str:
+    return dt.datetime.combine(DAY, dt.time(hour, minute)).strftime("%Y-%m-%dT%H:%M")
+
+
+@pytest.fixture(autouse=True)
+def _private_media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def photo(tmp_path):
+    path = tmp_path / "door.png"
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), (30, 120, 200)).save(buffer, "PNG")
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+def _open_visit_form(page, case):
+    login(page, "collector_a", PASSWORD)
+    page.goto(f"/cases/{case.pk}/visits/new/")
+
+
+def test_a_visit_refused_for_quiet_hours_was_warned_about_and_comes_back_with_its_photo(
+    phone, cast, case_in_stage, photo
+):
+    case = case_in_stage(Stage.VISIT)
+    page = phone.new_page()
+    watch = PageWatch(page)
+    _open_visit_form(page, case)
+    quiet = page.get_by_test_id("rule-warning-quiet-hours")
+    page.fill("input[name=checked_in_at]", _at(23, 15))
+    assert quiet.is_visible() and "23:15" in quiet.inner_text() and "22:00" in quiet.inner_text()
+    page.fill("input[name=checked_out_at]", _at(23, 45))
+    page.check("input[name=identity_confirmed]")
+    page.check("input[name=met][value=borrower]")
+    page.select_option("select[name=outcome]", Visit.Outcome.PROMISED)
+    page.set_input_files("input[name=photos]", str(photo))
+    page.get_by_role("button", name="Save visit and check out").click()
+
+    # Refused by the server; the photo is still attached, so only the time needs changing.
+    page.wait_for_selector("text=quiet-hours rule")
+    kept = page.get_by_label("door.png")
+    assert kept.is_checked()
+    assert not Visit.objects.exists()
+    page.fill("input[name=checked_in_at]", _at(14, 0))
+    page.fill("input[name=checked_out_at]", _at(14, 30))
+    assert page.get_by_test_id("rule-warning-quiet-hours").is_hidden()
+    page.get_by_role("button", name="Save visit and check out").click()
+    page.wait_for_url("**/visits/*/")
+    visit = Visit.objects.get()
+    assert VisitPhoto.objects.get().visit == visit and visit.case_id == case.pk
+    assert watch.errors == []
+
+
+def test_an_implausibly_long_visit_is_flagged_while_the_times_are_typed(phone, cast, case_in_stage, settings):
+    settings.DOORSTEP_VISIT_MAX_MINUTES = 90
+    case = case_in_stage(Stage.VISIT)
+    page = phone.new_page()
+    watch = PageWatch(page)
+    _open_visit_form(page, case)
+    duration = page.get_by_test_id("rule-warning-duration")
+    page.fill("input[name=checked_in_at]", _at(10, 0))
+    page.fill("input[name=checked_out_at]", _at(11, 45))  # 105 min against a limit of 90
+    assert duration.is_visible()
+    assert "1 h 45 min" in duration.inner_text() and "90" in duration.inner_text()
+    assert (
+        page.locator("input[name=checked_out_at]").get_attribute("aria-describedby").endswith("rule-warning-duration")
+    )
+    page.fill("input[name=checked_out_at]", _at(11, 0))
+    assert duration.is_hidden()
+    # An empty check-out means "now": two days after the check-in.
+    page.fill("input[name=checked_out_at]", "")
+    assert duration.is_visible()
+    assert page.get_by_test_id("rule-warning-quiet-hours").is_hidden()
+    assert watch.errors == []
+
+
+def test_scheduling_in_the_quiet_hours_warns_until_the_borrower_consent_is_ticked(desktop, cast, case_in_stage):
+    case = case_in_stage(Stage.PREPARATION)
+    page = desktop.new_page()
+    login(page, "collector_a", PASSWORD)
+    page.goto(f"/cases/{case.pk}/preparation/")
+    later = (dt.datetime.now(SHANGHAI) + dt.timedelta(days=3)).date()
+    page.fill("input[name=planned_at]", f"{later:%Y-%m-%d}T07:30")
+    warning = page.get_by_test_id("rule-warning-quiet-hours")
+    assert warning.is_visible()
+    page.check("input[name=consent_outside_hours]")
+    assert warning.is_hidden()
+    page.uncheck("input[name=consent_outside_hours]")
+    page.fill("input[name=planned_at]", f"{later:%Y-%m-%d}T09:30")
+    assert warning.is_hidden()
