@@ -14,7 +14,7 @@
       details.open = false;
     });
   }
-  // Live rule checks: a form carrying data-rule-* attributes (visits/_rule_attrs.html, values from the
+  // Live rule checks: a form holding a [data-rule-hints] element (visits/_rule_attrs.html, values from the
   // server's rule pack and settings) warns as it is filled that the server would refuse the submit:
   // a time in the quiet hours (borrower's time zone) without consent, an implausibly long visit.
   // The server still decides; these only say it before the collector presses Save.
@@ -53,8 +53,7 @@
     });
   }
 
-  function quietProblem(form) {
-    var d = form.dataset;
+  function quietProblem(form, d) {
     var input = form.querySelector("[name='" + d.ruleQuietField + "']");
     var consent = d.ruleConsentField && form.querySelector("[name='" + d.ruleConsentField + "']");
     if (!input || d.ruleConsent === "true" || (consent && consent.checked)) { return ""; }
@@ -68,8 +67,7 @@
     return quiet ? fill(d.ruleQuietText, { time: pad2(p.hour % 24) + ":" + pad2(p.minute) }) : "";
   }
 
-  function durationProblem(form) {
-    var d = form.dataset;
+  function durationProblem(form, d) {
     if (!d.ruleDurationFrom) { return ""; }
     var from = form.querySelector("[name='" + d.ruleDurationFrom + "']");
     var to = form.querySelector("[name='" + d.ruleDurationTo + "']");
@@ -103,14 +101,14 @@
     box.classList.toggle("d-none", !text);
   }
 
-  function checkRules(form) {
-    var d = form.dataset;
-    showWarning(form, d.ruleQuietField, "quiet-hours", quietProblem(form));
-    if (d.ruleDurationTo) { showWarning(form, d.ruleDurationTo, "duration", durationProblem(form)); }
+  function checkRules(form, d) {
+    showWarning(form, d.ruleQuietField, "quiet-hours", quietProblem(form, d));
+    if (d.ruleDurationTo) { showWarning(form, d.ruleDurationTo, "duration", durationProblem(form, d)); }
   }
 
-  document.querySelectorAll("form[data-rule-quiet-field]").forEach(function (form) {
-    var run = function () { checkRules(form); };
+  document.querySelectorAll("form [data-rule-hints]").forEach(function (hints) {
+    var form = hints.closest("form");
+    var run = function () { checkRules(form, hints.dataset); };
     form.addEventListener("input", run);
     form.addEventListener("change", run);
     // The check-in button and the draft restore set values without an input event.
