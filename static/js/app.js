@@ -118,6 +118,10 @@
     // An empty check-out means "now": a form left open grows longer while it waits.
     window.setInterval(run, 60000);
   });
+  // The tab bar's "More" opens the menu at the top of the page: bring it into view.
+  document.querySelectorAll(".js-tab-more").forEach(function (button) {
+    button.addEventListener("click", function () { window.scrollTo(0, 0); });
+  });
   // htmx sends the CSRF token with every non-GET request.
   document.body.addEventListener("htmx:configRequest", function (event) {
     var token = document.querySelector("input[name=csrfmiddlewaretoken]");
