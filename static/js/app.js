@@ -122,6 +122,18 @@
   document.querySelectorAll(".js-tab-more").forEach(function (button) {
     button.addEventListener("click", function () { window.scrollTo(0, 0); });
   });
+  // A table wider than the screen scrolls sideways in its .table-responsive box: that box takes the
+  // keyboard focus, so it can be scrolled without a mouse (WCAG 2.1.1; axe scrollable-region-focusable).
+  function focusableScrollers(root) {
+    (root || document).querySelectorAll(".table-responsive").forEach(function (box) {
+      if (box.scrollWidth > box.clientWidth && !box.hasAttribute("tabindex")) {
+        box.setAttribute("tabindex", "0");
+      }
+    });
+  }
+  focusableScrollers(document);
+  window.addEventListener("load", function () { focusableScrollers(document); });
+  document.body.addEventListener("htmx:afterSwap", function (event) { focusableScrollers(event.target); });
   // htmx sends the CSRF token with every non-GET request.
   document.body.addEventListener("htmx:configRequest", function (event) {
     var token = document.querySelector("input[name=csrfmiddlewaretoken]");

@@ -11,7 +11,7 @@ from PIL import Image
 from collections_app.models import Stage
 from tests.e2e.conftest import PageWatch, login
 from tests.factories import PASSWORD
-from visits.models import Visit, VisitPhoto
+from visits.models import Visit, VisitPhoto, VisitPlan
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -111,3 +111,42 @@ def test_scheduling_in_the_quiet_hours_warns_until_the_borrower_consent_is_ticke
     page.uncheck("input[name=consent_outside_hours]")
     page.fill("input[name=planned_at]", f"{later:%Y-%m-%d}T09:30")
     assert warning.is_hidden()
+
+
+_FOCUSED_JS = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return "";
+  return el.name || el.getAttribute("data-testid") || el.className || el.tagName;
+}"""
+
+
+def test_the_visit_form_can_be_filled_and_saved_with_the_keyboard_only(desktop, cast, case_in_stage):
+    case = case_in_stage(Stage.VISIT)
+    # The run's hour may be in the quiet hours: the borrower consented, so the default "now" is fine.
+    VisitPlan.objects.filter(case=case).update(consent_outside_hours=True)
+    page = desktop.new_page()
+    watch = PageWatch(page)
+    _open_visit_form(page, case)
+    page.locator("input[name=checked_in_at]").focus()
+    seen = []
+    for _ in range(80):
+        name = page.evaluate(_FOCUSED_JS)
+        seen.append(name)
+        if name == "identity_confirmed":
+            page.keyboard.press("Space")
+        elif name == "met":
+            page.keyboard.press("Space")  # the first choice: the borrower
+        elif name == "outcome":
+            page.keyboard.press("ArrowDown")  # the first outcome after "—"
+        elif name.startswith("btn btn-primary btn-lg"):
+            break
+        page.keyboard.press("Tab")
+    # A date-time input takes one Tab per part (day, month, year, hour, minute): one stop in the order.
+    fields = {"checked_in_at", "identity_confirmed", "met", "outcome", "photos", "checked_out_at"}
+    order = [n for i, n in enumerate(seen) if n in fields and (i == 0 or seen[i - 1] != n)]
+    assert order == ["checked_in_at", "identity_confirmed", "met", "outcome", "photos", "checked_out_at"], seen
+    assert seen[-1].startswith("btn btn-primary btn-lg"), seen
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r".*/visits/\d+/$"))
+    assert Visit.objects.get().met == "borrower"
+    assert watch.errors == []
