@@ -7,6 +7,7 @@ from django.utils import timezone
 from collections_app.models import Case, User
 from collections_app.rules import active_pack, borrower_timezone
 from visits.models import ContactAttempt, Visit, VisitPhoto, VisitPlan
+from visits.rules import unanswered_attempts
 
 FINANCIAL_FIELDS = ("monthly_income", "monthly_expenses", "other_debt_payments")
 
@@ -63,6 +64,20 @@ def rule_hints(case: Case, *, consent: bool = False) -> dict:
         "consent": consent,
         "max_minutes": getattr(settings, "DOORSTEP_VISIT_MAX_MINUTES", 240),
     }
+
+
+def attempt_cap_hints(case: Case) -> dict:
+    """For the contact form's live check: unanswered calls already counted against each of the borrower's
+    numbers now (per number, or the debt's total when the pack counts per debt) and the pack's limit."""
+    pack = active_pack()
+    now = timezone.now()
+    phones = list(case.account.borrower.phones.all())
+    if pack.attempts_per_number:
+        used = {str(p.pk): unanswered_attempts(case=case, phone_number=p.number, when=now) for p in phones}
+    else:
+        total = unanswered_attempts(case=case, phone_number="", when=now)
+        used = {str(p.pk): total for p in phones}
+    return {"attempts_max": pack.max_unanswered_attempts, "attempts_used": used}
 
 
 def visit_for_user(user: User, pk: int) -> Visit:

@@ -37,8 +37,8 @@ def contact_attempt_create(request, pk: int):
         else:
             messages.success(request, _("Contact attempt logged."))
             return redirect(case)
-    context = {"case": case, "form": form, "rules": selectors.rule_hints(case)}
-    return render(request, "visits/contact_form.html", context)
+    rules = {**selectors.rule_hints(case), **selectors.attempt_cap_hints(case)}
+    return render(request, "visits/contact_form.html", {"case": case, "form": form, "rules": rules})
 
 
 @require_http_methods(["GET", "POST"])

@@ -80,6 +80,23 @@
     return fill(d.ruleDurationText, { hours: Math.floor(minutes / 60), minutes: minutes % 60 });
   }
 
+  // The attempt cap counts unanswered calls per number (or per debt): the server says how many each
+  // of the borrower's numbers has used; a typed "other number" is judged by the server alone.
+  function attemptCapProblem(form, d) {
+    if (!d.ruleAttemptsMax) { return ""; }
+    var channel = form.querySelector("[name='channel']");
+    var phone = form.querySelector("[name='phone']");
+    var other = form.querySelector("[name='other_number']");
+    if (!channel || channel.value !== "call" || !phone || !phone.value || (other && other.value.trim())) { return ""; }
+    var used = {};
+    (d.ruleAttemptsUsed || "").trim().split(/\s+/).forEach(function (pair) {
+      var parts = pair.split(":");
+      if (parts.length === 2) { used[parts[0]] = parseInt(parts[1], 10); }
+    });
+    var count = used[phone.value];
+    return count >= parseInt(d.ruleAttemptsMax, 10) ? fill(d.ruleAttemptsText, { used: count }) : "";
+  }
+
   function showWarning(form, fieldName, key, text) {
     var input = form.querySelector("[name='" + fieldName + "']");
     if (!input) { return; }
@@ -104,6 +121,7 @@
   function checkRules(form, d) {
     showWarning(form, d.ruleQuietField, "quiet-hours", quietProblem(form, d));
     if (d.ruleDurationTo) { showWarning(form, d.ruleDurationTo, "duration", durationProblem(form, d)); }
+    if (d.ruleAttemptsMax) { showWarning(form, "phone", "attempt-cap", attemptCapProblem(form, d)); }
   }
 
   document.querySelectorAll("form [data-rule-hints]").forEach(function (hints) {

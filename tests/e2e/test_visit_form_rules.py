@@ -11,7 +11,7 @@ from PIL import Image
 from collections_app.models import Stage
 from tests.e2e.conftest import PageWatch, login
 from tests.factories import PASSWORD
-from visits.models import Visit, VisitPhoto, VisitPlan
+from visits.models import ContactAttempt, Visit, VisitPhoto, VisitPlan
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -149,4 +149,31 @@ def test_the_visit_form_can_be_filled_and_saved_with_the_keyboard_only(desktop, 
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r".*/visits/\d+/$"))
     assert Visit.objects.get().met == "borrower"
+    assert watch.errors == []
+
+
+def test_the_contact_form_warns_when_the_number_has_used_its_unanswered_calls(desktop, cast, case_in_stage):
+    case = case_in_stage(Stage.PREPARATION)
+    phone = case.account.borrower.phones.first()
+    now = dt.datetime.now(SHANGHAI)
+    for minutes in range(6):  # seconds apart; the CN pack's cap: 6 unanswered calls per number per day
+        ContactAttempt.objects.create(
+            case=case,
+            actor=cast.collector_a,
+            channel=ContactAttempt.Channel.CALL,
+            party="borrower",
+            phone_number=phone.number,
+            result=ContactAttempt.Result.NO_ANSWER,
+            attempted_at=now - dt.timedelta(seconds=minutes),
+        )
+    page = desktop.new_page()
+    watch = PageWatch(page)
+    login(page, "collector_a", PASSWORD)
+    page.goto(f"/cases/{case.pk}/contact/")
+    page.select_option("select[name=channel]", "call")
+    page.select_option("select[name=phone]", str(phone.pk))
+    warning = page.get_by_test_id("rule-warning-attempt-cap")
+    assert warning.is_visible() and "6" in warning.inner_text()
+    page.select_option("select[name=channel]", "sms")
+    assert warning.is_hidden()
     assert watch.errors == []
