@@ -30,6 +30,15 @@ NAV_ITEMS = [
 ]
 
 
+# A collector's bottom tab bar on phones (url name, label, icon): the field day's pages within one thumb.
+COLLECTOR_TABS = [
+    ("today", _("Today"), "signpost-split"),
+    ("case-list", _("Cases"), "folder2-open"),
+    ("search", _("Search"), "search"),
+    ("notification-list", _("Notifications"), "bell"),
+]
+
+
 @cache
 def _resolvable(url_name: str) -> bool:
     try:
@@ -42,11 +51,16 @@ def _resolvable(url_name: str) -> bool:
 def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"brand": settings.DOORSTEP_BRAND, "nav_items": []}
+        return {"brand": settings.DOORSTEP_BRAND, "nav_items": [], "tab_items": []}
     role = Role.ADMIN if user.is_superuser else user.role
     items = [
         {"url_name": name, "label": label, "icon": icon}
         for name, label, icon, roles in NAV_ITEMS
         if role in roles and _resolvable(name)
     ]
-    return {"brand": settings.DOORSTEP_BRAND, "nav_items": items}
+    tabs = [
+        {"url_name": name, "label": label, "icon": icon}
+        for name, label, icon in (COLLECTOR_TABS if role == Role.COLLECTOR else [])
+        if _resolvable(name)
+    ]
+    return {"brand": settings.DOORSTEP_BRAND, "nav_items": items, "tab_items": tabs}

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from collections_app.models import BorrowerAddress, Case, ContactParty, ContactStatus
+from collections_app.services import uploads
 from collections_app.services.contacts import FIELD_SOURCES, KIND_CHOICES, found_contact_from
 from visits import photos as photo_rules
 from visits.models import ContactAttempt, Party, Visit, VisitPlan
@@ -225,19 +226,69 @@ class VisitForm(FoundContactFields):
     outcome = forms.ChoiceField(label=_("Outcome"), choices=[("", "—"), *Visit.Outcome.choices])
     notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     photos = MultiplePhotoField(label=_("Photo evidence"), required=False)
+    kept_photos = forms.MultipleChoiceField(
+        label=_("Photos already attached"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Kept from your last try and saved with the visit; no need to attach them again. "
+            "Untick one to leave it out."
+        ),
+    )
     checked_out_at = forms.DateTimeField(
         label=_("Check-out"), required=False, widget=_datetime_input(), help_text=_("Leave empty for now.")
     )
 
-    def __init__(self, *args, case: Case, **kwargs):
+    def __init__(self, *args, case: Case, owner=None, **kwargs):
+        """``owner``: who submits; photos held from their refused submit come back as ``kept_photos``."""
         super().__init__(*args, **kwargs)
         self.case = case
+        self.owner = owner
+        self.kept_files: list = []
         if not self.is_bound:
             self.initial.setdefault("idempotency_key", uuid.uuid4())
             self.initial.setdefault("checked_in_at", timezone.localtime().replace(second=0, microsecond=0))
         max_mb = photo_rules.max_bytes() / (1024 * 1024)
         self.fields["photos"].help_text = _("JPEG, PNG or WebP, at most %(mb)s MB each.") % {"mb": f"{max_mb:g}"}
+        tokens = self.data.getlist(self.add_prefix("kept_photos")) if self.is_bound and owner is not None else []
+        self._set_kept(tokens)
         self.helper = _helper()
+        self._layout()
+
+    @property
+    def _hold_scope(self) -> str:
+        return f"visit:{self.case.pk}"
+
+    def _set_kept(self, tokens: list[str]) -> None:
+        held = [uploads.held_upload(t, owner_id=self.owner.pk, scope=self._hold_scope) for t in tokens]
+        self.fields["kept_photos"].choices = [(h.token, h.label) for h in held if h is not None]
+
+    def keep_photos(self) -> None:
+        """After a refused submit: hold the photos just chosen, so the returned form keeps them ticked."""
+        if self.owner is None:
+            return
+        cleaned = getattr(self, "cleaned_data", {})
+        tokens = list(cleaned.get("kept_photos") or [])
+        new = cleaned.get("photos") or []
+        try:
+            tokens += [uploads.upload_hold(upload=f, owner_id=self.owner.pk, scope=self._hold_scope).token for f in new]
+        except uploads.StorageUnavailable:
+            self.add_error(None, _("The photos could not be kept on the server: attach them again."))
+        self._set_kept(tokens)
+        self.data = self.data.copy()
+        self.data.setlist(self.add_prefix("kept_photos"), tokens)
+        self._layout()
+
+    def release_kept(self) -> None:
+        """Once the visit is recorded, the held files it used are no longer needed."""
+        if self.owner is not None and self.kept_files:
+            kept = self.cleaned_data.get("kept_photos") or []
+            uploads.held_uploads_release(kept, owner_id=self.owner.pk, scope=self._hold_scope)
+
+    def _layout(self) -> None:
+        outcome = ["attitude", "outcome", "notes", "photos", "checked_out_at"]
+        if self.fields["kept_photos"].choices:
+            outcome.insert(3, "kept_photos")
         self.helper.layout = Layout(
             "idempotency_key",
             "geo_status",
@@ -279,7 +330,7 @@ class VisitForm(FoundContactFields):
                 ),
                 css_class="js-debt-fields",
             ),
-            Fieldset(_("Outcome"), "attitude", "outcome", "notes", "photos", "checked_out_at"),
+            Fieldset(_("Outcome"), *outcome),
             self.found_fieldset(),
         )
 
@@ -294,6 +345,20 @@ class VisitForm(FoundContactFields):
         if errors:
             raise ValidationError(errors)
         return files
+
+    def clean_kept_photos(self):
+        tokens = self.cleaned_data.get("kept_photos") or []
+        self.kept_files = []
+        kept = []
+        for token in tokens:
+            upload = uploads.held_upload_open(token, owner_id=self.owner.pk, scope=self._hold_scope)
+            if upload is None:
+                # Shown above the form: the field itself is left out once nothing is kept.
+                self.add_error(None, _("A kept photo is no longer on the server: attach it again."))
+                continue
+            kept.append(token)
+            self.kept_files.append(upload)
+        return kept
 
     def clean(self):
         data = super().clean()
@@ -332,8 +397,10 @@ class VisitForm(FoundContactFields):
             "notes",
             "photos",
         )
-        return {
+        kwargs = {
             "idempotency_key": data["idempotency_key"],
             "found_contact": data.get("found_contact"),
             **{f: data.get(f) for f in fields},
         }
+        kwargs["photos"] = [*(data.get("photos") or []), *self.kept_files]
+        return kwargs

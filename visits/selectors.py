@@ -1,9 +1,13 @@
 """Reads for the field work, always scoped through ``Case.objects.visible_to``."""
 
+from django.conf import settings
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 
 from collections_app.models import Case, User
+from collections_app.rules import active_pack, borrower_timezone
 from visits.models import ContactAttempt, Visit, VisitPhoto, VisitPlan
+from visits.rules import unanswered_attempts
 
 FINANCIAL_FIELDS = ("monthly_income", "monthly_expenses", "other_debt_payments")
 
@@ -45,6 +49,35 @@ def case_contact_attempts(case: Case, limit: int = 50) -> QuerySet[ContactAttemp
 
 def case_visit_plan(case: Case) -> VisitPlan | None:
     return VisitPlan.objects.filter(case=case).select_related("address").first()
+
+
+def rule_hints(case: Case, *, consent: bool = False) -> dict:
+    """What the forms' live checks (``static/js/app.js``) need to warn before a submit the rules would refuse:
+    the pack's quiet hours in the borrower's time zone, the time zone the form's times are typed in, whether
+    the borrower consented to a visit in the quiet hours, and the longest plausible visit."""
+    pack = active_pack()
+    return {
+        "quiet_start": pack.quiet_start.strftime("%H:%M"),
+        "quiet_end": pack.quiet_end.strftime("%H:%M"),
+        "borrower_tz": borrower_timezone(case).key,
+        "input_tz": timezone.get_current_timezone_name(),
+        "consent": consent,
+        "max_minutes": getattr(settings, "DOORSTEP_VISIT_MAX_MINUTES", 240),
+    }
+
+
+def attempt_cap_hints(case: Case) -> dict:
+    """For the contact form's live check: unanswered calls already counted against each of the borrower's
+    numbers now (per number, or the debt's total when the pack counts per debt) and the pack's limit."""
+    pack = active_pack()
+    now = timezone.now()
+    phones = list(case.account.borrower.phones.all())
+    if pack.attempts_per_number:
+        used = {str(p.pk): unanswered_attempts(case=case, phone_number=p.number, when=now) for p in phones}
+    else:
+        total = unanswered_attempts(case=case, phone_number="", when=now)
+        used = {str(p.pk): total for p in phones}
+    return {"attempts_max": pack.max_unanswered_attempts, "attempts_used": used}
 
 
 def visit_for_user(user: User, pk: int) -> Visit:

@@ -246,7 +246,7 @@ def visit_sync(request):
         return _conflict_response(
             sync_conflict_record(case=case, actor=actor, idempotency_key=key, reason=reason, payload=payload)
         )
-    form = VisitForm(request.POST, request.FILES, case=case)
+    form = VisitForm(request.POST, request.FILES, case=case, owner=actor)
     if not form.is_valid():
         return _invalid({field: [str(e) for e in errors] for field, errors in form.errors.items()})
     try:
@@ -262,6 +262,7 @@ def visit_sync(request):
         return _storage_failed(request, case=case, key=key, exc=exc)
     except DoorstepError as exc:
         return _invalid({"__all__": [str(exc.message)]}, str(exc.message))
+    form.release_kept()
     return _visit_response(visit, created)
 
 

@@ -38,7 +38,8 @@ def contact_attempt_create(request, pk: int):
         else:
             messages.success(request, _("Contact attempt logged."))
             return redirect(case)
-    return render(request, "visits/contact_form.html", {"case": case, "form": form})
+    rules = {**selectors.rule_hints(case), **selectors.attempt_cap_hints(case)}
+    return render(request, "visits/contact_form.html", {"case": case, "form": form, "rules": rules})
 
 
 @require_http_methods(["GET", "POST"])
@@ -54,26 +55,38 @@ def visit_plan_edit(request, pk: int):
         else:
             messages.success(request, _("Preparation saved."))
             return redirect(case)
-    context = {"case": case, "form": form, "plan": plan, "editable": case.stage in (Stage.PREPARATION, Stage.VISIT)}
+    context = {
+        "case": case,
+        "form": form,
+        "plan": plan,
+        "editable": case.stage in (Stage.PREPARATION, Stage.VISIT),
+        "rules": selectors.rule_hints(case),
+    }
     return render(request, "visits/plan_form.html", context)
 
 
 @require_http_methods(["GET", "POST"])
 def visit_create(request, pk: int):
     case = case_for_action(request.user, pk)
-    form = VisitForm(request.POST or None, request.FILES or None, case=case)
-    if request.method == "POST" and form.is_valid():
-        try:
-            visit, created = services.visit_log(case=case, actor=request.user, **form.service_kwargs())
-        except DoorstepError as exc:
-            form.add_error(None, exc.message)
-        else:
-            if created:
-                messages.success(request, _("Visit logged."))
+    form = VisitForm(request.POST or None, request.FILES or None, case=case, owner=request.user)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                visit, created = services.visit_log(case=case, actor=request.user, **form.service_kwargs())
+            except DoorstepError as exc:
+                form.add_error(None, exc.message)
             else:
-                messages.info(request, _("This visit was already saved; nothing was recorded twice."))
-            return redirect(visit)
-    context = {"case": case, "form": form, "plan": selectors.case_visit_plan(case)}
+                form.release_kept()
+                if created:
+                    messages.success(request, _("Visit logged."))
+                else:
+                    messages.info(request, _("This visit was already saved; nothing was recorded twice."))
+                return redirect(visit)
+        # Refused: the photos chosen stay on the server, so the returned form need not ask for them again.
+        form.keep_photos()
+    plan = selectors.case_visit_plan(case)
+    rules = selectors.rule_hints(case, consent=bool(plan and plan.consent_outside_hours))
+    context = {"case": case, "form": form, "plan": plan, "rules": rules}
     return render(request, "visits/visit_form.html", context)
 
 

@@ -6,8 +6,13 @@ When the transaction rolls back, or the write itself fails, the temporary file i
 or read-only disk leaves neither a file nor a row. A disk error becomes ``StorageUnavailable``, a
 refusal the user can read (``code`` ``storage_full`` / ``storage_read_only`` / ``storage_error``).
 
-Whatever still escapes (a process killed between commit and move, a rollback of an outer transaction)
-is an orphan: ``orphans_remove`` (a daily beat task) deletes files older than a day that no row names.
+A file chosen for a submit the server refused (a rule, a missing field) is *held* (``upload_hold``):
+kept under ``.staging/held/`` behind a signed token naming its owner and purpose, so the returned form
+sends the token instead of asking for the file again (``held_upload_open``, ``held_uploads_release``).
+
+Whatever still escapes (a process killed between commit and move, a rollback of an outer transaction,
+a held file never sent again) is an orphan: ``orphans_remove`` (a daily beat task) deletes files older
+than a day that no row names.
 """
 
 import contextlib
@@ -18,12 +23,15 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
 from django.apps import apps
+from django.core import signing
 from django.core.files.storage import Storage, default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import models, transaction
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
@@ -165,6 +173,81 @@ def local_copy(field_file: FieldFile) -> Iterator[Path]:
             shutil.copyfileobj(source, copy, 1024 * 1024)
         copy.flush()
         yield Path(copy.name)
+
+
+# --- held uploads: a refused submit keeps the chosen files ---------------------------------------------
+
+HELD_DIR = f"{STAGING_DIR}/held"
+_HELD_SALT = "collections_app.uploads.held"
+
+
+@dataclass(frozen=True)
+class HeldUpload:
+    token: str
+    label: str  # the file's name as chosen on the device, for the returned form
+
+
+def upload_hold(*, upload, owner_id: int, scope: str, storage: Storage | None = None) -> HeldUpload:
+    """Keep a chosen file after a refused submit; the token (signed: only ``owner_id`` may send it back,
+    only for ``scope``) stands for it on the returned form. The orphan sweep removes it after a day."""
+    storage = storage or default_storage
+    label = os.path.basename(upload.name or "")[:100] or "upload"
+    ext = os.path.splitext(label)[1].lower()[:8]
+    name = f"{HELD_DIR}/{uuid.uuid4().hex}{ext}"
+    upload.seek(0)
+    try:
+        saved = storage.save(name, upload)
+    except OSError as exc:
+        _discard(storage, name)
+        raise storage_error(exc) from exc
+    finally:
+        upload.seek(0)
+    content_type = getattr(upload, "content_type", "") or "application/octet-stream"
+    payload = {"name": saved, "label": label, "type": content_type, "owner": owner_id, "scope": scope}
+    return HeldUpload(token=signing.dumps(payload, salt=_HELD_SALT, compress=True), label=label)
+
+
+def _held_payload(token: str, *, owner_id: int, scope: str) -> dict | None:
+    try:
+        payload = signing.loads(token, salt=_HELD_SALT, max_age=ORPHAN_AGE)
+    except signing.BadSignature:
+        return None
+    if not isinstance(payload, dict) or payload.get("owner") != owner_id or payload.get("scope") != scope:
+        return None
+    name = str(payload.get("name", ""))
+    if not name.startswith(f"{HELD_DIR}/") or ".." in name:
+        return None
+    return payload
+
+
+def held_upload(token: str, *, owner_id: int, scope: str) -> HeldUpload | None:
+    """The held file a token names, if the token is genuine, recent and ``owner_id``'s for ``scope``."""
+    payload = _held_payload(token, owner_id=owner_id, scope=scope)
+    return HeldUpload(token=token, label=payload["label"]) if payload else None
+
+
+def held_upload_open(token: str, *, owner_id: int, scope: str, storage: Storage | None = None):
+    """The held file as an upload (read into memory: photos are capped at a few MB), or None when
+    the token is not valid for this owner and scope or the file is gone."""
+    storage = storage or default_storage
+    payload = _held_payload(token, owner_id=owner_id, scope=scope)
+    if payload is None:
+        return None
+    try:
+        with storage.open(payload["name"], "rb") as handle:
+            content = handle.read()
+    except OSError:
+        return None
+    return SimpleUploadedFile(payload["label"], content, content_type=payload["type"])
+
+
+def held_uploads_release(tokens: Iterable[str], *, owner_id: int, scope: str, storage: Storage | None = None) -> None:
+    """Remove held files once what they were held for is recorded (after commit)."""
+    storage = storage or default_storage
+    for token in tokens:
+        payload = _held_payload(token, owner_id=owner_id, scope=scope)
+        if payload is not None:
+            _discard(storage, payload["name"])
 
 
 # --- the orphan sweep -------------------------------------------------------------------------------

@@ -121,3 +121,15 @@ def test_manager_may_not_log_attempts_and_other_teams_get_404(client, cast, case
     client.force_login(cast.supervisor_x)
     assert _post(client, case_a).status_code == 302
     assert ContactAttempt.objects.get().actor == cast.supervisor_x
+
+
+def test_the_contact_form_knows_how_many_unanswered_calls_each_number_has_used(client, cast, case_a):
+    phone = case_a.account.borrower.phones.first()
+    for _ in range(2):
+        _log(case_a, cast.collector_a, phone.number)
+    client.force_login(cast.collector_a)
+    response = client.get(reverse("contact-attempt-create", args=[case_a.pk]))
+    page = response.content.decode()
+    assert response.context["rules"]["attempts_used"][str(phone.pk)] == 2
+    assert response.context["rules"]["attempts_max"] == 6
+    assert 'data-rule-attempts-max="6"' in page and "data-rule-attempts-used=" in page

@@ -148,7 +148,10 @@ def test_invalid_visit_input_is_a_form_error_and_nothing_is_saved(
     response = _post(client, visit_case, files=[image_upload()], **overrides)
     assert response.status_code == 200
     assert field in response.context["form"].errors
-    assert not Visit.objects.exists() and not _files(_private_media)
+    # Nothing recorded; the chosen photo is only held for the returned form (it shows it attached).
+    assert not Visit.objects.exists()
+    assert [p.parent.name for p in _files(_private_media)] == ["held"]
+    assert len(response.context["form"].fields["kept_photos"].choices) == 1
 
 
 def test_wrong_file_type_is_refused(client, cast, visit_case, _private_media):
