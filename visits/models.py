@@ -95,6 +95,9 @@ class VisitPlan(models.Model):
         verbose_name=_("visit address"),
     )
     consent_outside_hours = models.BooleanField(_("borrower consented to a visit outside normal hours"), default=False)
+    # The time the borrower asked to be visited in (the borrower link): the route arrives inside it.
+    window_start = models.DateTimeField(_("the borrower asked for a visit from"), null=True, blank=True)
+    window_end = models.DateTimeField(_("the borrower asked for a visit until"), null=True, blank=True)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
     updated_at = models.DateTimeField(auto_now=True)
 

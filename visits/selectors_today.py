@@ -136,6 +136,12 @@ def _departure(now: dt.datetime, day: dt.date, tz: ZoneInfo) -> dt.datetime:
     return max(now, quiet_end)
 
 
+def _time_bounds(plan: VisitPlan, is_fixed: bool) -> dict:
+    if plan.window_start is not None and plan.window_end is not None and plan.window_end > plan.planned_at:
+        return {"not_before": max(plan.planned_at, plan.window_start), "not_after": plan.window_end}
+    return {"not_before": plan.planned_at, "not_after": plan.planned_at + FIXED_TIME_SLACK if is_fixed else None}
+
+
 def _suggested(plans, start, departure, fixed: set[int]) -> list[RouteStop]:
     stops = []
     for plan in plans:
@@ -146,9 +152,9 @@ def _suggested(plans, start, departure, fixed: set[int]) -> list[RouteStop]:
                 position=_position(plan),
                 priority=float(plan.case.priority_score),
                 # A planned time is never arrived before (ETA 08:17 for a visit planned at 10:30 would
-                # be a visit nobody expects); a time the borrower asked for is also kept within the slack.
-                not_before=plan.planned_at,
-                not_after=plan.planned_at + FIXED_TIME_SLACK if is_fixed else None,
+                # be a visit nobody expects); a time the collector fixed is also kept within the slack, and
+                # a window the borrower asked for through their link is kept whole.
+                **_time_bounds(plan, is_fixed),
             )
         )
     order, unlocated = plan_route(

@@ -229,6 +229,36 @@ def visit_plan_save(
     return _visit_plan_write(case=case, actor=actor, values=values)
 
 
+@transaction.atomic
+def visit_window_request(*, case: Case, starts: dt.datetime, ends: dt.datetime) -> VisitPlan:
+    """The borrower asked to be visited between ``starts`` and ``ends`` (the borrower link). The preparation
+    keeps the window and its planned time moves into it, so today's route arrives inside the window
+    (``selectors_today``); a planned time already inside it stays."""
+    if ends <= starts:
+        raise VisitRefused(_("The end of the time must be after its start."))
+    case_lock(case)
+    plan, _created = VisitPlan.objects.select_for_update().get_or_create(case=case)
+    before = {"planned_at": plan.planned_at, "window_start": plan.window_start, "window_end": plan.window_end}
+    plan.window_start, plan.window_end = starts, ends
+    if plan.planned_at is None or not starts <= plan.planned_at <= ends:
+        plan.planned_at = starts
+    plan.save(update_fields=["window_start", "window_end", "planned_at", "updated_at"])
+    after = {"planned_at": plan.planned_at, "window_start": starts, "window_end": ends}
+    case_event_add(
+        case=case,
+        actor=None,
+        kind=CaseEvent.Kind.PREPARATION,
+        payload={
+            "planned_at": plan.planned_at.isoformat(),
+            "window": [starts.isoformat(), ends.isoformat()],
+            "checklist_complete": plan.checklist_complete,
+            "consent_outside_hours": plan.consent_outside_hours,
+        },
+    )
+    audit_log(actor=None, action="visit_plan.window", obj=plan, changes=audit_changes(before, after))
+    return plan
+
+
 def _require_plan_stage(case: Case) -> None:
     require_stage(
         case, (Stage.PREPARATION, Stage.VISIT), _("A visit is prepared while the case is in preparation or visit.")

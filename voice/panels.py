@@ -1,5 +1,9 @@
 """What complaints add to the case page (registered at start-up by ``VoiceConfig.ready``)."""
 
+import datetime as dt
+
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from collections_app.panels import CasePanel, register_case_panel, register_event_describer
@@ -44,7 +48,7 @@ def describe_borrower_link(payload: dict) -> str:
             if action == "callback_requested"
             else _("The borrower asked for a visit")
         )
-        return f"{asked} · {payload.get('window', '')}"
+        return " · ".join(filter(None, (asked, _when(payload), payload.get("window", ""))))
     lines = {
         "created": _("Self-service link created"),
         "revoked": _("Self-service link revoked"),
@@ -59,3 +63,14 @@ def register() -> None:
     )
     register_event_describer(EVENT_COMPLAINT, describe_complaint)
     register_event_describer(EVENT_LINK, describe_borrower_link)
+
+
+def _when(payload: dict) -> str:
+    """The day and time range the borrower chose, in the reader's time zone and format ("" when they wrote words)."""
+    try:
+        starts = dt.datetime.fromisoformat(payload["starts"])
+        ends = dt.datetime.fromisoformat(payload["ends"])
+    except (KeyError, TypeError, ValueError):
+        return ""
+    starts, ends = timezone.localtime(starts), timezone.localtime(ends)
+    return f"{date_format(starts, 'SHORT_DATETIME_FORMAT')} - {date_format(ends, 'TIME_FORMAT')}"

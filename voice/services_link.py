@@ -14,11 +14,13 @@ from django.utils.translation import gettext_noop
 
 from collections_app.exceptions import DoorstepError, NotPermitted, TransitionNotAllowed
 from collections_app.models import Case, User
+from collections_app.rules import active_pack, borrower_timezone, in_quiet_hours
 from collections_app.services.audit import audit_log
 from collections_app.services.cases import case_event_add
 from collections_app.workflow import actor_role
 from repayment.services.common import notify
 from visits.models import Visit
+from visits.services import visit_window_request
 from voice import links
 from voice.models import BorrowerLink, Complaint, VisitRating
 from voice.services import complaint_log
@@ -136,17 +138,55 @@ def borrower_plan_confirm(*, link: BorrowerLink, plan_id: int | None) -> None:
     )
 
 
+# How far ahead a borrower may ask for a visit.
+WINDOW_DAYS_AHEAD = 60
+
+
 @transaction.atomic
-def borrower_contact_request(*, link: BorrowerLink, kind: str, window: str) -> None:
+def borrower_contact_request(
+    *,
+    link: BorrowerLink,
+    kind: str,
+    window: str = "",
+    day: dt.date | None = None,
+    time_from: dt.time | None = None,
+    time_to: dt.time | None = None,
+) -> None:
+    """A call or a visit at a time that suits the borrower: a day and a time range, or words. A visit's day and
+    range (in the borrower's local time) go on the case's visit preparation, so the collector's route arrives
+    inside them (``visits.services.visit_window_request``)."""
     if kind not in ("callback", "visit"):
         raise TransitionNotAllowed(_("Choose a callback or a visit."))
-    if not window.strip():
+    payload = {"action": f"{kind}_requested", "window": window.strip()[:200]}
+    if day is not None and time_from is not None and time_to is not None:
+        starts, ends = _window(link.case, day, time_from, time_to)
+        payload.update(starts=starts.isoformat(), ends=ends.isoformat())
+        if kind == "visit":
+            visit_window_request(case=link.case, starts=starts, ends=ends)
+    elif not payload["window"]:
         raise TransitionNotAllowed(_("Say when suits you."))
-    _borrower_event(
-        link,
-        {"action": f"{kind}_requested", "window": window.strip()[:200]},
-        gettext_noop("The borrower of case %(case)s asked for a callback or a visit."),
-    )
+    _borrower_event(link, payload, gettext_noop("The borrower of case %(case)s asked for a callback or a visit."))
+
+
+def _window(case: Case, day: dt.date, time_from: dt.time, time_to: dt.time) -> tuple[dt.datetime, dt.datetime]:
+    """The range as aware times in the borrower's time zone; refused when it is past, too far ahead, or (in part)
+    in the quiet hours, when no collector may call or visit."""
+    tz = borrower_timezone(case)
+    starts, ends = dt.datetime.combine(day, time_from, tz), dt.datetime.combine(day, time_to, tz)
+    if ends <= starts:
+        raise TransitionNotAllowed(_("The end of the time must be after its start."))
+    now = timezone.now()
+    if ends <= now:
+        raise TransitionNotAllowed(_("Choose a time that has not passed."))
+    if day > timezone.localtime(now, tz).date() + dt.timedelta(days=WINDOW_DAYS_AHEAD):
+        raise TransitionNotAllowed(_("Choose a day within the next %(days)s days.") % {"days": WINDOW_DAYS_AHEAD})
+    pack = active_pack()
+    if in_quiet_hours(starts, tz, pack) or in_quiet_hours(ends - dt.timedelta(minutes=1), tz, pack):
+        raise TransitionNotAllowed(
+            _("Choose a time between %(start)s and %(end)s.")
+            % {"start": pack.quiet_end.strftime("%H:%M"), "end": pack.quiet_start.strftime("%H:%M")}
+        )
+    return starts, ends
 
 
 @transaction.atomic

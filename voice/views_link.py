@@ -28,7 +28,14 @@ def _act(link, action: str, form) -> None:
         plan = selectors.borrower_page(link)["plan"]
         services.borrower_plan_confirm(link=link, plan_id=plan.pk if plan else None)
     elif action == "request":
-        services.borrower_contact_request(link=link, kind=data["kind"], window=data["window"])
+        services.borrower_contact_request(
+            link=link,
+            kind=data["kind"],
+            window=data["window"],
+            day=data["day"],
+            time_from=data["time_from"],
+            time_to=data["time_to"],
+        )
     elif action == "rating":
         services.borrower_visit_rate(link=link, rating=data["rating"], comment=data["comment"])
     else:
