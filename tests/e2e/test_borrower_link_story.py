@@ -15,6 +15,7 @@ from collections_app.models import Stage
 from repayment.services.plans import plan_propose
 from tests.e2e.conftest import PHONE, horizontal_overflow, login
 from tests.factories import PASSWORD
+from visits.models import VisitPlan
 from voice.models import BorrowerLink, VisitRating
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -81,9 +82,17 @@ def test_the_borrower_confirms_asks_for_a_visit_and_rates_it_from_the_qr_link(ch
     borrower.locator("summary", has_text="预约电话或上门").click()
     ask = borrower.locator("form:has(input[name=action][value=request])")
     ask.locator("select[name=request-kind]").select_option("visit")
+    tomorrow = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
+    ask.locator("input[name=request-day]").fill(tomorrow)
+    ask.locator("input[name=request-time_from]").fill("09:00")
+    ask.locator("input[name=request-time_to]").fill("11:00")
     ask.locator("input[name=request-window]").fill("周六上午 9-11 点")
     ask.get_by_role("button", name="提交").click()
     expect(borrower.get_by_role("status").first).to_be_visible()
+    # The range is on the visit preparation: the collector's route for that day arrives inside it.
+    window = VisitPlan.objects.get(case=case)
+    assert timezone.localtime(window.window_start).strftime("%Y-%m-%d %H:%M") == f"{tomorrow} 09:00"
+    assert window.window_start <= window.planned_at < window.window_end
 
     borrower.locator("summary", has_text="评价上门拜访").click()
     rate = borrower.locator("form:has(input[name=action][value=rating])")
@@ -97,6 +106,6 @@ def test_the_borrower_confirms_asks_for_a_visit_and_rates_it_from_the_qr_link(ch
     collector.goto(case.get_absolute_url())
     page = collector.locator("body")
     expect(page).to_contain_text("借款人确认了还款计划")
-    expect(page).to_contain_text(re.compile(r"借款人预约了上门拜访 · 周六上午 9-11 点"))
+    expect(page).to_contain_text(re.compile(r"借款人预约了上门拜访 · .*09:00 - 11:00 · 周六上午 9-11 点"))
     expect(page).to_contain_text("借款人给上门拜访打了 5/5 分")
     assert horizontal_overflow(collector) <= 0
