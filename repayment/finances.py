@@ -156,9 +156,8 @@ def capacity(totals: Totals, *, amount: Decimal) -> Decimal | None:
 
 
 def verified_capacity(finances: Finances, *, amount: Decimal) -> Decimal | None:
-    """Only verified income against every expense and debt (declared or verified); None from a visit's
-    figures alone, which are never verified (the capacity rule alone applies to them)."""
-    if finances.source != "declaration":
-        return None
-    totals = Totals(finances.verified_income or ZERO, finances.effective.expenses, finances.effective.debts)
+    """Only verified income against every expense and debt (declared or verified). A visit's figures are never
+    verified: their verified income is nothing, so a plan on them alone needs the supervisor's note."""
+    verified_income = finances.verified_income if finances.source == "declaration" else None
+    totals = Totals(verified_income or ZERO, finances.effective.expenses, finances.effective.debts)
     return capacity(totals, amount=amount)

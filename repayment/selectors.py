@@ -102,7 +102,7 @@ class PlanFit:
     instalment: Decimal
     capacity: Decimal | None  # None: neither a visit nor a declaration recorded an income
     figures: dict | None
-    verified_capacity: Decimal | None = None  # None: the figures come from a visit (never verified)
+    verified_capacity: Decimal | None = None  # None: no income recorded at all
     unverified: tuple = ()
     flags: tuple = ()
 

@@ -222,6 +222,8 @@ def _plan_approved(story: Story, case: Case) -> RepaymentPlan:
     supervisor.goto("/notifications/")
     supervisor.click(f"a[href='/plans/{plan.pk}/']")
     story.snap(supervisor, "plan_to_approve")
+    # The income came from the visit and is not verified: approving needs the supervisor's reason.
+    supervisor.fill("#decision textarea[name=note]", "Payslip seen at the door; the employer confirmed by phone.")
     supervisor.click("#decision button.btn-success")
     supervisor.wait_for_url(re.compile(rf"/plans/{plan.pk}/$"))
     assert supervisor.get_attribute("[data-plan-status]", "data-plan-status") == RepaymentPlan.Status.ACTIVE

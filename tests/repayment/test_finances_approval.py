@@ -5,6 +5,7 @@ import datetime as dt
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from collections_app.models import AuditLog
 from repayment.models import RepaymentPlan
@@ -116,3 +117,28 @@ def test_the_api_refuses_approval_above_the_verified_capacity_without_a_note(cli
     assert not AuditLog.objects.filter(action__startswith="plan.approve").exists()
     done = client.post(url, {"note": "Family helps"}, content_type="application/json")
     assert done.status_code == 200 and done.json()["status"] == "active"
+
+
+def test_figures_only_from_a_visit_are_unverified_so_approving_needs_a_note(negotiation_case, cast, today):
+    import uuid
+
+    from visits.models import Party, Visit
+
+    Visit.objects.create(
+        case=negotiation_case,
+        collector=cast.collector_a,
+        idempotency_key=uuid.uuid4(),
+        checked_in_at=timezone.now(),
+        identity_confirmed=True,
+        met=Party.BORROWER,
+        outcome="other",
+        monthly_income=D("9000.00"),
+        monthly_expenses=D("1000.00"),
+    )
+    plan = _pending_plan(negotiation_case, cast.collector_a, today)
+    fit = plan_fit(plan)
+    assert (fit.fits, fit.verified_capacity, fit.fits_verified) == (True, D("0"), False)
+    with pytest.raises(PlanRefused):
+        plan_approve(plan=plan, actor=cast.supervisor_x)
+    approved = plan_approve(plan=plan, actor=cast.supervisor_x, note="Payslip seen at the door; not copied.")
+    assert approved.status == RepaymentPlan.Status.ACTIVE

@@ -205,7 +205,7 @@ def test_nothing_verified_means_no_verified_capacity(negotiation_case, cast):
     assert verified_capacity(finances, amount=D("5000.00")) == D("0")
 
 
-def test_a_later_visit_replaces_the_declaration_and_has_no_verified_capacity(negotiation_case, cast):
+def test_a_later_visit_replaces_the_declaration_and_its_verified_capacity_is_nothing(negotiation_case, cast):
     import uuid
 
     from django.utils import timezone
@@ -226,5 +226,5 @@ def test_a_later_visit_replaces_the_declaration_and_has_no_verified_capacity(neg
     )
     finances = case_finances(negotiation_case)
     assert (finances.source, finances.effective.income) == ("visit", D("4000.00"))
-    assert verified_capacity(finances, amount=D("5000.00")) is None
+    assert verified_capacity(finances, amount=D("5000.00")) == 0  # a visit's figures are never verified
     assert discrepancies(negotiation_case, finances) == []
