@@ -19,7 +19,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from collections_app.models import AuditLog, CaseEvent, ChainHead
@@ -99,6 +99,29 @@ def _link(rows: Iterable, head: ChainHead, content) -> list:
     return linked
 
 
+WRITE_BATCH = 1000
+
+
+def _write_links(model, rows: list) -> None:
+    """Store the rows' links. On PostgreSQL one ``UPDATE … FROM (VALUES …)`` per thousand rows: Django's
+    ``bulk_update`` builds a CASE expression per row and field, which cost the follow-up sweep most of its
+    time (6 of 6.5 s for a batch of a thousand checks)."""
+    if connection.vendor != "postgresql":
+        model.objects.bulk_update(rows, _CHAIN_FIELDS, batch_size=WRITE_BATCH)
+        return
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), WRITE_BATCH):
+            batch = rows[start : start + WRITE_BATCH]
+            values = ", ".join(["(%s, %s, %s, %s)"] * len(batch))
+            params = [value for row in batch for value in (row.pk, row.chain_seq, row.prev_hash, row.chain_hash)]
+            sql = (
+                f"UPDATE {table} AS t SET chain_seq = v.seq, prev_hash = v.prev, chain_hash = v.hash "  # noqa: S608  # nosec B608 -- the model's table, values as parameters
+                f"FROM (VALUES {values}) AS v(id, seq, prev, hash) WHERE t.id = v.id"
+            )
+            cursor.execute(sql, params)
+
+
 @transaction.atomic
 def seal_cases(case_ids: Iterable[int]) -> int:
     """Chain the unsealed events of these cases, oldest id first; returns how many were sealed."""
@@ -112,7 +135,7 @@ def seal_cases(case_ids: Iterable[int]) -> int:
     sealed = [
         event for case_id, events in rows.items() for event in _link(events, heads[case_key(case_id)], event_content)
     ]
-    CaseEvent.objects.bulk_update(sealed, _CHAIN_FIELDS, batch_size=1000)
+    _write_links(CaseEvent, sealed)
     ChainHead.objects.bulk_update([heads[case_key(case_id)] for case_id in rows], ["seq", "head_hash"])
     return len(sealed)
 
@@ -123,7 +146,7 @@ def seal_audit(*, limit: int = SEAL_BATCH) -> int:
     head = _locked_heads([AUDIT])[AUDIT]
     sealed = _link(AuditLog.objects.filter(chain_hash="").order_by("id")[:limit], head, audit_content)
     if sealed:
-        AuditLog.objects.bulk_update(sealed, _CHAIN_FIELDS, batch_size=1000)
+        _write_links(AuditLog, sealed)
         head.save(update_fields=["seq", "head_hash", "updated_at"])
     return len(sealed)
 
