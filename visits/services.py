@@ -95,18 +95,13 @@ def contact_attempt_log(
     attempted_at = attempted_at or now
     if attempted_at > now + dt.timedelta(minutes=2):
         raise DoorstepError(_("The attempt's time is in the future."))
-    phone_number = phone_number.strip()
-    if channel in (ContactAttempt.Channel.CALL, ContactAttempt.Channel.SMS) and (
-        refusal := dialable_phone_refusal(borrower_id=case.account.borrower_id, number=phone_number)
-    ):
-        raise DoorstepError(refusal, code="wrong_number")
     with refusals_kept():
         return _contact_attempt_create(
             case=case,
             actor=actor,
             channel=channel,
             party=party,
-            phone_number=phone_number,
+            phone_number=phone_number.strip(),
             result=result,
             note=note,
             attempted_at=attempted_at,
@@ -138,6 +133,10 @@ def _contact_attempt_create(
     require_open_case(case)
     _require_actor(case, actor)
     when, phone_number = fields["attempted_at"], fields["phone_number"]
+    if fields["channel"] in (ContactAttempt.Channel.CALL, ContactAttempt.Channel.SMS) and (
+        refusal := dialable_phone_refusal(borrower_id=case.account.borrower_id, number=phone_number)
+    ):
+        raise DoorstepError(refusal, code="wrong_number")
     check_quiet_hours(case=case, actor=actor, when=when, consent=False, action="contact")
     check_attempt_cap(case=case, actor=actor, channel=fields["channel"], phone_number=phone_number, when=when)
     check_third_party(case=case, actor=actor, party=fields["party"], action="contact")

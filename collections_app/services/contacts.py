@@ -32,6 +32,7 @@ from collections_app.models import (
     User,
 )
 from collections_app.services.audit import audit_log
+from collections_app.services.authority import case_lock
 from collections_app.services.cases import case_event_add
 from collections_app.workflow import actor_role
 
@@ -172,6 +173,9 @@ def contact_point_set_status(
         )
     now = timezone.now()
     with transaction.atomic():
+        # The case row first, as every write on a case (services.authority): a call logged at this instant
+        # judges the number's state after this change, never before it.
+        case_lock(case, require_open=False)
         # Compare-and-set on the state: of two people changing the same point at once, one wins.
         changed = type(point).objects.filter(pk=point.pk, status=old).update(status=status, status_changed_at=now)
         if not changed:
