@@ -10,11 +10,10 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from collections_app.models import CaseEvent
-from collections_app.services.cases import case_assign, case_open
+from collections_app.models import CaseEvent, Stage
 from repayment.services.payments import payment_record
 from repayment.services.plans import plan_propose
-from tests.factories import AccountFactory, agreement_ready, visit_plan_ready
+from tests.factories import agreement_ready, case_walked_to
 from voice import links
 from voice.models import Complaint, VisitRating
 from voice.services_link import link_create
@@ -29,17 +28,9 @@ def borrowers(cast, settings):
     """Three borrowers, each with a case in follow-up, an active plan, one payment and a link. The examples of a
     run share one link per borrower: the hourly limit (tested on its own) is lifted here."""
     settings.BORROWER_LINK_RATE_PER_HOUR = 10_000
-    from collections_app.models import Stage
-    from collections_app.services.cases import case_transition
-
     worlds = []
     for paid in PAID:
-        case = case_open(account=AccountFactory(branch=cast.branch_a), actor=cast.supervisor_x, team=cast.team_x)
-        case = case_assign(case=case, collector=cast.collector_a, actor=cast.supervisor_x)
-        for target in (Stage.PREPARATION, Stage.VISIT, Stage.NEGOTIATION):
-            if target == Stage.VISIT:
-                visit_plan_ready(case, cast.collector_a)
-            case_transition(case=case, target=target, actor=cast.collector_a)
+        case = case_walked_to(cast, Stage.NEGOTIATION)
         agreement_ready(case, cast.collector_a)
         plan_propose(
             case=case,
