@@ -128,6 +128,38 @@ def test_zh_hans_plural_forms_have_the_one_chinese_form():
     assert plurals and all(list(entry.msgstr_plural) == [0] for entry in plurals)
 
 
+_HAN = "\u4e00-\u9fff"
+# An ASCII comma, colon, "!" or "?" touching a Chinese character; in a Chinese text any ASCII semicolon or a
+# full stop ending a sentence: Chinese sentences take the full-width marks.
+_ASCII_MARK_TOUCHING_HAN = re.compile(rf"[{_HAN}] ?[,;:!?]|[,;:] ?[{_HAN}]")
+_ASCII_SENTENCE_MARK = re.compile(r";|\.(\s|$)")
+
+
+def _english_marks_in_chinese(text: str) -> bool:
+    chinese = re.search(f"[{_HAN}]", text)
+    return bool(chinese and (_ASCII_MARK_TOUCHING_HAN.search(text) or _ASCII_SENTENCE_MARK.search(text)))
+
+
+def test_zh_hans_sentences_use_chinese_punctuation():
+    _polib, po = _catalogue()
+    wrong = [
+        text
+        for entry in po.translated_entries()
+        for text in (entry.msgstr_plural.values() if entry.msgid_plural else [entry.msgstr])
+        if _english_marks_in_chinese(text)
+    ]
+    assert wrong == []
+
+
+def test_the_punctuation_check_catches_english_marks_in_chinese():
+    assert _english_marks_in_chinese("已联系上,无困难")
+    assert _english_marks_in_chinese("出发点 08:00.")
+    assert _english_marks_in_chinese("AUC %(n)s, 低于")
+    assert _english_marks_in_chinese("格式为 YYYY-MM-DD;dpd 是")
+    assert not _english_marks_in_chinese("已联系上\uff0c无困难。出发时间 08:00\uff0c运行 manage.py risk_train。")
+    assert not _english_marks_in_chinese("Reached, no difficulty.")
+
+
 def test_the_committed_mo_matches_the_po():
     polib, po = _catalogue()
     mo_file = PO_FILE.with_suffix(".mo")
