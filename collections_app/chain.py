@@ -5,21 +5,30 @@ hash is SHA-256 over a canonical JSON of ``{"prev": previous hash, "seq": positi
 so changing a row breaks its own hash, removing one leaves a gap in the positions, and removing the newest
 rows leaves the chain short of its head (``ChainHead``).
 
-Rows are written unsealed (every writer, bulk inserts included, stays as it is). Case events are sealed
-just after the writing transaction commits (``seal_case_on_commit``); audit rows, written by nearly every
-request, by the minute sweep (``seal_pending``), which also seals what bulk writes left, and before a pack
-is built or ``verify_evidence --seal`` runs. Sealing locks the chain's head row, so two workers sealing the
-same chain append one after the other; under READ COMMITTED the rows read after the lock include everything
-the previous holder sealed.
+Rows are written unsealed (every writer, bulk inserts included, stays as it is). A case event a user's
+write adds is sealed just after the writing transaction commits (``seal_case_on_commit``). The rest are
+sealed by the minute beat task (``seal_pending``): audit rows, written by nearly every request, and what bulk
+writes leave — the follow-up sweep's events and moves (``cases_transition_bulk``), which would otherwise
+spend most of the sweep's time sealing. A case is also sealed before its evidence pack is built (under the
+case's lock) and when ``verify_evidence --seal`` runs. Until then a verification counts its unsealed events
+as not yet sealed, never as tampering.
+
+Sealing locks the chain's head row, so two workers sealing the same chain (the beat task and a user's commit
+hook) append one after the other; under READ COMMITTED the rows read after the lock include everything the
+previous holder sealed. A verification reads the head first and walks the links up to it, so links sealed
+while it reads are pending to it, not a chain running past its head.
 """
 
 import datetime as dt
 import hashlib
 import json
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from collections_app.models import AuditLog, CaseEvent, ChainHead
@@ -28,6 +37,8 @@ GENESIS = "0" * 64
 AUDIT = "audit"
 SWEEP_CASES = 500
 SEAL_BATCH = 5000
+# The beat task stops starting batches after this long (under its period), so runs hand over instead of piling up.
+SEAL_MAX_SECONDS = 50
 _CHAIN_FIELDS = ["chain_seq", "prev_hash", "chain_hash"]
 
 
@@ -102,6 +113,20 @@ def _link(rows: Iterable, head: ChainHead, content) -> list:
 WRITE_BATCH = 1000
 
 
+def _update_values(model, rows: list, assignments: str, columns: str, values) -> None:
+    """One ``UPDATE … FROM (VALUES …)`` per thousand rows; ``values(row)`` gives the row's id and new values."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), WRITE_BATCH):
+            batch = [values(row) for row in rows[start : start + WRITE_BATCH]]
+            placeholders = ", ".join([f"({', '.join(['%s'] * len(batch[0]))})"] * len(batch))
+            sql = (
+                f"UPDATE {table} AS t SET {assignments} "  # noqa: S608  # nosec B608 -- the model's table and fixed column names, values as parameters
+                f"FROM (VALUES {placeholders}) AS v({columns}) WHERE t.id = v.id"
+            )
+            cursor.execute(sql, [value for row in batch for value in row])
+
+
 def _write_links(model, rows: list) -> None:
     """Store the rows' links. On PostgreSQL one ``UPDATE … FROM (VALUES …)`` per thousand rows: Django's
     ``bulk_update`` builds a CASE expression per row and field, which cost the follow-up sweep most of its
@@ -109,17 +134,27 @@ def _write_links(model, rows: list) -> None:
     if connection.vendor != "postgresql":
         model.objects.bulk_update(rows, _CHAIN_FIELDS, batch_size=WRITE_BATCH)
         return
-    table = connection.ops.quote_name(model._meta.db_table)
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), WRITE_BATCH):
-            batch = rows[start : start + WRITE_BATCH]
-            values = ", ".join(["(%s, %s, %s, %s)"] * len(batch))
-            params = [value for row in batch for value in (row.pk, row.chain_seq, row.prev_hash, row.chain_hash)]
-            sql = (
-                f"UPDATE {table} AS t SET chain_seq = v.seq, prev_hash = v.prev, chain_hash = v.hash "  # noqa: S608  # nosec B608 -- the model's table, values as parameters
-                f"FROM (VALUES {values}) AS v(id, seq, prev, hash) WHERE t.id = v.id"
-            )
-            cursor.execute(sql, params)
+    _update_values(
+        model,
+        rows,
+        "chain_seq = v.seq, prev_hash = v.prev, chain_hash = v.hash",
+        "id, seq, prev, hash",
+        lambda row: (row.pk, row.chain_seq, row.prev_hash, row.chain_hash),
+    )
+
+
+def _write_heads(heads: list[ChainHead]) -> None:
+    """Store the heads' new positions, as ``_write_links`` stores links (the beat task moves hundreds at once)."""
+    if connection.vendor != "postgresql":
+        ChainHead.objects.bulk_update(heads, ["seq", "head_hash", "updated_at"], batch_size=WRITE_BATCH)
+        return
+    _update_values(
+        ChainHead,
+        heads,
+        "seq = v.seq, head_hash = v.hash, updated_at = v.at",
+        "id, seq, hash, at",
+        lambda head: (head.pk, head.seq, head.head_hash, head.updated_at),
+    )
 
 
 @transaction.atomic
@@ -136,7 +171,10 @@ def seal_cases(case_ids: Iterable[int]) -> int:
         event for case_id, events in rows.items() for event in _link(events, heads[case_key(case_id)], event_content)
     ]
     _write_links(CaseEvent, sealed)
-    ChainHead.objects.bulk_update([heads[case_key(case_id)] for case_id in rows], ["seq", "head_hash"])
+    now = timezone.now()
+    for case_id in rows:
+        heads[case_key(case_id)].updated_at = now
+    _write_heads([heads[case_key(case_id)] for case_id in rows])
     return len(sealed)
 
 
@@ -161,17 +199,23 @@ def seal_cases_on_commit(case_ids: list[int]) -> None:
         transaction.on_commit(lambda: seal_cases(case_ids), robust=True)
 
 
-def seal_pending() -> int:
-    """The sweep: seal what the commit hooks left (bulk inserts, a worker that died between commit and seal)."""
-    sealed = 0
+def seal_pending(*, max_seconds: float | None = None) -> int:
+    """The beat task: seal what was left unsealed (the follow-up sweep's events and moves, other bulk inserts,
+    a worker that died between commit and seal), a transaction per ``SWEEP_CASES`` cases and per
+    ``SEAL_BATCH`` audit rows, lowest case id first, until nothing is left or ``max_seconds`` have passed.
+    Every run seals at least one batch and commits each one, so the next run goes on from there."""
+    started, sealed = time.monotonic(), 0
     while True:
-        case_ids = list(CaseEvent.objects.filter(chain_hash="").values_list("case_id", flat=True)[:SWEEP_CASES])
-        if not case_ids:
-            break
-        sealed += seal_cases(case_ids)
-    while batch := seal_audit():
+        case_ids = list(
+            CaseEvent.objects.filter(chain_hash="")
+            .order_by("case_id")
+            .values_list("case_id", flat=True)
+            .distinct()[:SWEEP_CASES]
+        )
+        batch = seal_cases(case_ids) + seal_audit()  # audit rows between case batches: neither waits for the other
         sealed += batch
-    return sealed
+        if not batch or (max_seconds is not None and time.monotonic() - started >= max_seconds):
+            return sealed
 
 
 @transaction.atomic
@@ -208,9 +252,14 @@ class ChainReport:
         return not self.reason
 
 
-def _walk(key: str, rows: Iterator, content, unsealed: int) -> ChainReport:
-    head = ChainHead.objects.filter(key=key).first()
-    head_seq, head_hash = (head.seq, head.head_hash) if head else (0, "")
+def _head(key: str) -> tuple[int, str]:
+    head = ChainHead.objects.filter(key=key).values_list("seq", "head_hash").first()
+    return head or (0, "")
+
+
+def _walk(key: str, head: tuple[int, str], rows: Iterator, content, unsealed: int) -> ChainReport:
+    """Check ``rows`` (the sealed links up to the head read before them, in order) against each other and the head."""
+    head_seq, head_hash = head
     prev, expected, checked = GENESIS, 1, 0
 
     def broken(row, reason: str) -> ChainReport:
@@ -239,15 +288,21 @@ def _walk(key: str, rows: Iterator, content, unsealed: int) -> ChainReport:
 
 
 def verify_case(case_id: int) -> ChainReport:
-    """Recompute a case's chain; the report names the first event that no longer matches."""
+    """Recompute a case's chain; the report names the first event that no longer matches.
+
+    The head is read first and the links walked up to it: a seal that commits meanwhile (the beat task, a
+    user's write) only adds links past that head, which count as not yet sealed, like the events still
+    waiting for the beat task."""
+    head = _head(case_key(case_id))
     events = CaseEvent.objects.filter(case_id=case_id)
-    unsealed = events.filter(chain_hash="").count()
-    return _walk(
-        case_key(case_id), iter(events.exclude(chain_hash="").order_by("chain_seq", "id")), event_content, unsealed
-    )
+    unsealed = events.filter(Q(chain_hash="") | Q(chain_seq__gt=head[0])).count()
+    sealed = events.exclude(chain_hash="").filter(chain_seq__lte=head[0])
+    return _walk(case_key(case_id), head, iter(sealed.order_by("chain_seq", "id")), event_content, unsealed)
 
 
 def verify_audit() -> ChainReport:
-    """Recompute the audit chain, streaming (millions of rows in constant memory)."""
-    rows = AuditLog.objects.exclude(chain_hash="").order_by("chain_seq", "id").iterator(chunk_size=5000)
-    return _walk(AUDIT, rows, audit_content, AuditLog.objects.filter(chain_hash="").count())
+    """Recompute the audit chain up to its head as read first, streaming (millions of rows in constant memory)."""
+    head = _head(AUDIT)
+    rows = AuditLog.objects.exclude(chain_hash="").filter(chain_seq__lte=head[0])
+    unsealed = AuditLog.objects.filter(Q(chain_hash="") | Q(chain_seq__gt=head[0])).count()
+    return _walk(AUDIT, head, rows.order_by("chain_seq", "id").iterator(chunk_size=5000), audit_content, unsealed)

@@ -21,5 +21,6 @@ def remove_orphan_uploads() -> int:
 
 @shared_task
 def seal_chains() -> int:
-    """Every minute: chain the case events and audit rows the commit hooks left unsealed (bulk writes)."""
-    return chain.seal_pending()
+    """Every minute: chain the case events and audit rows left unsealed (the follow-up sweep's and other bulk
+    writes, audit rows), batch after batch, for at most ``chain.SEAL_MAX_SECONDS`` (the next run goes on)."""
+    return chain.seal_pending(max_seconds=chain.SEAL_MAX_SECONDS)

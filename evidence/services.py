@@ -12,6 +12,7 @@ from collections_app import chain
 from collections_app.exceptions import CaseRuleError, NotPermitted, TransitionNotAllowed
 from collections_app.models import Case, ChainHead, CloseReason, Stage, User
 from collections_app.services.audit import audit_log
+from collections_app.services.authority import case_lock
 from collections_app.services.cases import case_event_add, case_transition
 from evidence import pdf
 from evidence.models import EvidencePack
@@ -82,6 +83,9 @@ def evidence_pack_build(*, case: Case, actor: User, summary: str, language: str)
     summary = _check_summary(summary)
     if language not in EvidencePack.Language.values:
         language = EvidencePack.Language.ZH_HANS
+    # Under the case's lock, taken first as every writer on the case takes it: no event can be added between
+    # the seal and the pack's read, so the pack holds no event still waiting for the chain's beat task.
+    case_lock(case, require_open=False)
     chain.seal_cases([case.pk])  # inside this transaction: the escalation's own event is in the pack
     chain.seal_audit()  # the audit head printed in the pack covers everything written before it
     report = chain.verify_case(case.pk)

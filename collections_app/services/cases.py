@@ -243,6 +243,9 @@ def cases_transition_bulk(
     out of closed stay with ``case_transition`` (they touch the account's open-case flag and close fields).
     ``notes`` and ``payloads`` are by case id; so are ``fields``, other columns written in the same UPDATE
     (e.g. ``{"next_action": …}``; the same names for every case).
+
+    Like every bulk write, the events are left for the hash chain's beat task to seal (``chain.seal_pending``):
+    sealing hundreds of cases inline had cost the follow-up sweep, its caller, more than its own work.
     """
     if target not in Stage.values or target == Stage.CLOSED:
         raise TransitionNotAllowed(_("Unknown stage."))
@@ -302,9 +305,8 @@ def cases_transition_bulk(
                 "ip_address": ip_address,
             }
         )
-    insert_rows(CaseEvent, events)
+    insert_rows(CaseEvent, events)  # sealed by the chain's beat task, as every bulk write is (collections_app.chain)
     insert_rows(AuditLog, audits)
-    chain.seal_cases_on_commit([case.pk for case in moved])
     moves = [(case.pk, notes.get(case.pk, ""), payloads.get(case.pk, {})) for case in moved]
     after_move_schedule(moves=moves, target=target, actor=actor)
     return moved

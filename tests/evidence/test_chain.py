@@ -128,6 +128,35 @@ def test_unsealed_rows_are_counted_not_reported_as_broken(case_a):
     assert report.ok and report.unsealed == CaseEvent.objects.filter(case=case_a).count() > 0
 
 
+def test_links_sealed_after_the_head_was_read_are_pending_not_a_chain_past_its_head(visited_case, cast, monkeypatch):
+    """A seal that commits while a verification reads (the beat task sealing what the sweep left) adds links
+    past the head the verification read first: they count as not yet sealed, the chain up to the head as OK."""
+    events = _sealed(visited_case)
+    read_first = chain._head(chain.case_key(visited_case.pk))
+    CaseEvent.objects.create(case=visited_case, actor=cast.collector_a, kind=CaseEvent.Kind.NOTE, payload={"x": 1})
+    CaseEvent.objects.create(case=visited_case, actor=cast.collector_a, kind=CaseEvent.Kind.NOTE, payload={"x": 2})
+    assert chain.seal_pending() >= 2
+    monkeypatch.setattr(chain, "_head", lambda key: read_first)
+    report = chain.verify_case(visited_case.pk)
+    assert report.ok and (report.links, report.head_seq, report.unsealed) == (len(events), len(events), 2)
+    # Deleting a link up to that head is still caught.
+    CaseEvent.objects.filter(pk=events[-1].pk).delete()
+    report = chain.verify_case(visited_case.pk)
+    assert not report.ok and "newest" in report.reason
+
+
+def test_audit_rows_sealed_after_the_head_was_read_are_pending(cast, monkeypatch):
+    for n in range(3):
+        audit_log(actor=cast.manager, action=f"case.note.{n}")
+    chain.seal_audit()
+    read_first = chain._head(chain.AUDIT)
+    audit_log(actor=cast.manager, action="case.note.late")
+    assert chain.seal_audit() == 1
+    monkeypatch.setattr(chain, "_head", lambda key: read_first)
+    report = chain.verify_audit()
+    assert report.ok and (report.links, report.unsealed) == (read_first[0], 1)
+
+
 @pytest.mark.postgres
 def test_postgresql_lets_only_sealing_update_an_audit_row_and_refuses_truncate(cast):
     row = audit_log(actor=cast.manager, action="case.note")
