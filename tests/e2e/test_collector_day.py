@@ -14,10 +14,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 from collections_app.models import AuditLog, Stage
 from repayment.models import RepaymentPlan
-from tests.e2e.conftest import PageWatch, horizontal_overflow, login, overflowing_elements
+from tests.e2e.conftest import PHONE, PageWatch, horizontal_overflow, login, overflowing_elements
 from tests.factories import PASSWORD
 from tests.offline.conftest import planned_case  # noqa: F401 — the fixture
 from visits.models import ContactAttempt, Visit, VisitPhoto
@@ -73,6 +74,7 @@ def _home(page, watch) -> None:
 def _visit(page, case, *, start: dt.datetime, minutes: int, outcome: str, photo=None, income=False) -> None:
     page.locator(f"[data-testid=home-route] [data-stop='{case.pk}']").get_by_role("link", name="Log a visit").click()
     page.wait_for_url(re.compile(rf"/cases/{case.pk}/visits/new/$"))
+    page.wait_for_load_state("networkidle")  # the form's scripts (drafts, rule hints) have run
     page.fill("input[name=checked_in_at]", _local(start))
     page.fill("input[name=checked_out_at]", _local(start + dt.timedelta(minutes=minutes)))
     page.check("input[name=identity_confirmed]")
@@ -151,8 +153,11 @@ def test_a_collector_runs_the_whole_day_from_the_home_screen(phone, cast, planne
     kept = page.get_by_label("door.png")
     assert kept.is_checked()
     assert page.locator("input[name=photos]").evaluate("input => input.files.length") == 0
+    page.wait_for_load_state("networkidle")
     page.fill("input[name=checked_in_at]", _local(now - dt.timedelta(minutes=50)))
     page.fill("input[name=checked_out_at]", _local(now - dt.timedelta(minutes=35)))
+    expect(page.locator("input[name=checked_in_at]")).to_have_value(_local(now - dt.timedelta(minutes=50)))
+    expect(page.get_by_test_id("rule-warning-quiet-hours")).to_be_hidden()
     page.get_by_role("button", name="Save visit and check out").click()
     page.wait_for_url(re.compile(r"/visits/\d+/$"))
     visit = Visit.objects.get(case=second)
@@ -184,3 +189,27 @@ def test_a_collector_runs_the_whole_day_from_the_home_screen(phone, cast, planne
     assert plan.status != RepaymentPlan.Status.DRAFT
     assert page.get_attribute("[data-plan-status]", "data-plan-status") == plan.status
     assert watch.errors == [] and watch.dialogs == []
+
+
+@pytest.mark.parametrize(("locale", "words"), [("en-US", ("Today's route", "Log a visit", "Navigate")),
+                                                ("zh-CN", ("今日路线", "登记走访", "导航"))])  # fmt: skip
+def test_the_home_route_fits_a_phone_in_both_languages(browser, live_server, cast, planned_case, locale, words):  # noqa: F811
+    today = dt.datetime.now(SHANGHAI).date()
+    case = planned_case(31.300, 120.600, when=dt.datetime.combine(today, dt.time(15, 0), SHANGHAI))
+    context = browser.new_context(base_url=live_server.url, locale=locale, timezone_id="Asia/Shanghai", **PHONE)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    watch = PageWatch(page)
+    try:
+        login(page, "collector_a", PASSWORD)
+        route = page.get_by_test_id("home-route")
+        # On the first screen, above the tab bar: the route and its first stop's actions.
+        bar_top = page.get_by_test_id("tabbar").bounding_box()["y"]
+        log_visit = route.locator(f"[data-stop='{case.pk}'] a[href='/cases/{case.pk}/visits/new/']")
+        assert log_visit.bounding_box()["y"] + log_visit.bounding_box()["height"] <= bar_top
+        text = route.inner_text()
+        assert all(word in text for word in words), text
+        assert horizontal_overflow(page) <= 0, overflowing_elements(page)
+        assert watch.errors == []
+    finally:
+        context.close()
