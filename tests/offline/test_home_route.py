@@ -69,3 +69,10 @@ def test_supervisors_and_managers_keep_their_homes(client, cast, planned_case, w
     html = client.get(HOME).content.decode()
     assert 'data-testid="home-route"' not in html and "data-stop=" not in html
     assert "Cases by stage" in html
+
+
+def test_the_empty_route_speaks_chinese(client, cast):
+    client.force_login(cast.collector_a)
+    route = _route_section(client.get(HOME, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode())
+    assert "今天没有计划的走访。" in route and "准备阶段的案件" in route
+    assert "No visit is planned" not in route
