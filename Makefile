@@ -8,7 +8,7 @@ PORT ?= 8000
 # Local runs default to DEBUG; production sets DEBUG=false and real keys in the environment.
 export DEBUG ?= true
 
-.PHONY: topology topology-down run serve worker install install-dev migrate seed test lint format messages makemessages e2e bench clean security
+.PHONY: topology topology-down run serve worker install install-dev migrate seed test lint format messages makemessages e2e screenshots bench clean security
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -72,6 +72,10 @@ test: install-dev messages
 # Only the browser tests (Playwright + Debian's /usr/bin/chromium; `make test` runs them too).
 e2e: install-dev messages
 	$(VENV)/bin/pytest tests/e2e
+
+# The README's pictures (docs/screenshots/*.png): the demo data in Chromium, phone and desktop.
+screenshots: install-dev messages
+	$(VENV)/bin/pytest tests/e2e/screenshots.py -p no:cacheprovider -q -s
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

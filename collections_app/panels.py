@@ -28,7 +28,8 @@ class CasePanel:
 
 @dataclass(frozen=True)
 class HomePanel:
-    """A block at the top of the home page: ``template`` with what ``context(user=)`` returns."""
+    """A block at the top of the home page: ``template`` with what ``context(user=, request=)`` returns
+    (``request`` for what the user's session holds, e.g. the start of today's route)."""
 
     name: str
     template: str
@@ -60,11 +61,11 @@ def home_panels() -> list[HomePanel]:
     return sorted(_registry.home_panels.values(), key=lambda panel: (panel.order, panel.name))
 
 
-def home_panel_context(*, user) -> dict:
+def home_panel_context(*, user, request=None) -> dict:
     context: dict = {}
     for panel in home_panels():
         if panel.context is not None:
-            context.update(panel.context(user=user))
+            context.update(panel.context(user=user, request=request))
     return context
 
 

@@ -53,7 +53,7 @@ def playbook_context(*, user, case, can_act: bool) -> dict:
     }
 
 
-def home_alerts(*, user) -> dict:
+def home_alerts(*, user, request=None) -> dict:
     return selectors.safety_alerts(user)
 
 

@@ -1,13 +1,22 @@
 """What the field work adds to the case pages (registered at start-up by ``VisitsConfig.ready``)."""
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from collections_app.models import CaseEvent
-from collections_app.panels import CasePanel, payload_label, register_case_panel, register_event_describer
+from collections_app.models import CaseEvent, User
+from collections_app.panels import (
+    CasePanel,
+    HomePanel,
+    payload_label,
+    register_case_panel,
+    register_event_describer,
+    register_home_panel,
+)
 from collections_app.panels import register_payload_choices as _choices
 from visits import selectors
 from visits.forms import ContactAttemptForm
 from visits.models import ContactAttempt, Party, Visit
+from visits.selectors_today import saved_start, today_route
 
 
 def _contact_form(case) -> ContactAttemptForm:
@@ -59,7 +68,20 @@ def describe_visit(payload: dict) -> str:
     }
 
 
+def home_route_context(*, user, request=None) -> dict:
+    """A collector's home opens on today's route, from the start they gave on ``/today/`` if any."""
+    if not user.is_collector:
+        return {}
+    collector = User.objects.select_related("team__branch").get(pk=user.pk)
+    start = saved_start(request.session, user) if request is not None else None
+    return {"home_route": today_route(viewer=user, collector=collector, start=start, now=timezone.now())}
+
+
 def register() -> None:
+    # Before every other block of the home page: a collector's day starts from the route.
+    register_home_panel(
+        HomePanel(name="visits.today", template="visits/_home_today.html", order=-10, context=home_route_context)
+    )
     register_case_panel(
         CasePanel(
             name="visits.preparation",

@@ -26,6 +26,8 @@ SPEED_KMH = 25.0
 MINUTES_PER_STOP = 30
 ROUTE_STAGES = (Stage.PREPARATION, Stage.VISIT)
 SVG_WIDTH, SVG_HEIGHT, SVG_PAD = 320, 220, 18
+# The start a collector gave ("use my location"), kept only in their session, never on the user.
+START_SESSION_KEY = "doorstep_today_start"
 
 
 @dataclass
@@ -70,6 +72,12 @@ class TodayRoute:
     @property
     def located(self) -> list[RouteStop]:
         return [s for s in self.stops if s.position is not None]
+
+
+def saved_start(session, user: User) -> tuple[float, float] | None:
+    """The start the collector gave earlier in this session (``/today/`` and the home share it)."""
+    saved = session.get(START_SESSION_KEY) if user.is_collector else None
+    return (saved[0], saved[1]) if saved else None
 
 
 def collector_timezone(collector: User) -> ZoneInfo:

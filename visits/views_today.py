@@ -15,9 +15,7 @@ from django.views.decorators.http import require_http_methods
 from collections_app.exceptions import DoorstepError
 from collections_app.models import Role, User
 from visits import today as services
-from visits.selectors_today import today_route
-
-START_SESSION_KEY = "doorstep_today_start"
+from visits.selectors_today import START_SESSION_KEY, saved_start, today_route
 
 
 class RouteActionForm(forms.Form):
@@ -65,8 +63,7 @@ def _start_point(request) -> tuple[float, float] | None:
         if request.user.is_collector:
             request.session[START_SESSION_KEY] = [lat, lng]
         return (lat, lng)
-    saved = request.session.get(START_SESSION_KEY) if request.user.is_collector else None
-    return (saved[0], saved[1]) if saved else None
+    return saved_start(request.session, request.user)
 
 
 def _team_collectors(user: User):

@@ -15,7 +15,7 @@ def home(request):
         "summary": selectors.home_summary(user),
         "next_cases": selectors.next_cases(user),
         "home_panels": panels.home_panels(),
-        **panels.home_panel_context(user=user),
+        **panels.home_panel_context(user=user, request=request),
     }
     return render(request, "collections_app/home.html", context)
 

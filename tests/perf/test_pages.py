@@ -15,6 +15,7 @@ from collections_app.models import BorrowerPhone, Product, Stage
 from repayment.models import Payment
 from repayment.selectors import PANEL_ROWS, case_panel
 from tests.factories import AccountFactory
+from tests.offline.conftest import planned_case  # noqa: F401 — the fixture
 from tests.visits.helpers import DAYTIME
 from visits.models import ContactAttempt, Visit, VisitPlan
 
@@ -142,3 +143,19 @@ def test_screening_rows_show_the_translated_product_and_classification(client, c
     client.cookies["django_language"] = "zh-hans"
     html = client.get(reverse("screening")).content.decode()
     assert f"<td>{product}</td>" in html
+
+
+HOME_QUERIES_COLLECTOR = 12  # session, user, the home's counts, stages and next actions; today's route: the
+# collector with team and branch, the day's plans (+ their phones and confirmed addresses), the route order
+
+
+def test_collectors_home_reads_todays_route_in_a_constant_number_of_queries(client, cast, planned_case):  # noqa: F811
+    for i in range(2):
+        planned_case(31.30 + 0.01 * i, 120.60)
+    client.force_login(cast.collector_a)
+    few = _queries(client, reverse("home"))
+    for i in range(6):
+        planned_case(31.40 + 0.01 * i, 120.70)
+    many = _queries(client, reverse("home"))
+    assert client.get(reverse("home")).content.decode().count("data-stop=") == 8
+    assert len(many) == len(few) <= HOME_QUERIES_COLLECTOR, many
