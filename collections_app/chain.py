@@ -136,8 +136,17 @@ def seal_cases(case_ids: Iterable[int]) -> int:
         event for case_id, events in rows.items() for event in _link(events, heads[case_key(case_id)], event_content)
     ]
     _write_links(CaseEvent, sealed)
-    ChainHead.objects.bulk_update([heads[case_key(case_id)] for case_id in rows], ["seq", "head_hash"])
+    _write_heads([heads[case_key(case_id)] for case_id in rows])
     return len(sealed)
+
+
+def _write_heads(heads: list[ChainHead]) -> None:
+    # A write on one case (nearly every POST) seals one chain: a plain UPDATE compiles in a quarter of the
+    # CPU time of bulk_update's CASE expressions.
+    if len(heads) == 1:
+        ChainHead.objects.filter(pk=heads[0].pk).update(seq=heads[0].seq, head_hash=heads[0].head_hash)
+    elif heads:
+        ChainHead.objects.bulk_update(heads, ["seq", "head_hash"])
 
 
 @transaction.atomic
