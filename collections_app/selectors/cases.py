@@ -38,9 +38,9 @@ def case_list(user: User, *, stage: str = "") -> QuerySet[Case]:
 def case_list_rows(cases) -> list[Case]:
     """A page of ``case_list`` with what each row shows computed once (the page renders every row
     twice, as a card and as a table row): stage label, link, due time, next action, borrower, account,
-    DPD (one "today" for the page, with its label) and overdue amount, and what the apps add to a row (e.g. promises
-    due, one query a page). ``get_stage_display()`` and the ``date`` filter cost
-    ~0.3 ms a call; per row they add up."""
+    DPD (one "today" for the page, with its label) and overdue amount, and what the apps add to a row
+    (e.g. promises due, one query a page). ``get_stage_display()`` and the ``date`` filter cost ~0.3 ms
+    a call; per row they add up."""
     cases = list(cases)
     panels.decorate_case_rows(cases)
     stages = {value: str(label) for value, label in Stage.choices}

@@ -52,7 +52,7 @@ def account_refresh_screening_key(*, account: DelinquentAccount) -> DelinquentAc
 
 
 # The key's UPDATE compiled once per database, day, time zone (the last-contact date is taken in it) and
-# weights: building and compiling its expression cost a visit or payment POST some 4 ms of CPU.
+# weights: building and compiling its expression cost each visit, contact or payment POST about 3.5 ms of CPU.
 _REFRESH_KEY_SQL: dict[tuple, tuple[str, tuple]] = {}
 
 
