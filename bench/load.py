@@ -54,6 +54,7 @@ class _FormParser(HTMLParser):
         super().__init__()
         self.values: dict[str, str] = {}
         self._select = None
+        self._selected = False
         self._textarea = None
 
     def handle_starttag(self, tag, attrs):
@@ -68,9 +69,14 @@ class _FormParser(HTMLParser):
                 self.values[name] = attrs.get("value", "")
         elif tag == "select" and name:
             self._select = name
-            self.values.setdefault(name, "")
+            self._selected = False
+            self.values.pop(name, None)
         elif tag == "option" and self._select:
-            if "selected" in attrs or not self.values.get(self._select):
+            # A browser submits the selected option, else the first one (even when its value is empty).
+            if "selected" in attrs and not self._selected:
+                self.values[self._select] = attrs.get("value", "")
+                self._selected = True
+            elif self._select not in self.values:
                 self.values[self._select] = attrs.get("value", "")
         elif tag == "textarea" and name:
             self._textarea = name
@@ -144,11 +150,15 @@ class Client:
         # "other" keeps the case in the visit stage, so the next visit is accepted too.
         # Daytime yesterday, borrower time: inside the rule pack's contact hours whenever the bench runs.
         local_now = dt.datetime.now(dt.UTC) + dt.timedelta(hours=8)  # Asia/Shanghai, the bench data's zone
-        daytime = (local_now - dt.timedelta(days=1)).strftime("%Y-%m-%dT14:%M")
+        yesterday = (local_now - dt.timedelta(days=1)).replace(hour=14)
+        daytime = yesterday.strftime("%Y-%m-%dT%H:%M")
         if "idempotency_key" in data:
             data["idempotency_key"] = str(uuid.uuid4())
         if kind == "visit_post":
-            data |= {"checked_in_at": daytime, "identity_confirmed": "on", "met": "borrower", "outcome": "other"}
+            # Checked out half an hour later: a visit left open since yesterday would be refused as too long.
+            daytime_out = (yesterday + dt.timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M")
+            data |= {"checked_in_at": daytime, "checked_out_at": daytime_out}
+            data |= {"identity_confirmed": "on", "met": "borrower", "outcome": "other"}
             data |= {"geo_status": "unavailable", "notes": "bench"}
         elif kind == "payment_post":
             data |= {"amount": "1.00", "paid_on": local_now.date().isoformat(), "reference": uuid.uuid4().hex[:12]}

@@ -153,7 +153,16 @@ class CaseSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         if request is None:
             return []
-        return [{**t, "label": str(t["label"])} for t in transition_targets(case, request.user)]
+        return [{**t, "label": self._label(case.stage, t)} for t in transition_targets(case, request.user)]
+
+    def _label(self, source: str, option: dict) -> str:
+        # One language per request: each move's label (e.g. into visit: "Revisit" from follow-up, "Back to
+        # visit" from negotiation) is translated once for the whole list, not once per case.
+        labels = self.context.setdefault("transition_labels", {})
+        key = (source, option["target"], option["close_reason"])
+        if key not in labels:
+            labels[key] = str(option["label"])
+        return labels[key]
 
 
 class TokenRequestSerializer(serializers.Serializer):

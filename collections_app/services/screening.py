@@ -2,8 +2,10 @@
 
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.db.models import Count, Prefetch, Q
+from django.db.models.sql import UpdateQuery
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from collections_app import priority
@@ -36,10 +38,38 @@ class BatchResult:
 def account_refresh_screening_key(*, account: DelinquentAccount) -> DelinquentAccount:
     """Recompute one account's key; call after changing its overdue amount or date, broken
     promises or last contact. The same SQL expression as the bulk refresh, so both agree."""
-    expression = priority.screening_key_expression(today=local_today())
-    DelinquentAccount.objects.filter(pk=account.pk).update(screening_key=expression)
+    alias = router.db_for_write(DelinquentAccount)
+    connection = connections[alias]
+    sql, params = _refresh_key_sql(alias, local_today())
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"{sql} RETURNING screening_key", [*params, account.pk])
+            account.screening_key = cursor.fetchone()[0]
+            return account
+        cursor.execute(sql, [*params, account.pk])
     account.screening_key = DelinquentAccount.objects.values_list("screening_key", flat=True).get(pk=account.pk)
     return account
+
+
+# The key's UPDATE compiled once per database, day, time zone (the last-contact date is taken in it) and
+# weights: building and compiling its expression cost each visit, contact or payment POST about 3.5 ms of CPU.
+_REFRESH_KEY_SQL: dict[tuple, tuple[str, tuple]] = {}
+
+
+def _refresh_key_sql(alias: str, today) -> tuple[str, tuple]:
+    key = (alias, today, timezone.get_current_timezone_name(), tuple(priority.weights().items()))
+    compiled = _REFRESH_KEY_SQL.get(key)
+    if compiled is None:
+        query = DelinquentAccount.objects.filter(pk=0).query.chain(UpdateQuery)
+        query.add_update_values({"screening_key": priority.screening_key_expression(today=today)})
+        sql, params = query.get_compiler(alias).as_sql()
+        # "UPDATE … SET … WHERE id = %s": the id is the last parameter, given per call.
+        if params[-1] != 0 or not sql.endswith("%s"):
+            raise RuntimeError(f"unexpected UPDATE for the screening key: {sql}")
+        if len(_REFRESH_KEY_SQL) > 64:
+            _REFRESH_KEY_SQL.clear()
+        compiled = _REFRESH_KEY_SQL[key] = (sql, tuple(params[:-1]))
+    return compiled
 
 
 def accounts_refresh_screening_keys(queryset=None) -> int:

@@ -283,7 +283,7 @@ def payment_record_once(
     case_event_add(case=case, actor=actor, kind=CaseEvent.Kind.PAYMENT, payload=payload)
     audit_log(actor=actor, action="payment.record", obj=payment, changes=payload)
     completed = _complete_paid_plans(case, actor)
-    account_refresh_screening_key(account=DelinquentAccount.objects.get(pk=account.pk))
+    account_refresh_screening_key(account=account)
     settled = any(plan.kind == RepaymentPlan.Kind.SETTLEMENT for plan in completed)
     maybe_close_cured(case=case, settled=settled)
     return payment, True

@@ -72,6 +72,22 @@ def test_case_payload_has_masked_account_data_and_allowed_transitions(api, cast,
     assert {t["target"] for t in body["allowed_transitions"]} >= {"preparation", "closed"}
 
 
+def test_case_list_labels_each_move_by_its_own_stage_in_the_readers_language(api, cast, case_a):
+    """Into visit is "Revisit" from follow-up and "Back to visit" from negotiation, on one page of the list."""
+    other = CaseFactory(
+        account=AccountFactory(branch=cast.branch_a), team=cast.team_x, assigned_collector=cast.collector_a
+    )
+    Case.objects.filter(pk=case_a.pk).update(stage=Stage.FOLLOW_UP)
+    Case.objects.filter(pk=other.pk).update(stage=Stage.NEGOTIATION)
+    client = api(cast.collector_a)
+    for language, labels in (("en", ("Revisit", "Back to visit")), ("zh-hans", ("再次走访", "退回实地走访"))):
+        results = client.get(reverse("api:case-list"), HTTP_ACCEPT_LANGUAGE=language).json()["results"]
+        into_visit = {
+            c["id"]: [t["label"] for t in c["allowed_transitions"] if t["target"] == "visit"] for c in results
+        }
+        assert into_visit == {case_a.pk: [labels[0]], other.pk: [labels[1]]}
+
+
 def test_list_filters_and_cursor_pagination(api, cast, case_a, case_in_stage):
     for _ in range(3):
         CaseFactory(account=AccountFactory(branch=cast.branch_a), team=cast.team_x)
