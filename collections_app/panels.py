@@ -9,21 +9,22 @@ not matter: panels are shown by their ``order``.
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import TextChoices
+from django.db.models import Prefetch, TextChoices
 
 
 @dataclass(frozen=True)
 class CasePanel:
     """A block of the case page: ``template`` is included with the page context, extended by what
     ``context(user=, case=, can_act=)`` returns. ``select_related`` / ``prefetch_related`` name what
-    the panel reads of the case, so the page loads it with the case in one query."""
+    the panel reads of the case, so the page loads it with the case (a ``Prefetch`` sets how a related
+    list is read; other panels may then read the same list from the case instead of querying it again)."""
 
     name: str
     template: str
     order: int
     context: Callable[..., dict] | None = None
     select_related: tuple[str, ...] = ()
-    prefetch_related: tuple[str, ...] = ()
+    prefetch_related: tuple[str | Prefetch, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ def case_panels() -> list[CasePanel]:
     return sorted(_registry.panels.values(), key=lambda panel: (panel.order, panel.name))
 
 
-def case_page_relations() -> tuple[list[str], list[str]]:
+def case_page_relations() -> tuple[list[str], list[str | Prefetch]]:
     """What the registered panels read of the case: (select_related, prefetch_related)."""
     panels = case_panels()
     return (

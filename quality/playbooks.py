@@ -10,6 +10,7 @@ from collections_app.models import Case, User
 from collections_app.services.audit import audit_log
 from quality.models import Playbook, PlaybookUse
 from visits.models import Visit
+from visits.selectors import loaded_visits
 
 RESISTANCE_OUTCOMES = {Visit.Outcome.REFUSED}
 RESISTANCE_ATTITUDES = {Visit.Attitude.HOSTILE}
@@ -51,12 +52,16 @@ def localised(playbook: Playbook) -> dict:
 
 def case_playbook(case: Case) -> dict | None:
     """The playbook matching the case's latest visit (or a general one before any visit), with resistance steps."""
-    visit = (
-        Visit.objects.filter(case=case)
-        .order_by("-checked_in_at", "-id")
-        .only("overdue_reason", "attitude", "outcome")
-        .first()
-    )
+    visits = loaded_visits(case)  # the case page loaded them with the case
+    if visits is not None:
+        visit = visits[0] if visits else None
+    else:
+        visit = (
+            Visit.objects.filter(case=case)
+            .order_by("-checked_in_at", "-id")
+            .only("overdue_reason", "attitude", "outcome")
+            .first()
+        )
     reason = visit.overdue_reason if visit else ""
     attitude = visit.attitude if visit else ""
     playbook = match(list(Playbook.objects.filter(active=True)), overdue_reason=reason, attitude=attitude)
