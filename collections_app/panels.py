@@ -17,7 +17,9 @@ class CasePanel:
     """A block of the case page: ``template`` is included with the page context, extended by what
     ``context(user=, case=, can_act=)`` returns. ``select_related`` / ``prefetch_related`` name what
     the panel reads of the case, so the page loads it with the case (a ``Prefetch`` sets how a related
-    list is read; other panels may then read the same list from the case instead of querying it again)."""
+    list is read; other panels may then read the same list from the case instead of querying it again).
+    ``annotations(user=)`` returns expressions the case query adds for the panel (a value or a row's
+    fields read by subquery), so a single value costs the page no query of its own."""
 
     name: str
     template: str
@@ -25,6 +27,7 @@ class CasePanel:
     context: Callable[..., dict] | None = None
     select_related: tuple[str, ...] = ()
     prefetch_related: tuple[str | Prefetch, ...] = ()
+    annotations: Callable[..., dict] | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,15 @@ def case_page_relations() -> tuple[list[str], list[str | Prefetch]]:
         [name for panel in panels for name in panel.select_related],
         [name for panel in panels for name in panel.prefetch_related],
     )
+
+
+def case_page_annotations(*, user) -> dict:
+    """What the registered panels add to the case query for this user (``CasePanel.annotations``)."""
+    annotations: dict = {}
+    for panel in case_panels():
+        if panel.annotations is not None:
+            annotations.update(panel.annotations(user=user))
+    return annotations
 
 
 def panel_context(*, user, case, can_act: bool) -> dict:
