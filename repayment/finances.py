@@ -132,13 +132,15 @@ def from_visit(figures: dict) -> Finances:
 def case_finances(case: Case, *, declarations: list[FinancialDeclaration] | None = None) -> Finances | None:
     """The newest of the latest declaration and the latest visit with figures; None when neither exists.
     ``declarations``: the case's declarations, newest first, when the caller already read them (its first
-    gets its figures here, so no second read of the same row)."""
+    gets its figures here, so no second read of the same row; so does the one before it, which the
+    discrepancy check compares with, as ``declaration.earlier``)."""
     if declarations is None:
         declaration = latest_declaration(case)
     else:
         declaration = declarations[0] if declarations else None
         if declaration is not None:
-            prefetch_related_objects([declaration], figures_prefetch())
+            prefetch_related_objects(declarations[:2], figures_prefetch())
+            declaration.earlier = declarations[1] if len(declarations) > 1 else None
     visit = latest_financials(case)
     if declaration is not None and (visit is None or declaration.recorded_at >= visit["visited_at"]):
         return from_declaration(declaration)
