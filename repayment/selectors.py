@@ -230,9 +230,10 @@ def evidence_for_user(user: User, evidence_id: int) -> FinanceEvidence:
     return get_object_or_404(evidence, pk=evidence_id)
 
 
-def finances_overview(case: Case) -> dict:
+def finances_overview(case: Case, *, with_evidence: bool = True) -> dict:
     """The finances page and panel: the figures affordability uses, which are unverified, the flags, the
-    capacity from declared and from verified figures, and the earlier declarations (a fixed number of queries)."""
+    capacity from declared and from verified figures, and the earlier declarations (a fixed number of queries).
+    ``with_evidence``: each figure's evidence files too (the page lists them, the panel does not)."""
     amount = case.account.overdue_amount
     history = list(
         FinancialDeclaration.objects.filter(case=case)
@@ -240,7 +241,7 @@ def finances_overview(case: Case) -> dict:
         .annotate(n_figures=Count("figures"))
         .order_by("-recorded_at", "-id")[:PANEL_ROWS]
     )
-    finances = case_finances(case, declarations=history)
+    finances = case_finances(case, declarations=history, with_evidence=with_evidence)
     if finances is None:
         return {"finances": None, "history": history, "flags": [], "capacity": None, "verified_capacity": None}
     return {
