@@ -135,8 +135,8 @@ def _read_accounts(case: Case) -> list[DelinquentAccount]:
 def _read_history(point) -> list[ContactPointChange]:
     changes = []
     for row in decode_rows(point.history_rows):
-        actor = row["actor_id"] and User(pk=row["actor_id"], **{n: row[f"actor_{n}"] for n in _ACTOR_FIELDS})
-        change = ContactPointChange(**{name: row[name] for name in _CHANGE_FIELDS}, actor=actor or None)
+        actor = User(pk=row["actor_id"], **{name: row[f"actor_{name}"] for name in _ACTOR_FIELDS})
+        change = ContactPointChange(**{name: row[name] for name in _CHANGE_FIELDS if name != "actor_id"}, actor=actor)
         change.created_at = as_datetime(row["created_at"])
         changes.append(change)
     return sorted(changes, key=lambda change: (change.created_at, change.pk))
