@@ -9,21 +9,25 @@ not matter: panels are shown by their ``order``.
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import TextChoices
+from django.db.models import Prefetch, TextChoices
 
 
 @dataclass(frozen=True)
 class CasePanel:
     """A block of the case page: ``template`` is included with the page context, extended by what
     ``context(user=, case=, can_act=)`` returns. ``select_related`` / ``prefetch_related`` name what
-    the panel reads of the case, so the page loads it with the case in one query."""
+    the panel reads of the case, so the page loads it with the case (a ``Prefetch`` sets how a related
+    list is read; other panels may then read the same list from the case instead of querying it again).
+    ``annotations(user=)`` returns expressions the case query adds for the panel (a value or a row's
+    fields read by subquery), so a single value costs the page no query of its own."""
 
     name: str
     template: str
     order: int
     context: Callable[..., dict] | None = None
     select_related: tuple[str, ...] = ()
-    prefetch_related: tuple[str, ...] = ()
+    prefetch_related: tuple[str | Prefetch, ...] = ()
+    annotations: Callable[..., dict] | None = None
 
 
 @dataclass(frozen=True)
@@ -88,13 +92,22 @@ def case_panels() -> list[CasePanel]:
     return sorted(_registry.panels.values(), key=lambda panel: (panel.order, panel.name))
 
 
-def case_page_relations() -> tuple[list[str], list[str]]:
+def case_page_relations() -> tuple[list[str], list[str | Prefetch]]:
     """What the registered panels read of the case: (select_related, prefetch_related)."""
     panels = case_panels()
     return (
         [name for panel in panels for name in panel.select_related],
         [name for panel in panels for name in panel.prefetch_related],
     )
+
+
+def case_page_annotations(*, user) -> dict:
+    """What the registered panels add to the case query for this user (``CasePanel.annotations``)."""
+    annotations: dict = {}
+    for panel in case_panels():
+        if panel.annotations is not None:
+            annotations.update(panel.annotations(user=user))
+    return annotations
 
 
 def panel_context(*, user, case, can_act: bool) -> dict:

@@ -2,6 +2,7 @@
 recording which points a collector used and which next steps after a refusal were taken."""
 
 from django.db import transaction
+from django.db.models import JSONField, OuterRef, Subquery
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -10,6 +11,7 @@ from collections_app.models import Case, User
 from collections_app.services.audit import audit_log
 from quality.models import Playbook, PlaybookUse
 from visits.models import Visit
+from visits.selectors import loaded_visits
 
 RESISTANCE_OUTCOMES = {Visit.Outcome.REFUSED}
 RESISTANCE_ATTITUDES = {Visit.Attitude.HOSTILE}
@@ -51,19 +53,32 @@ def localised(playbook: Playbook) -> dict:
 
 def case_playbook(case: Case) -> dict | None:
     """The playbook matching the case's latest visit (or a general one before any visit), with resistance steps."""
-    visit = (
-        Visit.objects.filter(case=case)
-        .order_by("-checked_in_at", "-id")
-        .only("overdue_reason", "attitude", "outcome")
-        .first()
-    )
+    visits = loaded_visits(case)  # the case page loaded them with the case
+    if visits is not None:
+        visit = visits[0] if visits else None
+    else:
+        visit = (
+            Visit.objects.filter(case=case)
+            .order_by("-checked_in_at", "-id")
+            .only("overdue_reason", "attitude", "outcome")
+            .first()
+        )
     reason = visit.overdue_reason if visit else ""
     attitude = visit.attitude if visit else ""
-    playbook = match(list(Playbook.objects.filter(active=True)), overdue_reason=reason, attitude=attitude)
+    # Each playbook with this case's use of it: no second read for the one that matches.
+    uses = PlaybookUse.objects.filter(case=case, playbook=OuterRef("pk"))
+    playbooks = Playbook.objects.filter(active=True).annotate(
+        use_id=Subquery(uses.values("id")[:1]),
+        use_points=Subquery(uses.values("points_used")[:1], output_field=JSONField()),
+        use_steps=Subquery(uses.values("steps_taken")[:1], output_field=JSONField()),
+    )
+    playbook = match(list(playbooks), overdue_reason=reason, attitude=attitude)
     if playbook is None:
         return None
     resistance = visit is not None and (visit.outcome in RESISTANCE_OUTCOMES or visit.attitude in RESISTANCE_ATTITUDES)
-    use = PlaybookUse.objects.filter(case=case, playbook=playbook).first()
+    use = None
+    if playbook.use_id is not None:
+        use = PlaybookUse(pk=playbook.use_id, points_used=playbook.use_points, steps_taken=playbook.use_steps)
     return {
         "playbook": playbook,
         **localised(playbook),

@@ -15,17 +15,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Sum
+from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from repayment import conf
 from repayment.finances import Finances, Totals, from_declaration, latest_declaration
-from repayment.models import ZERO, DeclaredFigure, FinancialDeclaration, Payment
+from repayment.models import MONEY, ZERO, DeclaredFigure, FinancialDeclaration, Payment
 from visits.models import Visit
+from visits.selectors import loaded_visits
 
 DAYS_A_MONTH = Decimal("30")
+_VISIT_FIGURES = ("monthly_income", "monthly_expenses", "other_debt_payments")
 
 
 @dataclass(frozen=True)
@@ -56,10 +58,23 @@ def monthly_paid_above_disposable(*, monthly_paid: Decimal, finances: Finances, 
     return [Flag(code, text, DeclaredFigure.Category.INCOME)]
 
 
+def _recent_payments(case_ref) -> QuerySet[Payment]:
+    since = timezone.localdate() - dt.timedelta(days=conf.finance_payments_window_days())
+    return Payment.objects.filter(case=case_ref, paid_on__gt=since)
+
+
+def recent_payments_total() -> Subquery:
+    """For the case query (``OuterRef``): the case's payments in the window ``payments_seen`` looks at."""
+    total = _recent_payments(OuterRef("pk")).order_by().values("case").annotate(s=Sum("amount")).values("s")
+    return Subquery(total, output_field=DecimalField(**MONEY))
+
+
 def payments_seen(case, finances: Finances) -> list[Flag]:
     days = conf.finance_payments_window_days()
-    since = timezone.localdate() - dt.timedelta(days=days)
-    paid = Payment.objects.filter(case=case, paid_on__gt=since).aggregate(s=Sum("amount"))["s"] or ZERO
+    if hasattr(case, "recent_payments_total"):  # read with the case (the case page)
+        paid = case.recent_payments_total or ZERO
+    else:
+        paid = _recent_payments(case).aggregate(s=Sum("amount"))["s"] or ZERO
     if paid <= 0:
         return []
     monthly = paid * DAYS_A_MONTH / Decimal(days)
@@ -106,15 +121,23 @@ def employer_on_file(case, finances: Finances) -> list[Flag]:
 
 def _previous(case, declaration: FinancialDeclaration) -> Totals | None:
     """The declaration before this one, or else the latest visit before it that recorded figures."""
-    earlier = latest_declaration(case, before=declaration)
+    # ``earlier``: read with the declaration (``case_finances``)
+    earlier = declaration.earlier if hasattr(declaration, "earlier") else latest_declaration(case, before=declaration)
     if earlier is not None:
         return from_declaration(earlier).declared
-    row = (
-        Visit.objects.filter(case=case, checked_in_at__lt=declaration.recorded_at, monthly_income__isnull=False)
-        .order_by("-checked_in_at", "-id")
-        .values("monthly_income", "monthly_expenses", "other_debt_payments")
-        .first()
-    )
+    visits = loaded_visits(case)  # the case page loaded them with the case, newest first
+    if visits is not None:
+        visit = next(
+            (v for v in visits if v.checked_in_at < declaration.recorded_at and v.monthly_income is not None), None
+        )
+        row = None if visit is None else {name: getattr(visit, name) for name in _VISIT_FIGURES}
+    else:
+        row = (
+            Visit.objects.filter(case=case, checked_in_at__lt=declaration.recorded_at, monthly_income__isnull=False)
+            .order_by("-checked_in_at", "-id")
+            .values(*_VISIT_FIGURES)
+            .first()
+        )
     if row is None:
         return None
     return Totals(row["monthly_income"], row["monthly_expenses"] or ZERO, row["other_debt_payments"] or ZERO)

@@ -84,14 +84,13 @@ def declaration_totals(figures: list[DeclaredFigure], attr: str = "amount") -> T
     )
 
 
-def figures_prefetch() -> Prefetch:
-    evidence = FinanceEvidence.objects.order_by("id")
-    return Prefetch(
-        "figures",
-        queryset=DeclaredFigure.objects.select_related("evidence", "verified_by")
-        .prefetch_related(Prefetch("evidence_items", queryset=evidence))
-        .order_by("id"),
-    )
+def figures_prefetch(*, with_evidence: bool = True) -> Prefetch:
+    """A declaration's figures; ``with_evidence``: with each figure's evidence files too (the finances page
+    lists them; the case page's panel shows none)."""
+    figures = DeclaredFigure.objects.select_related("evidence", "verified_by").order_by("id")
+    if with_evidence:
+        figures = figures.prefetch_related(Prefetch("evidence_items", queryset=FinanceEvidence.objects.order_by("id")))
+    return Prefetch("figures", queryset=figures)
 
 
 def latest_declaration(case: Case, *, before: FinancialDeclaration | None = None) -> FinancialDeclaration | None:
@@ -129,16 +128,20 @@ def from_visit(figures: dict) -> Finances:
     )
 
 
-def case_finances(case: Case, *, declarations: list[FinancialDeclaration] | None = None) -> Finances | None:
+def case_finances(
+    case: Case, *, declarations: list[FinancialDeclaration] | None = None, with_evidence: bool = True
+) -> Finances | None:
     """The newest of the latest declaration and the latest visit with figures; None when neither exists.
     ``declarations``: the case's declarations, newest first, when the caller already read them (its first
-    gets its figures here, so no second read of the same row)."""
+    gets its figures here, so no second read of the same row; so does the one before it, which the
+    discrepancy check compares with, as ``declaration.earlier``)."""
     if declarations is None:
         declaration = latest_declaration(case)
     else:
         declaration = declarations[0] if declarations else None
         if declaration is not None:
-            prefetch_related_objects([declaration], figures_prefetch())
+            prefetch_related_objects(declarations[:2], figures_prefetch(with_evidence=with_evidence))
+            declaration.earlier = declarations[1] if len(declarations) > 1 else None
     visit = latest_financials(case)
     if declaration is not None and (visit is None or declaration.recorded_at >= visit["visited_at"]):
         return from_declaration(declaration)

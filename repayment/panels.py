@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 
 from collections_app.aging import local_today
 from collections_app.panels import CasePanel, register_case_panel, register_case_rows, register_event_describer
+from repayment.discrepancies import recent_payments_total
 from repayment.models import DeclaredFigure, PromiseToPay
 from repayment.services.finances import EVENT_FINANCES
 
@@ -44,6 +45,13 @@ def register() -> None:
     # The panel reads its data through the ``repayment_panel`` tag (repayment.selectors.case_panel).
     register_case_panel(CasePanel(name="repayment", template="repayment/_case_panel.html", order=10))
     # Read through the ``finances_panel`` tag (repayment.selectors.finances_overview).
-    register_case_panel(CasePanel(name="finances", template="repayment/_finances_panel.html", order=11))
+    register_case_panel(
+        CasePanel(
+            name="finances",
+            template="repayment/_finances_panel.html",
+            order=11,
+            annotations=lambda *, user: {"recent_payments_total": recent_payments_total()},
+        )
+    )
     register_event_describer(EVENT_FINANCES, describe_finances)
     register_case_rows("repayment.promises_due", promises_due)

@@ -3,7 +3,8 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Prefetch, QuerySet, Sum, Window
+from django.db.models import Count, DecimalField, OuterRef, QuerySet, Subquery, Sum, Window
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from collections_app.models import Case, Notification, User
@@ -11,6 +12,7 @@ from collections_app.workflow import COLLECTOR, SUPERVISOR, actor_role
 from repayment.discrepancies import discrepancies
 from repayment.finances import capacity, case_finances, verified_capacity
 from repayment.models import (
+    MONEY,
     ZERO,
     DeclaredFigure,
     FinanceEvidence,
@@ -66,15 +68,20 @@ def payment_for_user(user: User, payment_id: int) -> Payment:
 def case_panel(case: Case, user: User | None = None) -> dict:
     """Promises, plans (with their next instalment) and payments of a case, in a fixed number of queries."""
     promises = list(case.promises.order_by("-due_date", "-id")[:PANEL_ROWS])
-    plans = list(
-        case.plans.order_by("-created_at", "-id").prefetch_related(
-            Prefetch("instalments", queryset=Instalment.objects.order_by("seq"))
-        )[:PANEL_ROWS]
-    )
+    plans = list(_with_next_instalment(case.plans.order_by("-created_at", "-id"))[:PANEL_ROWS])
     for plan in plans:
-        rows = list(plan.instalments.all())
-        plan.paid_total = sum((row.paid_amount for row in rows), ZERO)
-        plan.next_instalment = next((row for row in rows if row.status == Instalment.Status.PENDING), None)
+        plan.next_instalment = (
+            None
+            if plan.next_id is None
+            else Instalment(
+                pk=plan.next_id,
+                plan=plan,
+                status=Instalment.Status.PENDING,
+                amount=plan.next_amount,
+                paid_amount=plan.next_paid,
+                due_date=plan.next_due,
+            )
+        )
     # The case's totals ride along on the latest rows (window sums over all its payments, taken
     # before the LIMIT): one query for the list and the totals. No payments: both totals are zero.
     payments = list(
@@ -92,6 +99,21 @@ def case_panel(case: Case, user: User | None = None) -> dict:
         "held_total": (latest.case_held if latest else None) or ZERO,
         "can_act": role in (COLLECTOR, SUPERVISOR) and case.is_open,
     }
+
+
+def _with_next_instalment(plans: QuerySet[RepaymentPlan]) -> QuerySet[RepaymentPlan]:
+    """Each plan with what the panel shows of its instalments, in the plans' own query: the total paid
+    (``paid_total``) and its first pending instalment by sequence (``next_*``, None when none is pending)."""
+    instalments = Instalment.objects.filter(plan=OuterRef("pk")).order_by()
+    paid = instalments.values("plan").annotate(total=Sum("paid_amount")).values("total")
+    pending = instalments.filter(status=Instalment.Status.PENDING).order_by("seq")
+    return plans.annotate(
+        paid_total=Coalesce(Subquery(paid), ZERO, output_field=DecimalField(**MONEY)),
+        next_id=Subquery(pending.values("id")[:1]),
+        next_amount=Subquery(pending.values("amount")[:1]),
+        next_paid=Subquery(pending.values("paid_amount")[:1]),
+        next_due=Subquery(pending.values("due_date")[:1]),
+    )
 
 
 @dataclass(frozen=True)
@@ -208,9 +230,10 @@ def evidence_for_user(user: User, evidence_id: int) -> FinanceEvidence:
     return get_object_or_404(evidence, pk=evidence_id)
 
 
-def finances_overview(case: Case) -> dict:
+def finances_overview(case: Case, *, with_evidence: bool = True) -> dict:
     """The finances page and panel: the figures affordability uses, which are unverified, the flags, the
-    capacity from declared and from verified figures, and the earlier declarations (a fixed number of queries)."""
+    capacity from declared and from verified figures, and the earlier declarations (a fixed number of queries).
+    ``with_evidence``: each figure's evidence files too (the page lists them, the panel does not)."""
     amount = case.account.overdue_amount
     history = list(
         FinancialDeclaration.objects.filter(case=case)
@@ -218,7 +241,7 @@ def finances_overview(case: Case) -> dict:
         .annotate(n_figures=Count("figures"))
         .order_by("-recorded_at", "-id")[:PANEL_ROWS]
     )
-    finances = case_finances(case, declarations=history)
+    finances = case_finances(case, declarations=history, with_evidence=with_evidence)
     if finances is None:
         return {"finances": None, "history": history, "flags": [], "capacity": None, "verified_capacity": None}
     return {

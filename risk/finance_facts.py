@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from repayment.discrepancies import monthly_paid_above_disposable, register_fact_source
 from risk.models import Statement
+from risk.selectors import CHART_MONTHS
 
 STATEMENT_MONTHS = 6
 
@@ -14,11 +15,15 @@ STATEMENT_MONTHS = 6
 def statements_paid(case, finances) -> list:
     """The average paid a month over the account's last six imported statements, against the declared
     disposable income; no statements imported, no flag."""
-    paid = list(
-        Statement.objects.filter(account_id=case.account_id)
-        .order_by("-period_end")
-        .values_list("amount_paid", flat=True)[:STATEMENT_MONTHS]
-    )
+    loaded = getattr(case, "statements_paid_newest_first", None)  # the case page's risk panel read them
+    if loaded is not None and CHART_MONTHS >= STATEMENT_MONTHS:
+        paid = loaded[:STATEMENT_MONTHS]
+    else:
+        paid = list(
+            Statement.objects.filter(account_id=case.account_id)
+            .order_by("-period_end")
+            .values_list("amount_paid", flat=True)[:STATEMENT_MONTHS]
+        )
     if not paid:
         return []
     monthly = sum(paid, Decimal(0)) / len(paid)

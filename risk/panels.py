@@ -11,6 +11,8 @@ def _context(*, user, case, can_act):
     from risk.selectors import account_panel, with_labels
 
     risk, chart = account_panel(case.account_id)
+    # The finances panel's statement check (``finance_facts.statements_paid``) reads these rows again.
+    case.statements_paid_newest_first = [row["amount_paid"] for row in reversed(chart["rows"])]
     return {"risk": risk, "risk_factors": with_labels(risk.factors) if risk else [], "statement_chart": chart}
 
 

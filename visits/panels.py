@@ -45,7 +45,8 @@ def preparation_context(*, user, case, can_act: bool) -> dict:
 
 
 def visits_context(*, user, case, can_act: bool) -> dict:
-    return {"visits": list(selectors.case_visits(case))}
+    visits = selectors.loaded_visits(case)
+    return {"visits": visits if visits is not None else list(selectors.case_visits(case))}
 
 
 def contact_attempts_context(*, user, case, can_act: bool) -> dict:
@@ -92,7 +93,13 @@ def register() -> None:
         )
     )
     register_case_panel(
-        CasePanel(name="visits.visits", template="visits/_case_visits.html", order=30, context=visits_context)
+        CasePanel(
+            name="visits.visits",
+            template="visits/_case_visits.html",
+            order=30,
+            context=visits_context,
+            prefetch_related=(selectors.page_visits(),),
+        )
     )
     register_case_panel(
         CasePanel(

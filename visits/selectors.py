@@ -1,7 +1,7 @@
 """Reads for the field work, always scoped through ``Case.objects.visible_to``."""
 
 from django.conf import settings
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
 
 from collections_app.models import Case, User
@@ -16,15 +16,26 @@ def latest_financials(case: Case) -> dict | None:
     """The borrower's financial situation from the latest visit that recorded any of it.
 
     Keys: ``monthly_income``, ``monthly_expenses``, ``other_debt_payments`` (Decimal or None),
-    ``visit_id``, ``visited_at``. None when no visit recorded any figure.
+    ``visit_id``, ``visited_at``. None when no visit recorded any figure. Read from the visits the
+    case page loaded with the case (``loaded_visits``) when there are.
     """
-    row = (
-        Visit.objects.filter(case=case)
-        .exclude(monthly_income__isnull=True, monthly_expenses__isnull=True, other_debt_payments__isnull=True)
-        .order_by("-checked_in_at", "-id")
-        .values("id", "checked_in_at", *FINANCIAL_FIELDS)
-        .first()
-    )
+    visits = loaded_visits(case)
+    if visits is not None:
+        visit = next((v for v in visits if any(getattr(v, f) is not None for f in FINANCIAL_FIELDS)), None)
+        row = (
+            None
+            if visit is None
+            else {"id": visit.pk, "checked_in_at": visit.checked_in_at}
+            | {field: getattr(visit, field) for field in FINANCIAL_FIELDS}
+        )
+    else:
+        row = (
+            Visit.objects.filter(case=case)
+            .exclude(monthly_income__isnull=True, monthly_expenses__isnull=True, other_debt_payments__isnull=True)
+            .order_by("-checked_in_at", "-id")
+            .values("id", "checked_in_at", *FINANCIAL_FIELDS)
+            .first()
+        )
     if row is None:
         return None
     return {
@@ -34,13 +45,29 @@ def latest_financials(case: Case) -> dict | None:
     }
 
 
-def case_visits(case: Case) -> QuerySet[Visit]:
+def _page_visits() -> QuerySet[Visit]:
+    # Each with its collector and its number of photos: the case page shows the count, not the photos.
     return (
-        Visit.objects.filter(case=case)
-        .select_related("collector")
-        .prefetch_related(Prefetch("photos", queryset=VisitPhoto.objects.order_by("id")))
+        Visit.objects.select_related("collector")
+        .annotate(photo_count=Count("photos"))
         .order_by("-checked_in_at", "-id")
     )
+
+
+def page_visits() -> Prefetch:
+    """The case's visits, newest first, as the case page loads them with the case."""
+    return Prefetch("visits", queryset=_page_visits())
+
+
+def loaded_visits(case: Case) -> list[Visit] | None:
+    """The visits loaded with the case by ``page_visits`` (newest first), None when they were not."""
+    if "visits" not in getattr(case, "_prefetched_objects_cache", {}):
+        return None
+    return list(case.visits.all())
+
+
+def case_visits(case: Case) -> QuerySet[Visit]:
+    return _page_visits().filter(case=case)
 
 
 def case_contact_attempts(case: Case, limit: int = 50) -> QuerySet[ContactAttempt]:

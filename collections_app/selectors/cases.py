@@ -1,7 +1,7 @@
 """Reads for the case pages ("my cases" and the case page), scoped through ``visible_to``."""
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, OuterRef, Prefetch, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
@@ -9,7 +9,10 @@ from django.utils.translation import gettext as _
 
 from collections_app import panels
 from collections_app.aging import local_today
+from collections_app.json_rows import as_datetime, as_money, decode_rows, json_rows
 from collections_app.models import (
+    BorrowerAddress,
+    BorrowerPhone,
     Case,
     CaseEvent,
     CloseReason,
@@ -78,50 +81,87 @@ def case_for_action(user: User, pk: int) -> Case:
 
 def case_for_page(user: User, pk: int) -> Case:
     """``case_for_user`` with what the case page reads of it loaded once: what the registered panels
-    read (e.g. the visit preparation) in the same query, the borrower's phones and addresses
-    prefetched (the borrower file, the contact attempt form and the PII snippets all read
-    ``borrower.phones.all()`` from that cache)."""
+    read (e.g. the visit preparation, the collector's open check-in) in the same query, the borrower's
+    phones and addresses prefetched (the borrower file, the contact attempt form and the PII snippets
+    all read ``borrower.phones.all()`` from that cache), each with its history, and the borrower's
+    accounts the user may see riding on the case row (``json_rows``)."""
     select_related, prefetch_related = panels.case_page_relations()
     cases = (
         Case.objects.visible_to(user)
         .select_related(
             "account__borrower", "account__branch", "team__supervisor", "assigned_collector", *select_related
         )
-        .prefetch_related("account__borrower__phones", "account__borrower__addresses", *prefetch_related)
+        .prefetch_related(
+            Prefetch(
+                "account__borrower__phones", queryset=BorrowerPhone.objects.annotate(history_rows=_history("phone"))
+            ),
+            Prefetch(
+                "account__borrower__addresses",
+                queryset=BorrowerAddress.objects.annotate(history_rows=_history("address")),
+            ),
+            *prefetch_related,
+        )
+        .annotate(borrower_accounts=_accounts(user), **panels.case_page_annotations(user=user))
     )
     return get_object_or_404(cases, pk=pk)
 
 
-def _attach_history(phones: list, addresses: list) -> None:
-    """Each contact point's history as ``point.history``, for phones and addresses in one query."""
-    by_point: dict[tuple[str, int], list] = {}
-    changes = (
-        ContactPointChange.objects.filter(
-            Q(phone_id__in=[p.pk for p in phones]) | Q(address_id__in=[a.pk for a in addresses])
-        )
-        .select_related("actor")
-        .order_by("created_at", "id")
+_ACCOUNT_FIELDS = ("id", "account_no", "product", "overdue_amount", "outstanding_balance", "currency")
+_CHANGE_FIELDS = ("id", "action", "origin", "source", "from_status", "to_status", "note", "created_at", "actor_id")
+_ACTOR_FIELDS = ("username", "first_name", "last_name")
+
+
+def _accounts(user: User) -> Subquery:
+    # By id, not the visible accounts' own query: a collector's is DISTINCT, which cannot be grouped.
+    visible = DelinquentAccount.objects.visible_to(user).values("pk")
+    accounts = DelinquentAccount.objects.filter(borrower=OuterRef("account__borrower_id"), pk__in=visible)
+    return json_rows(accounts, parent="borrower", **{name: name for name in _ACCOUNT_FIELDS})
+
+
+def _history(kind: str) -> Subquery:
+    changes = ContactPointChange.objects.filter(**{kind: OuterRef("pk")})
+    return json_rows(
+        changes,
+        parent=kind,
+        **{name: name for name in _CHANGE_FIELDS},
+        **{f"actor_{name}": f"actor__{name}" for name in _ACTOR_FIELDS},
     )
-    for change in changes:
-        key = ("phone", change.phone_id) if change.phone_id else ("address", change.address_id)
-        by_point.setdefault(key, []).append(change)
-    for kind, points in (("phone", phones), ("address", addresses)):
-        for point in points:
-            point.history = by_point.get((kind, point.pk), [])
+
+
+def _read_accounts(case: Case) -> list[DelinquentAccount]:
+    rows = decode_rows(case.borrower_accounts)
+    accounts = [
+        DelinquentAccount(
+            pk=row["id"],
+            account_no=row["account_no"],
+            product=row["product"],
+            overdue_amount=as_money(row["overdue_amount"]),
+            outstanding_balance=as_money(row["outstanding_balance"]),
+            currency=row["currency"],
+        )
+        for row in rows
+    ]
+    return sorted(accounts, key=lambda account: account.pk)
+
+
+def _read_history(point) -> list[ContactPointChange]:
+    changes = []
+    for row in decode_rows(point.history_rows):
+        actor = User(pk=row["actor_id"], **{name: row[f"actor_{name}"] for name in _ACTOR_FIELDS})
+        change = ContactPointChange(**{name: row[name] for name in _CHANGE_FIELDS if name != "actor_id"}, actor=actor)
+        change.created_at = as_datetime(row["created_at"])
+        changes.append(change)
+    return sorted(changes, key=lambda change: (change.created_at, change.pk))
 
 
 def borrower_file(user: User, case: Case) -> dict:
+    """The borrower file of the case page, from what ``case_for_page`` loaded with the case."""
     borrower = case.account.borrower
     phones = list(borrower.phones.all())
     addresses = list(borrower.addresses.all())
-    _attach_history(phones, addresses)
-    return {
-        "accounts": list(
-            DelinquentAccount.objects.visible_to(user).filter(borrower=borrower).select_related("branch").order_by("id")
-        ),
-        "phones": phones,
-        "addresses": addresses,
-    }
+    for point in (*phones, *addresses):
+        point.history = _read_history(point)
+    return {"accounts": _read_accounts(case), "phones": phones, "addresses": addresses}
 
 
 def case_timeline(case: Case, limit: int = 200) -> list[dict]:

@@ -33,5 +33,6 @@ def status_badge(status: str) -> str:
 
 @register.simple_tag
 def finances_panel(case):
-    """The case page's finances panel data (``repayment.selectors.finances_overview``)."""
-    return selectors.finances_overview(case)
+    """The case page's finances panel data (``repayment.selectors.finances_overview``), without the
+    evidence files the panel does not show."""
+    return selectors.finances_overview(case, with_evidence=False)
