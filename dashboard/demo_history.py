@@ -1,6 +1,7 @@
 """Months of history for seed_demo: each walked demo case is spread back over the last six months, and
-every demo account gets a daily bucket snapshot, so that the dashboard's trends, stays, roll and cure rates
-and its previous-period comparison have something to show. Deterministic for ``rng``.
+every demo account gets a daily bucket snapshot and monthly statements, so that the dashboard's trends,
+stays, roll and cure rates, its previous-period comparison and the statement charts have something to
+show. Deterministic for ``rng``.
 
 The cases were walked through the services (events, audit rows) a moment ago; this moves their moments
 into the past inside the same transaction, before the case chains are sealed on commit, so every chain
@@ -11,6 +12,7 @@ or just before the closure.
 
 import datetime as dt
 import random
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Sum
@@ -19,10 +21,13 @@ from django.utils import timezone
 from collections_app.aging import bucket_for, days_past_due
 from collections_app.models import AccountBucketSnapshot, Case, CaseEvent, DelinquentAccount, Stage
 from repayment.models import Payment, PromiseToPay
+from risk.models import Statement
 from visits.models import ContactAttempt, Visit
 
 HISTORY_DAYS = 180
 SNAPSHOT_DAYS = HISTORY_DAYS + 5
+STATEMENT_MONTHS = 6
+CENT = Decimal("0.01")
 STAGE_KINDS = (CaseEvent.Kind.OPENED, CaseEvent.Kind.TRANSITION)
 # The stage whose stay an event of this kind belongs in (the rest stay where they were written).
 KIND_STAGE = {
@@ -94,7 +99,7 @@ def backdate_case(*, case: Case, rng: random.Random, now: dt.datetime) -> None:
             continue
         stay = _stay_for(event, stays, written_in)
         moments[event.pk] = _inside(stay, rng, now)
-    _apply(case, events, stage_events, moments)
+    _apply(case, events, stage_events, moments, late_days=rng.randint(7, 46))
 
 
 def _stay_for(event: CaseEvent, stays: list[tuple], written_in: int) -> tuple:
@@ -116,13 +121,21 @@ def _inside(stay: tuple, rng: random.Random, now: dt.datetime) -> dt.datetime:
     return start + (end - start) * rng.uniform(0.15, 0.95)
 
 
-def _apply(case: Case, events: list[CaseEvent], stage_events: list[CaseEvent], moments: dict) -> None:
+def _apply(
+    case: Case, events: list[CaseEvent], stage_events: list[CaseEvent], moments: dict, *, late_days: int
+) -> None:
     for event in events:
         event.created_at = moments[event.pk]
     CaseEvent.objects.bulk_update(events, ["created_at", "stage_seconds"])
     opened = moments[stage_events[0].pk]
     closed = moments[stage_events[-1].pk] if case.stage == Stage.CLOSED else None
     Case.objects.filter(pk=case.pk).update(opened_at=opened, closed_at=closed)
+    # A case is opened on an account already overdue: one drawn as falling due later is moved before it.
+    opened_on = timezone.localdate(opened)
+    since = DelinquentAccount.objects.filter(pk=case.account_id).values_list("overdue_since", flat=True).first()
+    if since is None or since >= opened_on:
+        late = opened_on - dt.timedelta(days=late_days)
+        DelinquentAccount.objects.filter(pk=case.account_id).update(overdue_since=late)
     by_kind: dict[str, list[CaseEvent]] = {}
     for event in events:
         by_kind.setdefault(event.kind, []).append(event)
@@ -159,10 +172,27 @@ def _payments(case: Case, events: list[CaseEvent], closed: dt.datetime | None) -
         )
 
 
-def snapshot_history(*, accounts: list[int], today: dt.date) -> int:
-    """A bucket snapshot of each account for every day of the last six months, as the nightly task would
-    have taken it: the account's DPD that day from its overdue date, and current (overdue 0) from the day a
-    closed case's last payment cured it. Returns the rows added (a day already taken is left alone)."""
+@dataclass(frozen=True)
+class Past:
+    """What one demo account's past is drawn from: its overdue date and amount before any cure, and the
+    day a closed case's last payment cured it (None: still delinquent)."""
+
+    pk: int
+    branch: int
+    since: dt.date | None
+    owed: Decimal
+    cured_on: dt.date | None
+    principal: Decimal
+    balance: Decimal
+    paid: Decimal
+
+    def dpd(self, day: dt.date) -> int:
+        if self.cured_on is not None and day >= self.cured_on:
+            return 0
+        return days_past_due(self.since, self.owed, day)
+
+
+def _pasts(accounts: list[int]) -> list[Past]:
     cured: dict[int, dt.date] = dict(
         Case.objects.filter(account_id__in=accounts, stage=Stage.CLOSED, last_paid_on__isnull=False).values_list(
             "account_id", "last_paid_on"
@@ -175,25 +205,79 @@ def snapshot_history(*, accounts: list[int], today: dt.date) -> int:
         .values_list("case__account_id", "total")
         .order_by()
     )
+    rows = DelinquentAccount.objects.filter(pk__in=accounts).values_list(
+        "pk", "branch_id", "overdue_since", "overdue_amount", "principal", "outstanding_balance"
+    )
+    return [
+        Past(
+            pk,
+            branch,
+            since,
+            overdue + paid.get(pk, ZERO),
+            cured.get(pk),
+            principal or ZERO,
+            balance,
+            paid.get(pk, ZERO),
+        )
+        for pk, branch, since, overdue, principal, balance in rows.order_by("pk")
+    ]
+
+
+def snapshot_history(*, accounts: list[int], today: dt.date) -> int:
+    """A bucket snapshot of each account for every day of the last six months, as the nightly task would
+    have taken it: the account's DPD that day from its overdue date, and current (overdue 0) from the day a
+    closed case's last payment cured it. Returns the rows written (a day already taken is left alone)."""
     rows = []
-    for pk, branch, overdue, since in DelinquentAccount.objects.filter(pk__in=accounts).values_list(
-        "pk", "branch_id", "overdue_amount", "overdue_since"
-    ):
-        cured_on = cured.get(pk)
-        owed = overdue + paid.get(pk, ZERO)
+    for past in _pasts(accounts):
         for back in range(SNAPSHOT_DAYS, -1, -1):
             day = today - dt.timedelta(days=back)
-            dpd = 0 if cured_on is not None and day >= cured_on else days_past_due(since, owed, day)
-            late = dpd > 0
+            dpd = past.dpd(day)
             rows.append(
                 AccountBucketSnapshot(
-                    account_id=pk,
-                    branch_id=branch,
+                    account_id=past.pk,
+                    branch_id=past.branch,
                     as_of=day,
                     dpd=dpd,
                     bucket=bucket_for(dpd),
-                    overdue_amount=owed if late else ZERO,
+                    overdue_amount=past.owed if dpd else ZERO,
                 )
             )
     AccountBucketSnapshot.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
+    return len(rows)
+
+
+def statement_history(*, accounts: list[int], today: dt.date) -> int:
+    """A monthly statement of each account for the last six month ends, as core banking would send them:
+    a 36-month instalment due and paid while current; once late, the missed instalments due (up to what is
+    overdue) and nothing paid, until the month of the payment that cured it. Returns the rows written."""
+    month_ends = []
+    end = today.replace(day=1) - dt.timedelta(days=1)
+    for _ in range(STATEMENT_MONTHS):
+        month_ends.append(end)
+        end = end.replace(day=1) - dt.timedelta(days=1)
+    rows = []
+    for past in _pasts(accounts):
+        instalment = max((past.principal / 36).quantize(CENT), CENT)
+        for period_end in reversed(month_ends):
+            dpd = past.dpd(period_end)
+            cured_now = past.cured_on is not None and (past.cured_on.year, past.cured_on.month) == (
+                period_end.year,
+                period_end.month,
+            )
+            if dpd:
+                due, paid = min(past.owed, instalment * (dpd // 30 + 1)), ZERO
+            else:
+                due, paid = instalment, past.paid if cured_now else instalment
+            unpaid_cure = past.paid if past.cured_on is not None and past.cured_on > period_end else ZERO
+            rows.append(
+                Statement(
+                    account_id=past.pk,
+                    period_end=period_end,
+                    balance=past.balance + unpaid_cure,
+                    amount_due=due,
+                    amount_paid=paid,
+                    dpd=dpd,
+                )
+            )
+    Statement.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
     return len(rows)

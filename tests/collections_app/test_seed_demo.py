@@ -20,6 +20,7 @@ from dashboard.forms import Filters
 from dashboard.selectors import dashboard
 from evidence.verify import verify_case_evidence
 from repayment.models import Payment
+from risk.models import Statement
 from visits.models import Visit
 
 pytestmark = pytest.mark.django_db
@@ -140,6 +141,9 @@ def test_seed_demo_spreads_the_cases_over_months_of_history(settings, django_cap
         assert snap.bucket == bucket_for(snap.dpd)
         if snap.account.overdue_since and snap.account.overdue_amount > 0:
             assert snap.dpd == max((snap.as_of - snap.account.overdue_since).days, 0)
+    months = set(Statement.objects.values_list("period_end", flat=True))
+    assert len(months) == 6 and max(months) < today.replace(day=1)
+    assert Statement.objects.count() == 6 * DelinquentAccount.objects.count()
     manager = User.objects.get(username="manager")
     data = dashboard(user=manager, filters=Filters(None, None, today - dt.timedelta(days=89), today, "90d"))
     assert data["roll"]["available"]
