@@ -40,15 +40,6 @@ def change(kind: str, value, previous) -> dict:
     elif previous:
         entry["percent"] = abs(difference * 100 / Decimal(str(previous))).quantize(PERCENT)
     return entry
-    difference = Decimal(str(value)) - Decimal(str(previous))
-    entry["direction"] = "up" if difference > 0 else "down" if difference < 0 else "same"
-    if kind == RATE:
-        entry["points"] = abs(difference * 100).quantize(PERCENT)
-        entry["value_percent"] = (Decimal(str(value)) * 100).quantize(PERCENT)
-        entry["previous_percent"] = (Decimal(str(previous)) * 100).quantize(PERCENT)
-    elif previous:
-        entry["percent"] = abs(difference * 100 / Decimal(str(previous))).quantize(PERCENT)
-    return entry
 
 
 def headline_block(*, scope: Scope, facts: dict, promises: tuple[dict, dict], recovery: tuple[dict, Decimal]) -> dict:
