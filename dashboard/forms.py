@@ -1,7 +1,7 @@
 """The dashboard's filters: branch, team and period, shared by the page, its exports and the JSON API."""
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row, Submit
@@ -37,6 +37,16 @@ class Filters:
     def default(cls, today: dt.date | None = None) -> "Filters":
         today = today or local_today()
         return cls(branch=None, team=None, date_from=today.replace(day=1), date_to=today, period="month")
+
+    def previous(self) -> "Filters":
+        """The period the headline figures are compared with: for "this month so far" the same days of
+        the month before (cut at its last day); otherwise as many days, right before this period."""
+        if self.period == "month" and self.date_from.day == 1:
+            month_end = self.date_from - dt.timedelta(days=1)
+            start = month_end.replace(day=1)
+            return replace(self, date_from=start, date_to=min(start + (self.date_to - self.date_from), month_end))
+        end = self.date_from - dt.timedelta(days=1)
+        return replace(self, date_from=end - (self.date_to - self.date_from), date_to=end)
 
 
 def period_dates(period: str, today: dt.date) -> tuple[dt.date, dt.date]:

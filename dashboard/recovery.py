@@ -30,19 +30,31 @@ def _in_period_times(scope: Scope, field: str) -> Q:
     return Q(**{f"{field}__gte": scope.starts, f"{field}__lt": scope.ends})
 
 
-def recovery_base(scope: Scope) -> Decimal:
-    """The overdue amount at opening of the scoped cases paid into during the period. A period ending
-    today (every preset) reads ``Case.last_paid_on`` (payments are never dated in the future), a range of
-    ``case_last_paid_idx``; an older custom period looks for a payment in it per case."""
-    cases = scope.cases()
+def recovery_base(scope: Scope) -> tuple[Decimal, Decimal]:
+    """The overdue amount at opening of the scoped cases paid into during the period, and the same for the
+    previous period, in one query. A period ending today (every preset) reads ``Case.last_paid_on``
+    (payments are never dated in the future), a range of ``case_last_paid_idx``; an older custom period, and
+    the previous period, look for a payment in it per case among the cases paid into since the previous
+    period began (``last_paid_on`` never moves back, so it bounds them)."""
+    previous = scope.previous().filters
     if scope.filters.date_to >= scope.today:
-        cases = cases.filter(last_paid_on__gte=scope.filters.date_from)
+        current = Q(last_paid_on__gte=scope.filters.date_from)
     else:
-        cases = cases.filter(Exists(Payment.objects.filter(_in_period_dates(scope, "paid_on"), case_id=OuterRef("pk"))))
-    return cents(cases.aggregate(total=Sum("overdue_amount_at_open"))["total"])
+        current = Exists(Payment.objects.filter(_in_period_dates(scope, "paid_on"), case_id=OuterRef("pk")))
+    paid_before = Payment.objects.filter(paid_on__gte=previous.date_from, paid_on__lte=previous.date_to)
+    earlier = Exists(paid_before.filter(case_id=OuterRef("pk")))
+    totals = (
+        scope.cases()
+        .filter(last_paid_on__gte=previous.date_from)
+        .aggregate(
+            total=Sum("overdue_amount_at_open", filter=Q(current)),
+            previous=Sum("overdue_amount_at_open", filter=Q(earlier)),
+        )
+    )
+    return cents(totals["total"]), cents(totals["previous"])
 
 
-def payment_blocks(scope: Scope, facts: dict) -> tuple[dict, dict[int, Decimal]]:
+def payment_blocks(scope: Scope, facts: dict) -> tuple[dict, dict[int, Decimal], Decimal]:
     """Payments dated in the period on the scoped cases, by week (Monday) and per assigned collector
     (from the period's facts), and the recovery rate: recovered ÷ ``recovery_base``."""
     payments = facts[DayTally.Metric.PAYMENT]
@@ -52,25 +64,26 @@ def payment_blocks(scope: Scope, facts: dict) -> tuple[dict, dict[int, Decimal]]
     ]
     per_collector = {collector: cents(amount) for collector, (_n, amount) in payments["collector"].items()}
     recovered = sum((week["recovered_amount"] for week in weeks), ZERO)
-    base_total = recovery_base(scope)
+    base_total, previous_base = recovery_base(scope)
     block = {
         "recovered_amount": recovered,
         "overdue_at_open": base_total,
         "recovery_rate": rate(recovered, base_total),
         "weeks": weeks,
     }
-    return block, per_collector
+    return block, per_collector, previous_base
 
 
-def promise_blocks(scope: Scope) -> tuple[dict, dict[int, dict]]:
+def promise_blocks(scope: Scope) -> tuple[dict, dict[int, dict], dict]:
     """Promises whose due date falls in the period. ``due`` counts those with an outcome (kept, partially
     kept, broken); ``pending`` ones are still inside their grace days; cancelled ones are left out.
-    With it, per creator: promises recorded in the period, and their due and kept ones. One query
-    grouped by creator."""
+    With it, per creator: promises recorded in the period, and their due and kept ones; and the previous
+    period's due and kept ones. One query grouped by creator."""
     created = _in_period_times(scope, "created_at")
     due = _in_period_dates(scope, "due_date")
+    due_before = _in_period_dates(scope.previous(), "due_date")
     rows = (
-        PromiseToPay.objects.filter(created | due, scope.in_cases())
+        PromiseToPay.objects.filter(created | due | due_before, scope.in_cases())
         .values("created_by_id")
         .annotate(
             made=Count("id", filter=created),
@@ -79,18 +92,21 @@ def promise_blocks(scope: Scope) -> tuple[dict, dict[int, dict]]:
             partially_kept=Count("id", filter=due & Q(status=PromiseToPay.Status.PARTIALLY_KEPT)),
             broken=Count("id", filter=due & Q(status=PromiseToPay.Status.BROKEN)),
             pending=Count("id", filter=due & Q(status=PromiseToPay.Status.PENDING)),
+            previous_due=Count("id", filter=due_before & Q(status__in=RESOLVED_PROMISES)),
+            previous_kept=Count("id", filter=due_before & Q(status=PromiseToPay.Status.KEPT)),
         )
         .order_by()
     )
-    counts = dict.fromkeys(("due", "kept", "partially_kept", "broken", "pending"), 0)
+    counts = dict.fromkeys(("due", "kept", "partially_kept", "broken", "pending", "previous_due", "previous_kept"), 0)
     per_creator: dict[int, dict] = {}
     for row in rows:
         for key in counts:
             counts[key] += row[key]
         if row["created_by_id"] is not None:
             per_creator[row["created_by_id"]] = row
+    previous = {"due": counts.pop("previous_due"), "kept": counts.pop("previous_kept")}
     counts["kept_rate"] = rate(counts["kept"], counts["due"])
-    return counts, per_creator
+    return counts, per_creator, previous
 
 
 def scope_collectors(scope: Scope):

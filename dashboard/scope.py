@@ -1,7 +1,7 @@
 """What a dashboard user may see, narrowed by the filters, and small number helpers."""
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from django.db.models import Q
@@ -45,6 +45,10 @@ class Scope:
     def ends(self) -> dt.datetime:
         """Exclusive: the first moment after the period."""
         return day_start(self.filters.date_to + dt.timedelta(days=1))
+
+    def previous(self) -> "Scope":
+        """The same user and narrowing over the previous period (``Filters.previous``)."""
+        return replace(self, filters=self.filters.previous())
 
     def accounts(self):
         visible = DelinquentAccount.objects.visible_to(self.user)

@@ -12,7 +12,7 @@ from django.db.models.fields.json import KT
 from collections_app.aging import BUCKET_RANGES, CLASS_RANGES, AgingBucket, local_today
 from collections_app.models import CaseEvent, Stage, User
 from collections_app.rules import ATTEMPT_CAP, QUIET_HOURS, THIRD_PARTY
-from dashboard import live, recovery, roll, satisfaction, tallies
+from dashboard import compare, live, recovery, roll, satisfaction, tallies
 from dashboard.forms import Filters
 from dashboard.models import DayTally, StateTally, TallyMark
 from dashboard.scope import Scope, cents, rate
@@ -196,13 +196,16 @@ def dashboard(*, user: User, filters: Filters) -> dict:
     scope = Scope(user=user, filters=filters, today=local_today())
     state = state_rows(scope)
     facts = tallies.period_facts(
-        scope, state["upto"], extra=satisfaction.period_parts(scope), extra_metrics=satisfaction.METRICS
+        scope,
+        state["upto"],
+        extra=[*satisfaction.period_parts(scope), *compare.previous_parts(scope, state["upto"])],
+        extra_metrics=(*satisfaction.METRICS, *compare.METRICS),
     )
     portfolio, aging, classification = portfolio_blocks(state)
     stages, open_cases = case_blocks(state, facts)
     plan_ends = facts[DayTally.Metric.PLAN_END]["key"]
-    promises, promises_by_creator = recovery.promise_blocks(scope)
-    recovered, recovered_by_collector = recovery.payment_blocks(scope, facts)
+    promises, promises_by_creator, previous_promises = recovery.promise_blocks(scope)
+    recovered, recovered_by_collector, previous_base = recovery.payment_blocks(scope, facts)
     collectors = recovery.collector_block(
         scope, facts=facts, open_cases=open_cases, promises=promises_by_creator, recovered=recovered_by_collector
     )
@@ -225,5 +228,11 @@ def dashboard(*, user: User, filters: Filters) -> dict:
             "defaulted": plan_ends[RepaymentPlan.Status.DEFAULTED][0],
         },
         "collectors": collectors,
+        "headline": compare.headline_block(
+            scope=scope,
+            facts=facts,
+            promises=(promises, previous_promises),
+            recovery=(recovered, previous_base),
+        ),
         "satisfaction": satisfaction.satisfaction_block(facts=facts, collectors=collectors),
     }

@@ -40,7 +40,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce, TruncDate, TruncWeek
+from django.db.models.functions import Cast, Coalesce, Concat, TruncDate, TruncWeek
 from django.utils import timezone
 
 from collections_app.models import CaseEvent, Stage
@@ -328,37 +328,43 @@ def _no_date():
     return Cast(Value(None), DateField())
 
 
-def period_facts(scope, upto: dt.datetime | None, *, extra: tuple = (), extra_metrics: tuple = ()) -> dict[str, dict]:
-    """Stays, visits, contact attempts, payments, closures and plan ends of the scope's cases in the
-    period, folded by
-    ``_fold``, from one statement: the tally rows of the period's days ``UNION ALL`` the facts recorded
-    since the watermark ``upto``, read live (a literal, so the planner walks the "recorded" indexes).
-    A scope that does not read tallies, or no watermark yet, reads every fact live."""
+def period_parts(scope, upto: dt.datetime | None, *, metrics: tuple = (), prefix: str = "") -> list:
+    """The parts of ``period_facts``'s statement for the scope's period (all metrics, payments by week), or
+    for ``metrics`` only, labelled ``prefix + metric``, without weeks (the previous period's totals)."""
     date_from, date_to = scope.filters.date_from, scope.filters.date_to
     use_tally = scope.reads_tallies and upto is not None
+    weeks = not prefix
     parts = []
     if use_tally:
         tally = DayTally.objects.filter(day__gte=date_from, day__lte=date_to)
+        if metrics:
+            tally = tally.filter(metric__in=metrics)
         teams = scope.teams()
         if teams is not None:
             tally = tally.filter(team_id__in=teams.values("pk"))
         week = Case(When(metric=Metric.PAYMENT, then=TruncWeek("day")), default=_no_date(), output_field=DateField())
+        label = Concat(Value(prefix), F("metric"), output_field=CharField()) if prefix else F("metric")
         parts.append(
-            tally.annotate(u_metric=F("metric"), u_key=F("key"), u_collector=F("collector_id"), u_week=week)
+            tally.annotate(
+                u_metric=label, u_key=F("key"), u_collector=F("collector_id"), u_week=week if weeks else _no_date()
+            )
             .values_list("u_metric", "u_key", "u_collector", "u_week")
             .annotate(u_n=Sum("n"), u_amount=Sum("amount"))
             .order_by()
         )
     for metric, fact in _facts().items():
+        if metrics and metric not in metrics:
+            continue
         where = in_days(metric, date_from, date_to)
         if use_tally:
             where &= Q(**{f"{fact['recorded']}__gte": upto})
-        week = TruncWeek(fact["day"], output_field=DateField()) if metric == Metric.PAYMENT else _no_date()
+        payment_weeks = weeks and metric == Metric.PAYMENT
+        week = TruncWeek(fact["day"], output_field=DateField()) if payment_weeks else _no_date()
         parts.append(
             fact["qs"]
             .filter(where, scope.in_cases())
             .annotate(
-                u_metric=Value(str(metric), output_field=CharField()),
+                u_metric=Value(prefix + str(metric), output_field=CharField()),
                 u_key=fact["key"],
                 u_collector=fact["collector"],
                 u_week=week,
@@ -367,6 +373,16 @@ def period_facts(scope, upto: dt.datetime | None, *, extra: tuple = (), extra_me
             .annotate(u_n=Count("id"), u_amount=fact["amount"])
             .order_by()
         )
+    return parts
+
+
+def period_facts(scope, upto: dt.datetime | None, *, extra: tuple = (), extra_metrics: tuple = ()) -> dict[str, dict]:
+    """Stays, visits, contact attempts, payments, closures and plan ends of the scope's cases in the
+    period, folded by
+    ``_fold``, from one statement: the tally rows of the period's days ``UNION ALL`` the facts recorded
+    since the watermark ``upto``, read live (a literal, so the planner walks the "recorded" indexes).
+    A scope that does not read tallies, or no watermark yet, reads every fact live."""
+    parts = period_parts(scope, upto)
     # Facts with no tally (``extra``, in the same row shape, e.g. ratings and complaints) are read live, in the
     # same statement.
     parts.extend(extra)
