@@ -81,3 +81,12 @@ def configure(url: str) -> None:
     import django
 
     django.setup()
+
+
+def collect_static() -> None:
+    """Pages render with DEBUG off, so hashed static names need the manifest: collect once per checkout."""
+    from django.conf import settings
+    from django.core.management import call_command
+
+    if not (settings.STATIC_ROOT / "staticfiles.json").exists():
+        call_command("collectstatic", interactive=False, verbosity=0)

@@ -15,7 +15,7 @@ import contextlib
 import signal
 import time
 
-from bench.common import configure, database_url
+from bench.common import collect_static, configure, database_url
 
 SAMPLE_SECONDS = 0.0005
 
@@ -64,6 +64,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     url = database_url(args.scale)
     configure(url)
+    collect_static()
     from django.test import Client as DjangoClient
 
     from bench import load

@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.common import OUT_DIR, RESULTS_PATH, SCALES, configure, database_url, db_name, server_url
+from bench.common import OUT_DIR, RESULTS_PATH, SCALES, collect_static, configure, database_url, db_name, server_url
 
 # p95 budgets in ms (README, "Performance"); query budget per page.
 PAGE_BUDGETS = {
@@ -206,11 +206,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     url = database_url(args.scale)
     configure(url)
-    from django.conf import settings
-    from django.core.management import call_command
-
-    if not (settings.STATIC_ROOT / "staticfiles.json").exists():
-        call_command("collectstatic", interactive=False, verbosity=0)
+    collect_static()
     result = {"scale": args.scale, "database": db_name(url), "machine": machine(), "pages": {}}
     generated = OUT_DIR / f"generate-{args.scale}.json"
     if generated.exists():

@@ -10,12 +10,14 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from collections_app.choice_labels import ChoiceLabels
+
 MONEY = {"max_digits": 16, "decimal_places": 2}
 ZERO = Decimal("0.00")
 POSITIVE = [MinValueValidator(Decimal("0.01"))]
 
 
-class PromiseToPay(models.Model):
+class PromiseToPay(ChoiceLabels, models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
         KEPT = "kept", _("Kept")
@@ -59,7 +61,7 @@ class PromiseToPay(models.Model):
         return max(self.amount - self.paid_amount, ZERO)
 
 
-class RepaymentPlan(models.Model):
+class RepaymentPlan(ChoiceLabels, models.Model):
     class Kind(models.TextChoices):
         INSTALMENTS = "instalments", _("Instalments")
         DEFERRAL = "deferral", _("Deferral")
@@ -158,7 +160,7 @@ class RepaymentPlan(models.Model):
         return term_months(count=self.instalment_count, deferral_months=self.deferral_months)
 
 
-class Instalment(models.Model):
+class Instalment(ChoiceLabels, models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
         PAID = "paid", _("Paid")
@@ -195,7 +197,7 @@ class Instalment(models.Model):
         return max(self.amount - self.paid_amount, ZERO)
 
 
-class Payment(models.Model):
+class Payment(ChoiceLabels, models.Model):
     class Channel(models.TextChoices):
         CASH = "cash", _("Cash")
         BANK_TRANSFER = "bank_transfer", _("Bank transfer")

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from collections_app import pii
+from collections_app.choice_labels import ChoiceLabels
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
 
@@ -21,7 +22,7 @@ class Party(models.TextChoices):
     THIRD_PARTY = "third_party", _("Other third party")
 
 
-class ContactAttempt(models.Model):
+class ContactAttempt(ChoiceLabels, models.Model):
     class Channel(models.TextChoices):
         CALL = "call", _("Phone call")
         SMS = "sms", _("SMS")
@@ -77,7 +78,7 @@ class ContactAttempt(models.Model):
         return self.result == self.Result.ANSWERED and self.party == Party.BORROWER
 
 
-class VisitPlan(models.Model):
+class VisitPlan(ChoiceLabels, models.Model):
     """The current preparation of a case's next visit (one per case, edited in place)."""
 
     case = models.OneToOneField("collections_app.Case", on_delete=models.CASCADE, related_name="visit_plan")
@@ -122,7 +123,7 @@ class VisitPlan(models.Model):
         return self.checklist_complete and self.planned_at is not None
 
 
-class Visit(models.Model):
+class Visit(ChoiceLabels, models.Model):
     class GeoStatus(models.TextChoices):
         OK = "ok", _("Position recorded")
         DENIED = "denied", _("Permission denied")

@@ -3,8 +3,10 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from collections_app.choice_labels import ChoiceLabels
 
-class Complaint(models.Model):
+
+class Complaint(ChoiceLabels, models.Model):
     """A borrower's complaint: logged by staff from a call or filed through the self-service link."""
 
     class Category(models.TextChoices):

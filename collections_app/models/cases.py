@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from collections_app import pii
 from collections_app.aging import AgingBucket, LoanClass, bucket_for, class_for, days_past_due, local_today
+from collections_app.choice_labels import ChoiceLabels
 from collections_app.models.org import Branch, Team
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
@@ -109,7 +110,7 @@ class ContactStatus(models.TextChoices):
     MOVED = "moved", _("Moved")
 
 
-class ContactPoint(models.Model):
+class ContactPoint(ChoiceLabels, models.Model):
     """What a phone and an address share as a contact point: who it belongs to, where it came from and
     whether it was verified (skip tracing). Rows from the bank's records are ``file`` / ``unverified``."""
 
@@ -278,7 +279,7 @@ class DelinquentAccountQuerySet(models.QuerySet):
         return self.none()
 
 
-class DelinquentAccount(models.Model):
+class DelinquentAccount(ChoiceLabels, models.Model):
     account_no = models.CharField(_("account number"), max_length=40, unique=True)
     borrower = models.ForeignKey(Borrower, on_delete=models.PROTECT, related_name="accounts")
     branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="accounts", verbose_name=_("branch"))
@@ -369,7 +370,7 @@ class CaseQuerySet(models.QuerySet):
         return self.exclude(stage=Stage.CLOSED)
 
 
-class Case(models.Model):
+class Case(ChoiceLabels, models.Model):
     account = models.ForeignKey(DelinquentAccount, on_delete=models.PROTECT, related_name="cases")
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="cases", verbose_name=_("team"))
     # Only collections_app.services.cases.case_transition writes this column.

@@ -6,10 +6,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from collections_app.choice_labels import ChoiceLabels
 from collections_app.models.cases import BorrowerAddress, BorrowerPhone, Case, ContactSource, ContactStatus
 
 
-class ContactPointChange(models.Model):
+class ContactPointChange(ChoiceLabels, models.Model):
     class Action(models.TextChoices):
         FOUND = "found", _("Found")
         STATUS = "status", _("Verification changed")
