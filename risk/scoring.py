@@ -103,7 +103,7 @@ def _score_all(*, actor, seed_events) -> int:
     for start in range(0, len(account_ids), ACCOUNT_CHUNK):
         ids = account_ids[start : start + ACCOUNT_CHUNK]
         id_range = (ids[0], ids[-1])
-        history = F.load_history(Statement.objects.filter(account_id__gte=ids[0], account_id__lte=ids[-1]))
+        history = F.stored_history(id_range)
         events = seed_events if seed_events is not None else F.outcome_events(id_range)
         rows, p, factors = score_history(model, history, events, F.account_facts(id_range))
         total += _write(model, history, rows, p, factors)
