@@ -39,6 +39,7 @@ _PLAIN_DAYS = re.compile(r"\d{1,5}")
 # PostgreSQL: new rows are streamed with COPY into a session table, then appended in one statement.
 STAGE_TABLE = "risk_statement_stage"
 COPY_CHUNK_SIZE = 20_000
+DAYS_SPAN = dt.date.max.toordinal() + 1
 
 
 class RowProblem(Exception):
@@ -160,7 +161,8 @@ def _decide(chunk: list, result: ImportResult, seen: dict) -> list[tuple]:
         if account_id is None:
             result.error(number, _("account_no: unknown account %(no)s") % {"no": account_no})
             continue
-        key = (account_id, period_end)
+        # One int per (account, month) rather than a tuple holding a date: half the memory over millions of rows.
+        key = account_id * DAYS_SPAN + period_end.toordinal()
         first = seen.get(key)
         if first is not None:
             result.error(
@@ -169,7 +171,7 @@ def _decide(chunk: list, result: ImportResult, seen: dict) -> list[tuple]:
             )
             continue
         seen[key] = number
-        if key in stored:
+        if (account_id, period_end) in stored:
             result.unchanged += 1
             continue
         new.append((account_id, period_end, balance, due, paid, dpd))
