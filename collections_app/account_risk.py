@@ -5,8 +5,11 @@ its factors as expressions over an account queryset (correlated subqueries with 
 query per row) and how to label the factors in the reader's language. Without a registered source, or
 for an account with no score, ``risk_score`` is None and ``risk_factors`` empty (shown as "—").
 
-Expected recovery = probability of payment x overdue amount; the probability of payment is the
-source's own when it gives one, else 1 - risk score.
+Expected recovery = probability of payment x overdue amount. The probability is stored on the account
+(``payment_probability``: the source's own chance of payment, else 1 - risk score) by the source when it
+writes scores (``accounts_store_payment_probability``); the database keeps the order's key
+(``recovery_key``, a generated column: the expected recovery, -1 without a probability) in step with it and
+with the overdue amount, so ordering by it reads an index.
 """
 
 import json
@@ -14,8 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Expression, F, FloatField, QuerySet, Value
-from django.db.models.functions import Cast
+from django.db.models import Expression, FloatField, QuerySet, Value
 
 CENT = Decimal("0.01")
 
@@ -24,12 +26,11 @@ CENT = Decimal("0.01")
 class RiskSource:
     """``score()``: the account's current risk (0-1) or NULL; ``factors()``: its top factors (JSON);
     ``labels(factors)``: the factors as ``{"feature", "label", "value", "contribution"}`` with the label
-    in the active language; ``payment_probability()``: the model's own chance of payment, if it has one."""
+    in the active language."""
 
     score: Callable[[], Expression]
     factors: Callable[[], Expression]
     labels: Callable[[list], list[dict]]
-    payment_probability: Callable[[], Expression] | None = None
 
 
 _sources: dict[str, RiskSource] = {}
@@ -43,23 +44,20 @@ def _source() -> RiskSource | None:
     return next(iter(_sources.values()), None)
 
 
-def with_risk(accounts: QuerySet, *, expected_recovery: bool = False) -> QuerySet:
-    """Accounts annotated with ``risk_score`` and ``risk_factors_raw`` (and, when asked, ``payment_probability``
-    and ``expected_recovery`` as floats, NULL without a score)."""
+def with_risk(accounts: QuerySet) -> QuerySet:
+    """Accounts annotated with ``risk_score`` and ``risk_factors_raw`` (NULL without a score)."""
     source = _source()
     if source is None:
-        accounts = accounts.annotate(risk_score=Value(None, output_field=FloatField()))
-    else:
-        accounts = accounts.annotate(risk_score=source.score(), risk_factors_raw=source.factors())
-    if not expected_recovery:
-        return accounts
-    if source is not None and source.payment_probability is not None:
-        probability = source.payment_probability()
-    else:
-        probability = Value(1.0, output_field=FloatField()) - F("risk_score")
-    return accounts.annotate(payment_probability=probability).annotate(
-        expected_recovery=F("payment_probability") * Cast("overdue_amount", FloatField())
-    )
+        return accounts.annotate(risk_score=Value(None, output_field=FloatField()))
+    return accounts.annotate(risk_score=source.score(), risk_factors_raw=source.factors())
+
+
+def accounts_store_payment_probability(*, accounts: QuerySet, probability: Expression) -> int:
+    """Store each account's chance of payment (an expression over the account row; NULL for no score).
+
+    Called by the risk source whenever it writes scores; the accounts' expected recovery follows in the
+    same statement."""
+    return accounts.update(payment_probability=probability)
 
 
 def factor_rows(raw) -> list[dict]:
@@ -74,18 +72,13 @@ def factor_rows(raw) -> list[dict]:
 
 def decorate(accounts: Iterable) -> None:
     """Set ``risk_factors``, ``payment_probability`` (Decimal, 4 places) and ``expected_recovery`` (Decimal,
-    to the cent) on annotated accounts; None where there is no score."""
+    to the cent) from the stored values on annotated accounts; None where there is no score."""
     for account in accounts:
         score = getattr(account, "risk_score", None)
         account.risk_factors = factor_rows(getattr(account, "risk_factors_raw", None)) if score is not None else []
-        probability = getattr(account, "payment_probability", None)
-        if probability is None and score is not None:
-            probability = 1.0 - score
+        probability, value = account.payment_probability, account.recovery_key
         if probability is None:
             account.payment_probability = account.expected_recovery = None
             continue
-        value = getattr(account, "expected_recovery", None)
-        if value is None:
-            value = probability * float(account.overdue_amount)
         account.payment_probability = Decimal(repr(probability)).quantize(Decimal("0.0001"), ROUND_HALF_UP)
         account.expected_recovery = Decimal(repr(value)).quantize(CENT, ROUND_HALF_UP)

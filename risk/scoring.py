@@ -2,7 +2,10 @@
 
 import numpy as np
 from django.db import transaction
+from django.db.models import FloatField, OuterRef, Subquery, Value
 
+from collections_app.account_risk import accounts_store_payment_probability
+from collections_app.models import DelinquentAccount
 from collections_app.services.audit import audit_log
 from risk import features as F
 from risk.models import RiskModel, RiskScore, Statement
@@ -25,6 +28,17 @@ def score_history(model: RiskModel, history: F.History, events: dict, facts: dic
     rows = _latest_rows(history)
     p = artifact["model"].predict_proba(X[rows])[:, 1] if len(rows) else np.zeros(0)
     return rows, p, top_factors(model.explainer, model.features, X[rows])
+
+
+def accounts_refresh_payment_probability(*, id_range: tuple[int, int] | None = None) -> int:
+    """Store 1 - current risk as each account's chance of payment (NULL without a current score), so
+    screening's expected-recovery order reads the account's own indexed column."""
+    current = RiskScore.objects.filter(account=OuterRef("pk"), is_current=True).order_by("-period_end")
+    probability = Value(1.0, output_field=FloatField()) - Subquery(current.values("score")[:1])
+    accounts = (
+        DelinquentAccount.objects.all() if id_range is None else DelinquentAccount.objects.filter(pk__range=id_range)
+    )
+    return accounts_store_payment_probability(accounts=accounts, probability=probability)
 
 
 @transaction.atomic
@@ -69,6 +83,7 @@ def _write(model: RiskModel, history: F.History, rows, p, factors) -> int:
         unique_fields=["account", "period_end"],
         update_fields=["model", "score", "previous", "is_current", "dpd", "factors", "scored_at"],
     )
+    accounts_refresh_payment_probability(id_range=(account_ids[0], account_ids[-1]))
     return len(scores)
 
 
@@ -88,7 +103,7 @@ def _score_all(*, actor, seed_events) -> int:
     for start in range(0, len(account_ids), ACCOUNT_CHUNK):
         ids = account_ids[start : start + ACCOUNT_CHUNK]
         id_range = (ids[0], ids[-1])
-        history = F.load_history(Statement.objects.filter(account_id__gte=ids[0], account_id__lte=ids[-1]))
+        history = F.stored_history(id_range)
         events = seed_events if seed_events is not None else F.outcome_events(id_range)
         rows, p, factors = score_history(model, history, events, F.account_facts(id_range))
         total += _write(model, history, rows, p, factors)

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Right
+from django.db.models.functions import Cast, Coalesce, Right
 from django.urls import reverse
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
@@ -297,6 +297,20 @@ class DelinquentAccount(ChoiceLabels, models.Model):
     broken_promises = models.PositiveIntegerField(_("broken promises"), default=0)
     last_contact_at = models.DateTimeField(_("last successful contact"), null=True, blank=True)
     screening_key = models.DecimalField(max_digits=14, decimal_places=4, default=0, editable=False)
+    # The chance of payment the risk model gives the account, stored when its scores are written (NULL while
+    # it has none: collections_app.account_risk). The database recomputes the expected-recovery order's key
+    # (probability x overdue amount; -1 without a probability, so unscored accounts sort last on every
+    # database) whenever either changes, so that order reads an index instead of computing every row.
+    payment_probability = models.FloatField(_("probability of payment"), null=True, blank=True, editable=False)
+    recovery_key = models.GeneratedField(
+        expression=Coalesce(
+            models.F("payment_probability") * Cast("overdue_amount", models.FloatField()),
+            models.Value(-1.0),
+            output_field=models.FloatField(),
+        ),
+        output_field=models.FloatField(),
+        db_persist=True,
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -316,6 +330,17 @@ class DelinquentAccount(ChoiceLabels, models.Model):
                 models.F("id").desc(),
                 condition=Q(has_open_case=False, overdue_amount__gt=0),
                 name="account_screening_idx",
+            ),
+            # Screening in the expected-recovery order (RECOVERY_ORDER: unscored accounts last, then the
+            # seed's rule); keyset pages seek here as they do on account_screening_idx.
+            models.Index(
+                models.F("recovery_key").desc(),
+                models.F("screening_key").desc(),
+                models.F("overdue_amount").desc(),
+                models.F("overdue_since").asc(),
+                models.F("id").desc(),
+                condition=Q(has_open_case=False, overdue_amount__gt=0),
+                name="account_recovery_idx",
             ),
             # Screening filtered by product (and DPD range) in a branch: only the candidate rows, so the
             # heap is read for the accounts that match rather than for every account in the DPD range.

@@ -31,8 +31,10 @@ class Sort(models.TextChoices):
     EXPECTED_RECOVERY = "expected_recovery", _("Expected recovery")
 
 
-RECOVERY_ORDER = (F("expected_recovery").desc(nulls_last=True), *SCREENING_ORDER)
-RECOVERY_REVERSE = (F("expected_recovery").asc(nulls_first=True), *REVERSE_ORDER)
+# The stored key (DelinquentAccount.recovery_key, -1 without a score) walks account_recovery_idx.
+RECOVERY_ORDER = ("-recovery_key", *SCREENING_ORDER)
+RECOVERY_REVERSE = ("recovery_key", *REVERSE_ORDER)
+NO_RECOVERY = -1.0
 
 
 def visible_accounts(user: User) -> QuerySet:
@@ -77,8 +79,8 @@ def screening_accounts(user: User, filters: dict | None = None, *, today: dt.dat
     if filters.get("q"):
         q = filters["q"].strip()
         accounts = accounts.filter(Q(account_no__istartswith=q) | Q(borrower__name__icontains=q))
-    # Each row's risk rides on it as subqueries (no query per row); expected recovery is computed from it.
-    accounts = account_risk.with_risk(accounts, expected_recovery=True)
+    # Each row's risk rides on it as subqueries (no query per row); expected recovery is a stored column.
+    accounts = account_risk.with_risk(accounts)
     if filters.get("sort") == Sort.EXPECTED_RECOVERY:
         return accounts.order_by(*RECOVERY_ORDER)
     return accounts.order_by(*SCREENING_ORDER)
@@ -97,7 +99,7 @@ CURSOR_PATTERN = (
 @dataclass(frozen=True)
 class Cursor:
     """A row's place in ``SCREENING_ORDER``: key, overdue amount, overdue date (may be None), id; in the
-    expected-recovery order also the row's expected recovery (None without a score)."""
+    expected-recovery order also the row's recovery key (``NO_RECOVERY`` without a score)."""
 
     key: Decimal
     amount: Decimal
@@ -116,8 +118,8 @@ def encode_cursor(account: DelinquentAccount, sort: str = Sort.PRIORITY) -> str:
     if sort != Sort.EXPECTED_RECOVERY:
         return seed
     # The value the database ordered by, exactly: a float's repr reads back as the same float.
-    value = getattr(account, "expected_recovery_raw", None)
-    return f"{NO_DATE if value is None else repr(value)}_{seed}"
+    value = account.recovery_key
+    return f"{NO_DATE if value is None or value < 0 else repr(value)}_{seed}"
 
 
 def decode_cursor(value: str | None, sort: str = Sort.PRIORITY) -> Cursor | None:
@@ -127,7 +129,7 @@ def decode_cursor(value: str | None, sort: str = Sort.PRIORITY) -> Cursor | None
         return None
     parts = value.split("_")
     by_recovery = sort == Sort.EXPECTED_RECOVERY
-    recovery = None
+    recovery = NO_RECOVERY if by_recovery else None
     if by_recovery:
         if len(parts) != 5:
             return None
@@ -186,16 +188,13 @@ def _beyond(cursor: Cursor, *, forward: bool) -> Q:
 
 
 def _beyond_recovery(cursor: Cursor, *, forward: bool) -> Q:
-    """The rows after (before) the cursor's row in ``RECOVERY_ORDER``: a lower (higher) expected recovery,
-    rows without one after every row with one, and the seed's order among equals."""
-    tail = _beyond(cursor, forward=forward)
-    if cursor.recovery is None:
-        none_tail = Q(expected_recovery__isnull=True) & tail
-        return none_tail if forward else Q(expected_recovery__isnull=False) | none_tail
-    past = Q(expected_recovery__lt=cursor.recovery) if forward else Q(expected_recovery__gt=cursor.recovery)
-    if forward:
-        past |= Q(expected_recovery__isnull=True)
-    return past | (Q(expected_recovery=cursor.recovery) & tail)
+    """The rows after (before) the cursor's row in ``RECOVERY_ORDER``: a lower (higher) recovery key (the
+    unscored accounts' -1 after every expected recovery), and the seed's order among equals. The leading
+    bound lets the index seek."""
+    lt = "lt" if forward else "gt"
+    bound = Q(**{f"recovery_key__{lt}e": cursor.recovery})
+    same = Q(recovery_key=cursor.recovery) & _beyond(cursor, forward=forward)
+    return bound & (Q(**{f"recovery_key__{lt}": cursor.recovery}) | same)
 
 
 def _after(cursor: Cursor, *, forward: bool) -> Q:
@@ -256,8 +255,6 @@ def screening_page(
         has_next = len(rows) > size
         rows = rows[:size]
         has_prev = after_key is not None
-    for account in rows:
-        account.expected_recovery_raw = account.expected_recovery
     account_risk.decorate(rows)
     return ScreeningPage(
         rows=[_with_score(account, today, labels) for account in rows],

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from collections_app.services.screening import account_refresh_screening_key
 from risk.models import RiskScore, Statement
+from risk.scoring import accounts_refresh_payment_probability
 from tests.e2e.conftest import PHONE, PageWatch, horizontal_overflow, overflowing_elements
 from tests.factories import PASSWORD, AccountFactory
 from tests.risk.helpers import PERIOD, a_model
@@ -39,6 +40,7 @@ def test_expected_recovery_column_fits_a_phone(browser, live_server, cast, local
             RiskScore.objects.create(
                 account=account, model=model, period_end=PERIOD, score=score, dpd=40, factors=FACTORS
             )
+            accounts_refresh_payment_probability(id_range=(account.pk, account.pk))
     context = browser.new_context(base_url=live_server.url, locale=locale, timezone_id="Asia/Shanghai", **PHONE)
     context.set_default_timeout(15_000)
     page = context.new_page()

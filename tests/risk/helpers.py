@@ -4,6 +4,7 @@ import datetime as dt
 from decimal import Decimal
 
 from risk.models import RiskModel, RiskScore, Statement
+from risk.scoring import accounts_refresh_payment_probability
 from tests.factories import AccountFactory
 
 PERIOD = dt.date(2026, 3, 31)
@@ -38,6 +39,7 @@ def a_scored_account(model, branch, score: float, previous: float | None = None,
         dpd=0,
         factors=[{"feature": "pay_ratio_3m", "value": 0.2, "contribution": 0.8}],
     )
+    accounts_refresh_payment_probability(id_range=(account.pk, account.pk))
     return account
 
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.db.models import Value
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -16,6 +17,7 @@ from collections_app.models import DelinquentAccount
 from collections_app.services.screening import account_refresh_screening_key
 from credentials.services import token_pair_obtain
 from risk.models import RiskScore, Statement
+from risk.scoring import accounts_refresh_payment_probability
 from tests.factories import AccountFactory
 from tests.risk.helpers import PERIOD, a_model
 
@@ -44,6 +46,7 @@ def _score(model, account, score: float, *, period=PERIOD, current=True, factors
     RiskScore.objects.create(
         account=account, model=model, period_end=period, score=score, is_current=current, dpd=45, factors=factors
     )
+    accounts_refresh_payment_probability(id_range=(account.pk, account.pk))
 
 
 @pytest.fixture
@@ -225,19 +228,12 @@ def test_case_page_shows_the_score_and_its_factors(client, cast, book):
     assert "20%" in panel[:400] and "Paid share of the amount due, three months" in panel[:1200]
 
 
-def test_a_models_own_payment_probability_is_used_when_it_gives_one(cast, book, monkeypatch):
-    from django.db.models import FloatField, Value
+def test_the_stored_payment_probability_decides_expected_recovery_even_without_a_score(cast, book):
+    from collections_app.account_risk import accounts_store_payment_probability
 
-    from collections_app import account_risk
-
-    source = account_risk._sources["risk"]
-    own = account_risk.RiskSource(
-        score=source.score,
-        factors=source.factors,
-        labels=source.labels,
-        payment_probability=lambda: Value(0.25, output_field=FloatField()),
+    accounts_store_payment_probability(
+        accounts=DelinquentAccount.objects.filter(branch=cast.branch_a), probability=Value(0.25)
     )
-    monkeypatch.setitem(account_risk._sources, "risk", own)
     rows = _api(cast.supervisor_x).get("/api/v1/screening/", {"sort": "expected_recovery"}).json()["results"]
     # 0.25 for every account, scored or not: the larger overdue amount first.
     assert [(r["id"], r["payment_probability"], r["expected_recovery"]) for r in rows] == [
@@ -247,3 +243,26 @@ def test_a_models_own_payment_probability_is_used_when_it_gives_one(cast, book, 
         (book["a"].pk, "0.2500", "250.00"),
         (book["e"].pk, "0.2500", "25.00"),
     ]
+
+
+def test_expected_recovery_follows_a_change_of_the_overdue_amount_and_of_the_score(cast, book):
+    account = book["a"]  # 0.8 x 1000 = 800
+    DelinquentAccount.objects.filter(pk=account.pk).update(overdue_amount=Decimal("3000.00"))
+    assert DelinquentAccount.objects.get(pk=account.pk).recovery_key == pytest.approx(2400.0)
+    rows = _api(cast.supervisor_x).get("/api/v1/screening/", {"sort": "expected_recovery"}).json()["results"]
+    assert _ids(rows)[0] == account.pk
+    RiskScore.objects.filter(account=account, is_current=True).update(score=0.9)
+    accounts_refresh_payment_probability(id_range=(account.pk, account.pk))
+    assert DelinquentAccount.objects.get(pk=account.pk).recovery_key == pytest.approx(300.0)
+    RiskScore.objects.filter(account=account).update(is_current=False)
+    accounts_refresh_payment_probability()
+    stored = DelinquentAccount.objects.get(pk=account.pk)
+    assert stored.payment_probability is None and stored.recovery_key == -1.0  # sorts after every real one
+
+
+def test_the_expected_recovery_page_reads_the_stored_column(cast, book):
+    with CaptureQueriesContext(connection) as ctx:
+        _api(cast.supervisor_x).get("/api/v1/screening/", {"sort": "expected_recovery"})
+    page = next(q["sql"] for q in ctx.captured_queries if "ORDER BY" in q["sql"] and "overdue_amount" in q["sql"])
+    order = page[page.rindex("ORDER BY") :]
+    assert '"recovery_key" DESC' in order and "CAST" not in order.upper()

@@ -126,3 +126,35 @@ def test_case_outcomes_count_as_of_each_statement_date(cast, case_a):
         len(scoped["contact_attempts"]) == 3
         and F.outcome_events((account.pk + 1, account.pk + 5))["contact_attempts"] == []
     )
+
+
+@pytest.mark.django_db
+def test_stored_history_reads_what_the_orm_reads_and_keeps_to_its_range(cast):
+    """The streamed loader (plain numbers from a server-side cursor on PostgreSQL) gives the same arrays as the
+    ORM's rows, a missing amount due as NaN, and only the accounts of the range asked for."""
+    from decimal import Decimal
+
+    from risk.models import Statement
+    from tests.factories import AccountFactory
+
+    first, second = (AccountFactory(branch=cast.branch_a) for _ in range(2))
+    for account, rows in (
+        (second, [(D(2026, 2, 28), "10.50", None, "0.25", 31), (D(2026, 1, 31), "9.00", "3.00", "3.00", 0)]),
+        (first, [(D(2026, 1, 31), "1234567.89", "100.00", "0.00", 61)]),
+    ):
+        for period, balance, due, paid, dpd in rows:
+            Statement.objects.create(
+                account=account,
+                period_end=period,
+                balance=Decimal(balance),
+                amount_due=None if due is None else Decimal(due),
+                amount_paid=Decimal(paid),
+                dpd=dpd,
+            )
+    streamed = F.stored_history()
+    by_orm = F.load_history(Statement.objects.all())
+    for name in ("account", "day", "balance", "due", "paid", "dpd"):
+        np.testing.assert_array_equal(getattr(streamed, name), getattr(by_orm, name))
+    assert streamed.day.tolist()[0] == D(2026, 1, 31).toordinal() and np.isnan(streamed.due).sum() == 1
+    only = F.stored_history((second.pk, second.pk))
+    assert only.account.tolist() == [second.pk, second.pk] and only.balance.tolist() == [9.0, 10.5]

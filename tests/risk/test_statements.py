@@ -177,3 +177,72 @@ def test_a_statements_file_in_the_drop_folder_is_imported_like_an_upload(current
     assert job.status == StatementImport.Status.DONE and job.created_by is None
     assert len(list((tmp_path / "drop" / "statements" / "done").iterdir())) == 1
     assert pick_up_drop_folder() == 0 and StatementImport.objects.count() == 1
+
+
+# --- PostgreSQL: COPY into a session table, one INSERT … SELECT … ON CONFLICT ------------------------
+
+
+@pytest.mark.postgres
+def test_postgres_path_streams_new_rows_through_copy_and_decides_rows_like_sqlite(
+    current_account, write_file, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        result = statements_load(path=write_file(_rows()), as_of=dt.date(2026, 4, 1))
+    sql = " ".join(q["sql"] for q in ctx.captured_queries)
+    assert "INSERT INTO risk_statement" in sql and "ON CONFLICT (account_id, period_end) DO NOTHING" in sql
+    assert "risk_statement_stage" in sql
+    assert (result.total, result.created, result.unchanged, result.error_count) == (7, 3, 0, 4)
+    by_row = {e["row"]: e["message"] for e in result.errors}
+    assert "unknown account NOPE" in by_row[4] and "period_end: not a date" in by_row[5]
+    assert "balance: not a number" in by_row[6] and "amount_paid: out of range" in by_row[6]
+    assert "duplicate account_no and period_end in the file (first in row 2)" in by_row[7]
+    stored = Statement.objects.filter(account=current_account).order_by("period_end")
+    assert [(s.period_end.month, s.balance, s.amount_due, s.amount_paid, s.dpd) for s in stored] == [
+        (1, Decimal("8000.00"), Decimal("1000.00"), Decimal("1000.00"), 0),
+        (2, Decimal("7500.00"), None, Decimal("500.00"), 0),
+        (3, Decimal("7000.00"), Decimal("1000.00"), Decimal("0.00"), 31),
+    ]
+
+
+@pytest.mark.postgres
+def test_postgres_path_importing_the_same_file_twice_adds_nothing(cast, write_file):
+    accounts = [AccountFactory(branch=cast.branch_a, account_no=f"PG{i:03d}") for i in range(30)]
+    rows = [
+        [account.account_no, f"2026-{month:02d}-28", f"{1000 + i}.50", "", f"{i}.00", str(month * 3)]
+        for i, account in enumerate(accounts)
+        for month in (1, 2, 3)
+    ]
+    path = write_file(rows)
+    first = statements_load(path=path, as_of=dt.date(2026, 4, 1))
+    assert (first.created, first.unchanged, first.error_count) == (90, 0, 0)
+    before = list(Statement.objects.order_by("id").values_list("id", "created_at"))
+    again = statements_load(path=path, as_of=dt.date(2026, 4, 1))
+    assert (again.created, again.unchanged, again.error_count) == (0, 90, 0)
+    assert list(Statement.objects.order_by("id").values_list("id", "created_at")) == before
+    later = write_file([*rows, [accounts[0].account_no, "2026-03-31", "1.00", "1.00", "1.00", "0"]], name="b.csv")
+    assert statements_load(path=later, as_of=dt.date(2026, 4, 1)).created == 1
+
+
+@pytest.mark.postgres
+def test_postgres_path_counts_a_month_stored_meanwhile_as_unchanged(current_account, write_file, monkeypatch):
+    """A concurrent import storing the same month between the decision and the append: ON CONFLICT keeps
+    the stored row, and the month is counted unchanged rather than failing the load."""
+    from risk import statements
+
+    decide = statements._decide
+
+    def decide_then_race(chunk, result, seen):
+        new = decide(chunk, result, seen)
+        Statement.objects.create(
+            account=current_account, period_end=dt.date(2026, 1, 31), balance=1, amount_paid=1, dpd=0
+        )
+        return new
+
+    monkeypatch.setattr(statements, "_decide", decide_then_race)
+    rows = [["CUR001", "2026-01-31", "8000.00", "", "1000.00", "0"], ["CUR001", "2026-02-28", "1.00", "", "0", "0"]]
+    result = statements_load(path=write_file(rows), as_of=dt.date(2026, 4, 1))
+    assert (result.created, result.unchanged, result.error_count) == (1, 1, 0)
+    assert Statement.objects.get(account=current_account, period_end=dt.date(2026, 1, 31)).balance == 1

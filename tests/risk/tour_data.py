@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from collections_app.models import DelinquentAccount
 from risk.models import CareCase, RiskModel, RiskScore, Statement, StatementImport, Strategy
+from risk.scoring import accounts_refresh_payment_probability
 from risk.services import care_case_open
 from risk.statements import statement_import_create, statement_import_run
 from risk.strategies import strategy_create
@@ -60,7 +61,7 @@ def current_account(borrower, branch, no: str) -> DelinquentAccount:
 
 
 def score(account, model, value: float, previous: float | None = None) -> RiskScore:
-    return RiskScore.objects.create(
+    row = RiskScore.objects.create(
         account=account,
         model=model,
         period_end=PERIODS[-1],
@@ -71,6 +72,8 @@ def score(account, model, value: float, previous: float | None = None) -> RiskSc
             {"feature": "months_since_full_payment", "value": 2, "contribution": 0.4},
         ],
     )
+    accounts_refresh_payment_probability(id_range=(account.pk, account.pk))
+    return row
 
 
 def build_risk_tour(*, supervisor, collector, borrower, branch) -> RiskTour:
