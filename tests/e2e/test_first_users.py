@@ -1,11 +1,21 @@
 """What the first users hit, in a real browser at 375 px and on a desktop, in both languages."""
+# ruff: noqa: RUF001  -- the expected Chinese texts use Chinese (full-width) punctuation, as the catalogue does.
+
+import datetime as dt
+import uuid
+from decimal import Decimal
 
 import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
 
 from collections_app.models import Stage
 from collections_app.services.screening import accounts_refresh_screening_keys
-from tests.e2e.conftest import DESKTOP, PHONE, PageWatch
-from tests.factories import PASSWORD, AccountFactory
+from repayment.models import PromiseToPay, RepaymentPlan
+from repayment.services import plan_propose
+from tests.e2e.conftest import DESKTOP, PHONE, PageWatch, horizontal_overflow, overflowing_elements
+from tests.factories import PASSWORD, AccountFactory, agreement_ready
+from visits.models import Party, Visit
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -58,5 +68,138 @@ def test_date_fields_open_with_their_default_date_in_both_languages(browser, liv
             assert page.locator(f"input[name={name}]").input_value() != "", name
         page.goto(f"/cases/{case.pk}/payments/new/")
         assert page.locator("input[name=paid_on]").input_value() != ""
+    finally:
+        context.close()
+
+
+# --- 4. The approval page leads with affordability; approving against it needs a note -----------------
+
+ZH, EN = "zh-CN", "en-US"
+# Each finding at 375 px in Chinese and on a desktop in English: both widths, both languages.
+PHONE_ZH, DESKTOP_EN = (PHONE, ZH), (DESKTOP, EN)
+BOTH = pytest.mark.parametrize(("options", "locale"), [PHONE_ZH, DESKTOP_EN], ids=["phone-zh", "desktop-en"])
+WORDS = {
+    EN: {
+        "warning": "The instalment is above the borrower's monthly capacity. Approving needs a note saying why.",
+        "refused": "The instalment is above the borrower's monthly capacity: say in the note why you approve it.",
+        "approved": "Plan approved: it is active now.",
+        "needs_approval": "Needs a supervisor's approval",
+        "record": ("kept 2", "broken 1"),
+        "approve": "Approve",
+        "active": "Active",
+        "no_promise_due": "No promise was due",
+        "assignments": "Assignments",
+        "opened": "Opened 2 cases.",
+        "assign_them": "Assign them",
+        "auto_assigned": "Auto-assigned 2 cases.",
+        "see_workload": "See the workload",
+        "log_visit": "Log a visit",
+        "record_payment": "Record a payment",
+        "negotiate_plan": "Negotiate a plan",
+        "call": "Call",
+        "navigate": "Navigate",
+        "leaving": "Leaving at 08:00.",
+        "not_enough_history": "not enough history",
+    },
+    ZH: {
+        "warning": "单期金额超出借款人每月还款能力。如仍批准，须在备注中说明理由。",
+        "refused": "单期金额超出借款人每月还款能力：请在备注中说明批准理由。",
+        "approved": "方案已批准，现已生效。",
+        "needs_approval": "需要主管审批",
+        "record": ("已履行 2", "已违约 1"),
+        "approve": "批准",
+        "active": "执行中",
+        "no_promise_due": "期内没有到期的承诺",
+        "assignments": "案件分配",
+        "opened": "已立案 2 件。",
+        "assign_them": "去分配",
+        "auto_assigned": "已自动分配 2 件案件。",
+        "see_workload": "查看工作量",
+        "log_visit": "登记走访",
+        "record_payment": "登记还款",
+        "negotiate_plan": "协商还款方案",
+        "call": "拨打",
+        "navigate": "导航",
+        "leaving": "出发时间 08:00。",
+        "not_enough_history": "历史数据不足",
+    },
+}
+
+
+def _declared_finances(case, collector, *, income: str, expenses: str) -> None:
+    """A visit that recorded the borrower's income and expenses: what the capacity is computed from."""
+    Visit.objects.create(
+        case=case,
+        collector=collector,
+        idempotency_key=uuid.uuid4(),
+        checked_in_at=timezone.now() - dt.timedelta(days=1),
+        identity_confirmed=True,
+        met=Party.BORROWER,
+        outcome=Visit.Outcome.AGREED_PLAN,
+        monthly_income=Decimal(income),
+        monthly_expenses=Decimal(expenses),
+        other_debt_payments=Decimal("0.00"),
+    )
+
+
+@BOTH
+def test_the_approval_page_leads_with_affordability_and_approving_against_it_needs_a_note(
+    browser, live_server, cast, case_in_stage, options, locale
+):
+    case = case_in_stage(Stage.NEGOTIATION)
+    # Income 3,000 - expenses 2,000: half the 1,000 left = ¥500 a month; 24,000 over 24 months = ¥1,000.
+    _declared_finances(case, cast.collector_a, income="3000.00", expenses="2000.00")
+    past = timezone.localdate() - dt.timedelta(days=30)
+    for status in (PromiseToPay.Status.KEPT, PromiseToPay.Status.KEPT, PromiseToPay.Status.BROKEN):
+        agreement_ready(case, cast.collector_a, status=status, due_date=past)
+    plan = plan_propose(
+        case=case,
+        actor=cast.collector_a,
+        kind=RepaymentPlan.Kind.INSTALMENTS,
+        base_amount=Decimal("24000.00"),
+        instalment_count=24,
+        first_due_date=timezone.localdate() + dt.timedelta(days=10),
+    )
+    assert plan.status == RepaymentPlan.Status.PENDING_APPROVAL
+    words = WORDS[locale]
+    context, page = _page(browser, live_server, options, locale=locale)
+    watch = PageWatch(page)
+    try:
+        _log_in(page, "supervisor_x", f"/plans/{plan.pk}/")
+        facts = page.locator("#plan-facts")
+        assert facts.get_attribute("data-fits") == "no"
+        assert "1,000.00" in facts.locator("[data-instalment-max]").inner_text()
+        assert "500.00" in facts.locator("[data-capacity]").inner_text()
+        expect(facts.locator("[data-warning=unaffordable]")).to_have_text(words["warning"])
+        record = facts.locator("[data-promise-record]").inner_text()
+        assert all(part in record for part in words["record"]), record
+        # Affordability first, then the schedule folded, then the decision.
+        schedule = page.locator("details:has([data-schedule])")
+        assert schedule.evaluate("d => d.open") is False
+        assert not page.locator("[data-schedule]").is_visible()
+        decision = page.locator("#decision")
+        tops = [box.bounding_box()["y"] for box in (facts, schedule, decision)]
+        assert tops == sorted(tops), tops
+        assert horizontal_overflow(page) <= 0, overflowing_elements(page)
+
+        # Without a note the approval is refused, and the page says why.
+        decision.get_by_role("button", name=words["approve"], exact=True).click()
+        page.wait_for_url(f"**/plans/{plan.pk}/")
+        expect(page.locator(".alert-danger")).to_contain_text(words["refused"])
+        plan.refresh_from_db()
+        assert plan.status == RepaymentPlan.Status.PENDING_APPROVAL and plan.decided_by is None
+
+        note = "Her employer confirmed a raise from next month."
+        page.locator("#decision textarea[name=note]").fill(note)
+        page.locator("#decision").get_by_role("button", name=words["approve"], exact=True).click()
+        expect(page.locator(".alert-success")).to_contain_text(words["approved"])
+        expect(page.locator("[data-plan-status]")).to_have_attribute("data-plan-status", "active")
+        expect(page.locator("[data-plan-status]")).to_have_text(words["active"])
+        assert words["needs_approval"] not in page.locator("main").inner_text()
+        assert page.locator("#decision").count() == 0
+        plan.refresh_from_db()
+        assert plan.status == RepaymentPlan.Status.ACTIVE
+        assert (plan.decided_by, plan.decision_note) == (cast.supervisor_x, note)
+        assert watch.errors == [] and watch.dialogs == []
     finally:
         context.close()
