@@ -88,6 +88,7 @@ WORDS = {
         "approve": "Approve",
         "active": "Active",
         "no_promise_due": "No promise was due",
+        "kept_rate": "Kept rate",
         "assignments": "Assignments",
         "opened": "Opened 2 cases.",
         "assign_them": "Assign them",
@@ -110,6 +111,7 @@ WORDS = {
         "approve": "批准",
         "active": "执行中",
         "no_promise_due": "期内没有到期的承诺",
+        "kept_rate": "履约率",
         "assignments": "案件分配",
         "opened": "已立案 2 件。",
         "assign_them": "去分配",
@@ -201,5 +203,37 @@ def test_the_approval_page_leads_with_affordability_and_approving_against_it_nee
         assert plan.status == RepaymentPlan.Status.ACTIVE
         assert (plan.decided_by, plan.decision_note) == (cast.supervisor_x, note)
         assert watch.errors == [] and watch.dialogs == []
+    finally:
+        context.close()
+
+
+# --- 5. A kept rate with nothing due reads "—" ------------------------------------------------------
+
+
+@BOTH
+def test_a_kept_rate_with_no_promise_due_reads_a_dash_not_zero_percent(
+    browser, live_server, cast, case_in_stage, options, locale
+):
+    case_in_stage(Stage.NEGOTIATION)  # work on the team, but no promise due in the period
+    words = WORDS[locale]
+    context, page = _page(browser, live_server, options, locale=locale)
+    watch = PageWatch(page)
+    try:
+        _log_in(page, "supervisor_x", "/dashboard/")
+        headline = page.locator("[data-kpi=kept-rate]")
+        expect(headline).to_have_text("—")
+        card = page.locator(".card-body:has([data-kpi=kept-rate])")
+        expect(card).to_contain_text(words["no_promise_due"])
+        rows = page.locator("#table-collectors tbody tr")
+        assert rows.count() == 2  # collector_a and collector_a2
+        headers = [th.strip() for th in page.locator("#table-collectors thead th").all_inner_texts()]
+        kept_column = headers.index(words["kept_rate"])
+        for index in range(rows.count()):
+            cell = rows.nth(index).locator("td").nth(kept_column)
+            assert cell.inner_text().strip() == "—", cell.inner_text()
+            assert cell.locator("[title]").get_attribute("title") == words["no_promise_due"]
+        assert "0%" not in card.inner_text(), "a rate of nothing would read as a bad score"
+        assert horizontal_overflow(page) <= 0, overflowing_elements(page)
+        assert watch.errors == []
     finally:
         context.close()
