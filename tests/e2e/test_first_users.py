@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from collections_app.models import Stage
+from collections_app.models import Case, Stage
 from collections_app.services.screening import accounts_refresh_screening_keys
 from repayment.models import PromiseToPay, RepaymentPlan
 from repayment.services import plan_propose
@@ -233,6 +233,95 @@ def test_a_kept_rate_with_no_promise_due_reads_a_dash_not_zero_percent(
             assert cell.inner_text().strip() == "—", cell.inner_text()
             assert cell.locator("[title]").get_attribute("title") == words["no_promise_due"]
         assert "0%" not in card.inner_text(), "a rate of nothing would read as a bad score"
+        assert horizontal_overflow(page) <= 0, overflowing_elements(page)
+        assert watch.errors == []
+    finally:
+        context.close()
+
+
+# --- 6. A supervisor finds Assignments in the menu; batch messages link onward and say who got what --
+
+
+@BOTH
+def test_a_supervisor_finds_assignments_in_the_menu_and_the_batch_messages_lead_onward(
+    browser, live_server, cast, options, locale
+):
+    accounts = [AccountFactory(branch=cast.branch_a) for _ in range(2)]
+    accounts_refresh_screening_keys()
+    words = WORDS[locale]
+    context, page = _page(browser, live_server, options, locale=locale)
+    watch = PageWatch(page)
+    try:
+        _log_in(page, "supervisor_x", "/")
+        menu = page.locator("#main-nav")
+        if options is PHONE:  # folded behind the menu button on a phone
+            assert not menu.get_by_role("link", name=words["assignments"]).is_visible()
+            page.locator(".navbar-toggler").click()
+        menu.get_by_role("link", name=words["assignments"]).click()
+        page.wait_for_url("**/assignments/")
+
+        page.goto("/screening/")
+        for account in accounts:
+            page.locator(f"input.js-select-row[value='{account.pk}']").check()
+        page.locator("[data-testid=open-actions] button[value=selected]").click()
+        opened = page.locator(".alert-success")
+        expect(opened).to_contain_text(words["opened"])
+        assert opened.get_by_role("link", name=words["assign_them"]).get_attribute("href") == "/assignments/"
+        opened.get_by_role("link", name=words["assign_them"]).click()
+        page.wait_for_url("**/assignments/")
+
+        watch.accept_next_dialog()
+        page.get_by_test_id("auto-assign").click()
+        assigned = page.locator(".alert-success")
+        expect(assigned).to_contain_text(words["auto_assigned"])
+        cases = list(Case.objects.filter(account__in=accounts).select_related("assigned_collector"))
+        assert len(cases) == 2 and all(case.assigned_collector is not None for case in cases)
+        for collector in {case.assigned_collector for case in cases}:
+            got = sum(case.assigned_collector == collector for case in cases)
+            separator = "：" if locale == ZH else ": "
+            assert f"{collector.username}{separator}{got}" in assigned.inner_text(), assigned.inner_text()
+        workload = assigned.get_by_role("link", name=words["see_workload"])
+        assert workload.get_attribute("href") == "/workload/"
+        assert horizontal_overflow(page) <= 0, overflowing_elements(page)
+        workload.click()
+        page.wait_for_url("**/workload/")
+        assert watch.errors == [] and watch.dialogs == []
+    finally:
+        context.close()
+
+
+# --- 8. The case page shows one way to negotiate; at the visit stage "Log a visit" leads -------------
+
+
+@BOTH
+def test_the_case_page_offers_one_way_to_negotiate_and_leads_with_log_a_visit(
+    browser, live_server, cast, case_in_stage, options, locale
+):
+    case = case_in_stage(Stage.VISIT)
+    words = WORDS[locale]
+    negotiate_links = f"main a[href='/cases/{case.pk}/negotiate/']"
+    context, page = _page(browser, live_server, options, locale=locale)
+    watch = PageWatch(page)
+    try:
+        _log_in(page, "collector_a", f"/cases/{case.pk}/")
+        log_visit = page.locator("#actions").get_by_role("link", name=words["log_visit"])
+        assert "btn-primary" in log_visit.get_attribute("class").split()
+        record_payment = page.get_by_role("link", name=words["record_payment"])
+        assert "btn-primary" not in record_payment.get_attribute("class").split()
+        assert page.locator("#actions .btn-primary").all_inner_texts() == [log_visit.inner_text()]
+        assert log_visit.bounding_box()["y"] < record_payment.bounding_box()["y"]
+        assert page.locator(negotiate_links).count() == 1
+        assert horizontal_overflow(page) <= 0, overflowing_elements(page)
+
+        case_in_stage(Stage.NEGOTIATION)
+        page.reload()
+        assert page.locator(negotiate_links).count() == 1
+        negotiate = page.locator(negotiate_links)
+        expect(negotiate).to_have_text(words["negotiate_plan"])
+        assert negotiate.get_attribute("data-action") == "negotiate"
+        moves = page.locator("#actions [data-transition]").all_inner_texts()
+        assert moves and not any(words["negotiate_plan"] in move for move in moves), moves
+        assert words["negotiate_plan"] not in page.locator("#repayment-panel").inner_text()
         assert horizontal_overflow(page) <= 0, overflowing_elements(page)
         assert watch.errors == []
     finally:
