@@ -2,19 +2,22 @@
 # ruff: noqa: RUF001  -- the expected Chinese texts use Chinese (full-width) punctuation, as the catalogue does.
 
 import datetime as dt
+import re
 import uuid
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from collections_app.models import Case, Stage
+from collections_app.models import AuditLog, Case, Stage
 from collections_app.services.screening import accounts_refresh_screening_keys
 from repayment.models import PromiseToPay, RepaymentPlan
 from repayment.services import plan_propose
 from tests.e2e.conftest import DESKTOP, PHONE, PageWatch, horizontal_overflow, overflowing_elements
 from tests.factories import PASSWORD, AccountFactory, agreement_ready
+from tests.offline.conftest import planned_case  # noqa: F401 — the fixture
 from visits.models import Party, Visit
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -323,6 +326,97 @@ def test_the_case_page_offers_one_way_to_negotiate_and_leads_with_log_a_visit(
         assert moves and not any(words["negotiate_plan"] in move for move in moves), moves
         assert words["negotiate_plan"] not in page.locator("#repayment-panel").inner_text()
         assert horizontal_overflow(page) <= 0, overflowing_elements(page)
+        assert watch.errors == []
+    finally:
+        context.close()
+
+
+# --- 7 and 10. Today's route honours planned times, offers call and navigate, speaks plain Chinese --
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+# ASCII punctuation touching Chinese text: an English comma or full stop inside a Chinese sentence.
+ASCII_IN_CHINESE = re.compile(r"[\u3400-\u9fff][,.;!?]|[,;!?]\s*[\u3400-\u9fff]|[\d\u3400-\u9fff]\.\s+[\u3400-\u9fff]")
+CHINESE = re.compile(r"[\u3400-\u9fff]")
+
+
+def _english_punctuation_in_chinese(text: str) -> list[str]:
+    """The lines of Chinese text with an ASCII comma or full stop in or at the end of a sentence."""
+    return [
+        line
+        for line in text.splitlines()
+        if CHINESE.search(line) and (ASCII_IN_CHINESE.search(line) or line.rstrip().endswith("."))
+    ]
+
+
+@pytest.fixture
+def early_morning(time_machine):
+    """Tomorrow 07:50 in Suzhou, before the quiet hours end at 08:00: the day leaves at 08:00.
+
+    In the future, so the browser (whose clock is not moved) keeps the session cookie."""
+    tomorrow = dt.datetime.now(SHANGHAI).date() + dt.timedelta(days=1)
+    time_machine.move_to(dt.datetime.combine(tomorrow, dt.time(7, 50), SHANGHAI), tick=True)
+    return tomorrow
+
+
+@pytest.fixture
+def two_stops(early_morning, planned_case):  # noqa: F811
+    """Two visits planned for the day, at 09:00 and 10:30, a few hundred metres apart."""
+    first = planned_case(31.300, 120.600, when=dt.datetime.combine(early_morning, dt.time(9, 0), SHANGHAI))
+    later = planned_case(31.305, 120.600, when=dt.datetime.combine(early_morning, dt.time(10, 30), SHANGHAI))
+    return first, later
+
+
+def _etas(page, scope: str) -> dict[int, str]:
+    stops = page.locator(f"{scope} [data-stop]")
+    return {int(stop.get_attribute("data-stop")): stop.locator("[data-eta]").inner_text() for stop in stops.all()}
+
+
+@BOTH
+def test_todays_route_honours_planned_times_and_every_stop_can_be_called_and_navigated(
+    browser, live_server, cast, two_stops, options, locale
+):
+    first, later = two_stops
+    words = WORDS[locale]
+    context, page = _page(browser, live_server, options, locale=locale)
+    watch = PageWatch(page)
+    try:
+        _log_in(page, "collector_a", "/")
+        # Without pressing any button: the 10:30 visit is not reached before 10:30, on the home and the route.
+        assert _etas(page, "[data-testid=home-route]") == {first.pk: "09:00", later.pk: "10:30"}
+        page.goto("/today/")
+        assert _etas(page, "[data-route]") == {first.pk: "09:00", later.pk: "10:30"}
+        expect(page.locator("main")).to_contain_text(words["leaving"])
+        for case in (first, later):
+            stop = page.locator(f"[data-route] [data-stop='{case.pk}']")
+            expect(stop.locator("[data-action=call]")).to_have_text(words["call"])
+            navigate = stop.locator("[data-action=navigate]")
+            expect(navigate).to_have_text(words["navigate"])
+            address = case.account.borrower.addresses.get()
+            assert navigate.get_attribute("href") == f"geo:{address.lat},{address.lng}?q={address.lat},{address.lng}"
+        stop = page.locator(f"[data-route] [data-stop='{later.pk}']")
+        stop.locator("[data-action=call]").click()
+        number = later.account.borrower.phones.get(is_primary=True).number
+        expect(stop.locator("[data-action=dial]")).to_have_attribute("href", f"tel:{number}")
+        assert AuditLog.objects.filter(action="pii.reveal", actor=cast.collector_a).exists()
+        assert horizontal_overflow(page) <= 0, overflowing_elements(page)
+        assert watch.errors == []
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("options", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_the_route_speaks_plain_chinese(browser, live_server, cast, two_stops, options):
+    context, page = _page(browser, live_server, options, locale=ZH)
+    watch = PageWatch(page)
+    try:
+        _log_in(page, "collector_a", "/")
+        for url in ("/", "/today/"):
+            page.goto(url)
+            text = page.locator("main").inner_text()
+            assert WORDS[ZH]["leaving"] in text, text  # a departure time, with a Chinese full stop
+            assert "出发点" not in text
+            assert "2-opt" not in page.content()
+            assert _english_punctuation_in_chinese(text) == []
         assert watch.errors == []
     finally:
         context.close()
