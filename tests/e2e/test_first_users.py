@@ -2,12 +2,14 @@
 # ruff: noqa: RUF001  -- the expected Chinese texts use Chinese (full-width) punctuation, as the catalogue does.
 
 import datetime as dt
+import io
 import re
 import uuid
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -16,6 +18,7 @@ from collections_app.services.screening import accounts_refresh_screening_keys
 from repayment.models import PromiseToPay, RepaymentPlan
 from repayment.services import plan_propose
 from tests.e2e.conftest import DESKTOP, PHONE, PageWatch, horizontal_overflow, overflowing_elements
+from tests.e2e.tour import DEMO_PASSWORD
 from tests.factories import PASSWORD, AccountFactory, agreement_ready
 from tests.offline.conftest import planned_case  # noqa: F401 — the fixture
 from visits.models import Party, Visit
@@ -417,6 +420,60 @@ def test_the_route_speaks_plain_chinese(browser, live_server, cast, two_stops, o
             assert "出发点" not in text
             assert "2-opt" not in page.content()
             assert _english_punctuation_in_chinese(text) == []
+        assert watch.errors == []
+    finally:
+        context.close()
+
+
+# --- 11. The demo tells a story on the manager's dashboard ---------------------------------------------
+
+HEADLINE = ("recovered-amount", "recovery-rate", "kept-rate", "visits", "contacts", "closed")
+
+
+@BOTH
+def test_the_demo_gives_the_managers_dashboard_rates_stays_weeks_and_comparisons(
+    browser, live_server, time_machine, options, locale
+):
+    # Mid-month, so "this month", the default period, spans three weeks whatever day the test runs on.
+    # Next month: in the future, so the browser (whose clock is not moved) keeps the session cookie.
+    next_month = (dt.datetime.now(SHANGHAI).date().replace(day=1) + dt.timedelta(days=32)).replace(day=20)
+    time_machine.move_to(dt.datetime.combine(next_month, dt.time(10, 30), SHANGHAI), tick=True)
+    call_command("seed_demo", force=True, stdout=io.StringIO())
+    words = WORDS[locale]
+    context, page = _page(browser, live_server, options, locale=locale)
+    watch = PageWatch(page)
+    try:
+        page.goto("/accounts/login/?next=/dashboard/")
+        page.fill("input[name=username]", "manager")
+        page.fill("input[name=password]", DEMO_PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url("**/dashboard/")
+        # Cure and roll rates from the back-filled snapshots, not "not enough history".
+        cure = page.locator("[data-kpi=cure-rate]").inner_text()
+        assert re.fullmatch(r"\d+%", cure), cure
+        assert words["not_enough_history"] not in page.locator("main").inner_text()
+        assert page.locator("[data-roll=not-enough-history]").count() == 0
+        roll_rates = page.locator("#table-roll tbody tr td:nth-child(3)").all_inner_texts()
+        assert any(re.fullmatch(r"[1-9]\d*%", rate.strip()) for rate in roll_rates), roll_rates
+        # Stays of days: the stage funnel's averages are not all nothing.
+        days = [cell.strip() for cell in page.locator("#table-stages tbody td:nth-child(3)").all_inner_texts()]
+        stays = [float(day) for day in days if day != "—"]
+        assert stays and all(stay > 0 for stay in stays), days
+        # Recovered by week: more than one week with money, in the table and as bars in the chart.
+        weeks = page.locator("#table-recovery tbody tr").all_inner_texts()
+        assert len(weeks) > 1, weeks
+        bars = page.evaluate(
+            "() => Chart.getChart('chart-recovery').data.datasets[0].data.filter(amount => amount > 0).length"
+        )
+        assert bars > 1, bars
+        # Every headline figure against the previous period.
+        assert page.locator("[data-previous-period]").is_visible()
+        for key in HEADLINE:
+            change = page.locator(f"[data-change={key}]")
+            assert change.is_visible(), key
+        compared = [page.get_attribute(f"[data-change={key}]", "data-direction") for key in HEADLINE]
+        assert all(direction in ("up", "down", "same") for direction in compared), compared
+        assert horizontal_overflow(page) <= 0, overflowing_elements(page)
         assert watch.errors == []
     finally:
         context.close()
