@@ -9,7 +9,7 @@ from collections_app.db_routing import replica_reads
 from collections_app.exceptions import DoorstepError
 from collections_app.models import Stage
 from dashboard import exports, selectors
-from dashboard.forms import DashboardFilterForm, Filters
+from dashboard.forms import PERIOD_CHOICES, DashboardFilterForm, Filters
 
 
 def may_view_dashboard(user) -> bool:
@@ -65,5 +65,11 @@ def dashboard(request):
         {"stage": stage, "label": label, "cases": data["stages"][stage], "days": data["stage_days"].get(stage)}
         for stage, label in Stage.choices
     ]
-    context = {"form": form, "data": data, "chart_data": chart_data(data), "export_tables": exports.TABLES}
+    context = {
+        "form": form,
+        "data": data,
+        "chart_data": chart_data(data),
+        "export_tables": exports.TABLES,
+        "period_label": dict(PERIOD_CHOICES).get(filters.period, ""),
+    }
     return render(request, "dashboard/dashboard.html", context)

@@ -8,10 +8,13 @@
       target.form.submit();
     }
   });
-  // Filter forms fold on a phone so the list starts on the first screen; desktop keeps them open.
+  // Filter forms fold on a phone so the list starts on the first screen; desktop keeps them open. A form
+  // the server sent back with an error stays open, so the error is seen.
   if (window.matchMedia && window.matchMedia("(max-width: 575.98px)").matches) {
     document.querySelectorAll("details.js-fold-on-phone[open]").forEach(function (details) {
-      details.open = false;
+      if (!details.querySelector(".is-invalid, .invalid-feedback, .alert-danger, .alert-block")) {
+        details.open = false;
+      }
     });
   }
   // Live rule checks: a form holding a [data-rule-hints] element (visits/_rule_attrs.html, values from the

@@ -64,6 +64,30 @@ def test_screening_filters_fold_on_a_phone_so_the_list_starts_on_the_first_scree
         context.close()
 
 
+@pytest.mark.parametrize("options,folded", [(PHONE, True), (DESKTOP, False)], ids=["phone", "desktop"])
+def test_dashboard_filters_fold_on_a_phone_and_stay_open_when_they_hold_an_error(
+    browser, live_server, cast, options, folded
+):
+    context, page = _page(browser, live_server, options, locale="zh-CN")
+    watch = PageWatch(page)
+    try:
+        _log_in(page, "manager", "/dashboard/")
+        filters = page.locator("[data-testid=dashboard-filters]")
+        assert filters.evaluate("d => d.open") is (not folded)
+        expect(filters.locator("summary")).to_contain_text("筛选")
+        expect(filters.locator("summary")).to_contain_text("本月")  # the period in force, seen while folded
+        if folded:
+            heading = page.get_by_role("heading", name="资产组合").bounding_box()
+            assert heading is not None and heading["y"] + heading["height"] <= options["viewport"]["height"]
+        page.goto("/dashboard/?period=custom&date_from=2026-05-01")  # a custom period without its end
+        filters = page.locator("[data-testid=dashboard-filters]")
+        assert filters.evaluate("d => d.open") is True
+        expect(filters).to_contain_text("自定义期间须同时填写开始日期和结束日期")
+        assert watch.errors == []
+    finally:
+        context.close()
+
+
 @pytest.mark.parametrize("locale", ["zh-CN", "en-US"])
 def test_date_fields_open_with_their_default_date_in_both_languages(browser, live_server, cast, case_in_stage, locale):
     case = case_in_stage(Stage.NEGOTIATION)
