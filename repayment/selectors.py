@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404
 from collections_app.models import Case, Notification, User
 from collections_app.workflow import COLLECTOR, SUPERVISOR, actor_role
 from repayment.discrepancies import discrepancies
-from repayment.finances import capacity, case_finances, verified_capacity
+from repayment.finances import capacity, case_finances, figure_rows, verified_capacity
 from repayment.models import (
     MONEY,
     ZERO,
@@ -235,12 +235,14 @@ def finances_overview(case: Case, *, with_evidence: bool = True) -> dict:
     capacity from declared and from verified figures, and the earlier declarations (a fixed number of queries).
     ``with_evidence``: each figure's evidence files too (the page lists them, the panel does not)."""
     amount = case.account.overdue_amount
-    history = list(
+    declarations = (
         FinancialDeclaration.objects.filter(case=case)
         .select_related("recorded_by", "visit")
         .annotate(n_figures=Count("figures"))
-        .order_by("-recorded_at", "-id")[:PANEL_ROWS]
     )
+    if not with_evidence:  # the panel: the figures ride on the declarations' rows
+        declarations = declarations.annotate(figure_rows=figure_rows())
+    history = list(declarations.order_by("-recorded_at", "-id")[:PANEL_ROWS])
     finances = case_finances(case, declarations=history, with_evidence=with_evidence)
     if finances is None:
         return {"finances": None, "history": history, "flags": [], "capacity": None, "verified_capacity": None}
