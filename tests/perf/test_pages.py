@@ -10,9 +10,18 @@ from django.template.defaultfilters import date as date_filter
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
-from collections_app.models import BorrowerPhone, ContactPointChange, DelinquentAccount, Product, Stage
-from collections_app.selectors.cases import borrower_file, case_for_page
+from collections_app.models import (
+    BorrowerPhone,
+    CaseEvent,
+    ContactPointChange,
+    DelinquentAccount,
+    Product,
+    Stage,
+    User,
+)
+from collections_app.selectors.cases import borrower_file, case_for_page, case_timeline
 from collections_app.services.contacts import FoundContact, contact_point_add, contact_point_set_status
 from evidence.models import EvidencePack
 from evidence.panels import evidence_context
@@ -144,6 +153,36 @@ def test_case_list_rows_show_the_stage_label_and_due_time_as_the_filters_did(cli
         assert html.count(due) == 2  # card and table row
         assert html.count(f">{label}</span>") == 2
         assert html.count(f'href="{case.get_absolute_url()}"') == 2
+
+
+def test_the_timeline_shows_each_events_time_and_actor_as_the_filters_did(cast, case_in_stage, time_machine):
+    """The timeline formats its times with one formatter and reads the actor's name with the event: the same
+    text as the ``date`` filter and ``get_full_name() or get_username()``, at midnight and noon too, in both
+    languages, and "system" for an event without an actor."""
+    case = case_in_stage(Stage.NEGOTIATION)
+    User.objects.filter(pk=cast.collector_a.pk).update(first_name="Ann", last_name="Lee")
+    User.objects.filter(pk=cast.supervisor_x.pk).update(first_name="", last_name="")
+    zone = timezone.get_current_timezone()
+    moments = [
+        dt.datetime(2026, 3, 9, hour, minute, tzinfo=zone) for hour, minute in ((0, 0), (12, 0), (9, 5), (23, 59))
+    ]
+    for moment, actor in zip(moments, (cast.collector_a, None, cast.supervisor_x, cast.manager), strict=True):
+        time_machine.move_to(moment, tick=False)
+        CaseEvent.objects.create(case=case, actor=actor, kind=CaseEvent.Kind.NOTE, payload={"note": "x"})
+    events = list(CaseEvent.objects.filter(case=case).select_related("actor").order_by("-created_at", "-id"))
+    assert len(events) >= len(moments)
+    for language in ("en", "zh-hans"):
+        with translation.override(language):
+            rows = case_timeline(case)
+            expected = [
+                (
+                    date_filter(timezone.localtime(e.created_at), "SHORT_DATETIME_FORMAT"),
+                    (e.actor.get_full_name() or e.actor.get_username()) if e.actor else str(_("system")),
+                )
+                for e in events
+            ]
+        assert [(row["when"], row["actor"]) for row in rows] == expected
+    assert {row["actor"] for row in rows} >= {"Ann Lee", cast.supervisor_x.get_username()}
 
 
 def test_screening_rows_show_the_translated_product_and_classification(client, cast):
