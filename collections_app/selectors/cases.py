@@ -1,5 +1,7 @@
 """Reads for the case pages ("my cases" and the case page), scoped through ``visible_to``."""
 
+import functools
+
 from django.core.exceptions import PermissionDenied
 from django.db.models import F, OuterRef, Prefetch, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
@@ -92,13 +94,8 @@ def case_for_page(user: User, pk: int) -> Case:
             "account__borrower", "account__branch", "team__supervisor", "assigned_collector", *select_related
         )
         .prefetch_related(
-            Prefetch(
-                "account__borrower__phones", queryset=BorrowerPhone.objects.annotate(history_rows=_history("phone"))
-            ),
-            Prefetch(
-                "account__borrower__addresses",
-                queryset=BorrowerAddress.objects.annotate(history_rows=_history("address")),
-            ),
+            Prefetch("account__borrower__phones", queryset=_points_with_history(BorrowerPhone, "phone").all()),
+            Prefetch("account__borrower__addresses", queryset=_points_with_history(BorrowerAddress, "address").all()),
             *prefetch_related,
         )
         .annotate(borrower_accounts=_accounts(user), **panels.case_page_annotations(user=user))
@@ -116,6 +113,14 @@ def _accounts(user: User) -> Subquery:
     visible = DelinquentAccount.objects.visible_to(user).values("pk")
     accounts = DelinquentAccount.objects.filter(borrower=OuterRef("account__borrower_id"), pk__in=visible)
     return json_rows(accounts, parent="borrower", **{name: name for name in _ACCOUNT_FIELDS})
+
+
+@functools.cache
+def _points_with_history(model, kind: str) -> QuerySet:
+    """The phones' or addresses' query with each point's history, built once a process (resolving its JSON
+    subquery cost the page ~0.5 ms each time); it depends on neither the user nor the time, and each page
+    prefetches through a copy (``.all()``), as querysets are never changed in place."""
+    return model.objects.annotate(history_rows=_history(kind))
 
 
 def _history(kind: str) -> Subquery:
