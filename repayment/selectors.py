@@ -1,5 +1,6 @@
 """Repayment reads, always scoped through ``Case.objects.visible_to(user)``."""
 
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -10,7 +11,7 @@ from django.shortcuts import get_object_or_404
 from collections_app.models import Case, Notification, User
 from collections_app.workflow import COLLECTOR, SUPERVISOR, actor_role
 from repayment.discrepancies import discrepancies
-from repayment.finances import capacity, case_finances, verified_capacity
+from repayment.finances import capacity, case_finances, figure_rows, verified_capacity
 from repayment.models import (
     MONEY,
     ZERO,
@@ -230,17 +231,24 @@ def evidence_for_user(user: User, evidence_id: int) -> FinanceEvidence:
     return get_object_or_404(evidence, pk=evidence_id)
 
 
+@functools.cache
+def _declarations(*, with_figures: bool) -> QuerySet[FinancialDeclaration]:
+    """The declarations with their figure counts; ``with_figures``: each with its figures as one JSON column
+    (the case page's panel: no query of their own). Built once a process (neither the reader nor the time
+    changes it); each read filters a copy."""
+    declarations = FinancialDeclaration.objects.select_related("recorded_by", "visit").annotate(
+        n_figures=Count("figures")
+    )
+    return declarations.annotate(figure_rows=figure_rows()) if with_figures else declarations
+
+
 def finances_overview(case: Case, *, with_evidence: bool = True) -> dict:
     """The finances page and panel: the figures affordability uses, which are unverified, the flags, the
     capacity from declared and from verified figures, and the earlier declarations (a fixed number of queries).
     ``with_evidence``: each figure's evidence files too (the page lists them, the panel does not)."""
     amount = case.account.overdue_amount
-    history = list(
-        FinancialDeclaration.objects.filter(case=case)
-        .select_related("recorded_by", "visit")
-        .annotate(n_figures=Count("figures"))
-        .order_by("-recorded_at", "-id")[:PANEL_ROWS]
-    )
+    declarations = _declarations(with_figures=not with_evidence).filter(case=case)
+    history = list(declarations.order_by("-recorded_at", "-id")[:PANEL_ROWS])
     finances = case_finances(case, declarations=history, with_evidence=with_evidence)
     if finances is None:
         return {"finances": None, "history": history, "flags": [], "capacity": None, "verified_capacity": None}

@@ -1,9 +1,11 @@
 """Reads for the case pages ("my cases" and the case page), scoped through ``visible_to``."""
 
+import functools
+
 from django.core.exceptions import PermissionDenied
 from django.db.models import F, OuterRef, Prefetch, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
-from django.utils import formats, timezone
+from django.utils import dateformat, formats, timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
@@ -92,13 +94,8 @@ def case_for_page(user: User, pk: int) -> Case:
             "account__borrower", "account__branch", "team__supervisor", "assigned_collector", *select_related
         )
         .prefetch_related(
-            Prefetch(
-                "account__borrower__phones", queryset=BorrowerPhone.objects.annotate(history_rows=_history("phone"))
-            ),
-            Prefetch(
-                "account__borrower__addresses",
-                queryset=BorrowerAddress.objects.annotate(history_rows=_history("address")),
-            ),
+            Prefetch("account__borrower__phones", queryset=_points_with_history(BorrowerPhone, "phone").all()),
+            Prefetch("account__borrower__addresses", queryset=_points_with_history(BorrowerAddress, "address").all()),
             *prefetch_related,
         )
         .annotate(borrower_accounts=_accounts(user), **panels.case_page_annotations(user=user))
@@ -116,6 +113,14 @@ def _accounts(user: User) -> Subquery:
     visible = DelinquentAccount.objects.visible_to(user).values("pk")
     accounts = DelinquentAccount.objects.filter(borrower=OuterRef("account__borrower_id"), pk__in=visible)
     return json_rows(accounts, parent="borrower", **{name: name for name in _ACCOUNT_FIELDS})
+
+
+@functools.cache
+def _points_with_history(model, kind: str) -> QuerySet:
+    """The phones' or addresses' query with each point's history, built once a process (resolving its JSON
+    subquery cost the page ~0.5 ms each time); it depends on neither the user nor the time, and each page
+    prefetches through a copy (``.all()``), as querysets are never changed in place."""
+    return model.objects.annotate(history_rows=_history(kind))
 
 
 def _history(kind: str) -> Subquery:
@@ -165,18 +170,51 @@ def borrower_file(user: User, case: Case) -> dict:
 
 
 def case_timeline(case: Case, limit: int = 200) -> list[dict]:
-    events = CaseEvent.objects.filter(case=case).select_related("actor").order_by("-created_at", "-id")[:limit]
+    """The case's events, newest first, each with its time, label, detail and actor as the page shows them.
+    The actor's name is read with the event (no ``User`` built for each of up to 200 rows) and the times
+    through one ``_datetime_formatter``: both cost more than the rest of the timeline together."""
+    events = (
+        CaseEvent.objects.filter(case=case)
+        .annotate(**{f"actor_{name}": F(f"actor__{name}") for name in _ACTOR_FIELDS})
+        .order_by("-created_at", "-id")[:limit]
+    )
     kinds = {value: str(label) for value, label in CaseEvent.Kind.choices}
+    when = _datetime_formatter()
     return [
         {
             "event": event,
-            "when": _short_datetime(event.created_at),
+            "when": when(event.created_at),
             "label": kinds.get(event.kind, event.kind),
             "detail": describe_event(event),
-            "actor": event.actor.get_full_name() or event.actor.get_username() if event.actor else _("system"),
+            "actor": _actor_name(event) if event.actor_id else _("system"),
         }
         for event in events
     ]
+
+
+def _actor_name(event: CaseEvent) -> str:
+    """``User.get_full_name() or get_username()`` from the names read with the event."""
+    return f"{event.actor_first_name} {event.actor_last_name}".strip() or event.actor_username
+
+
+def _datetime_formatter():
+    """``_short_datetime`` for many moments in one language and time zone: the format is looked up and split
+    into its pieces once (``date_format`` does both on every call)."""
+    pieces = [
+        (piece, bool(i % 2))
+        for i, piece in enumerate(dateformat.re_formatchars.split(str(formats.get_format("SHORT_DATETIME_FORMAT"))))
+        if piece
+    ]
+    pieces = [(piece if is_char else dateformat.re_escaped.sub(r"\1", piece), is_char) for piece, is_char in pieces]
+    zone = timezone.get_current_timezone()
+
+    def short(moment) -> str:
+        if moment is None:
+            return ""
+        local = dateformat.DateFormat(timezone.localtime(moment, zone))
+        return "".join(str(getattr(local, piece)()) if is_char else piece for piece, is_char in pieces)
+
+    return short
 
 
 def _label(choices, value) -> str:

@@ -10,20 +10,30 @@ from django.template.defaultfilters import date as date_filter
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
-from collections_app.models import BorrowerPhone, ContactPointChange, DelinquentAccount, Product, Stage
-from collections_app.selectors.cases import borrower_file, case_for_page
+from collections_app.models import (
+    BorrowerPhone,
+    CaseEvent,
+    ContactPointChange,
+    DelinquentAccount,
+    Product,
+    Stage,
+    User,
+)
+from collections_app.selectors.cases import borrower_file, case_for_page, case_timeline
 from collections_app.services.contacts import FoundContact, contact_point_add, contact_point_set_status
 from evidence.models import EvidencePack
 from evidence.panels import evidence_context
 from quality.models import Playbook, SafetyCheckIn, UnsafeAddress, VisitReview
 from quality.panels import review_context
+from repayment.finances import declaration_figures
 from repayment.models import Instalment, Payment, RepaymentPlan
-from repayment.selectors import PANEL_ROWS, case_panel
+from repayment.selectors import PANEL_ROWS, case_panel, finances_overview
 from risk.models import Statement
 from tests.factories import AccountFactory
 from tests.offline.conftest import planned_case  # noqa: F401 — the fixture
-from tests.repayment.finances_helpers import declare
+from tests.repayment.finances_helpers import declare, figure, verify
 from tests.visits.helpers import DAYTIME
 from visits.models import ContactAttempt, Visit, VisitPhoto, VisitPlan
 from voice.models import Complaint
@@ -34,12 +44,9 @@ pytestmark = pytest.mark.django_db
 # planned address's safety flag; for a supervisor the visit reviews; for a supervisor or manager the evidence
 # packs, all riding on the case row), phones and addresses (each with its history), visits (with their
 # photo counts), timeline, statements, contact attempts, complaints, promises, plans (with their next
-# instalment), payments (+ totals), declarations; for the collector and the supervisor, the active playbooks.
-# The bench's busiest case reads these (README, "Performance").
+# instalment), payments (+ totals), declarations (each with its figures); for the collector and the supervisor,
+# the active playbooks (a matching one with its use). The bench's busiest case reads these (README, "Performance").
 CASE_PAGE_QUERIES = {"collector": 15, "supervisor": 15, "manager": 14}
-# A case with a declaration of the borrower's finances also reads its figures (the declaration before it comes
-# with it, for the discrepancy check); a matching playbook comes with its use in one read.
-FULL_CASE_PAGE_EXTRA = {"collector": 1, "supervisor": 1, "manager": 1}
 
 
 @pytest.fixture(autouse=True)
@@ -148,6 +155,36 @@ def test_case_list_rows_show_the_stage_label_and_due_time_as_the_filters_did(cli
         assert html.count(f'href="{case.get_absolute_url()}"') == 2
 
 
+def test_the_timeline_shows_each_events_time_and_actor_as_the_filters_did(cast, case_in_stage, time_machine):
+    """The timeline formats its times with one formatter and reads the actor's name with the event: the same
+    text as the ``date`` filter and ``get_full_name() or get_username()``, at midnight and noon too, in both
+    languages, and "system" for an event without an actor."""
+    case = case_in_stage(Stage.NEGOTIATION)
+    User.objects.filter(pk=cast.collector_a.pk).update(first_name="Ann", last_name="Lee")
+    User.objects.filter(pk=cast.supervisor_x.pk).update(first_name="", last_name="")
+    zone = timezone.get_current_timezone()
+    moments = [
+        dt.datetime(2026, 3, 9, hour, minute, tzinfo=zone) for hour, minute in ((0, 0), (12, 0), (9, 5), (23, 59))
+    ]
+    for moment, actor in zip(moments, (cast.collector_a, None, cast.supervisor_x, cast.manager), strict=True):
+        time_machine.move_to(moment, tick=False)
+        CaseEvent.objects.create(case=case, actor=actor, kind=CaseEvent.Kind.NOTE, payload={"note": "x"})
+    events = list(CaseEvent.objects.filter(case=case).select_related("actor").order_by("-created_at", "-id"))
+    assert len(events) >= len(moments)
+    for language in ("en", "zh-hans"):
+        with translation.override(language):
+            rows = case_timeline(case)
+            expected = [
+                (
+                    date_filter(timezone.localtime(e.created_at), "SHORT_DATETIME_FORMAT"),
+                    (e.actor.get_full_name() or e.actor.get_username()) if e.actor else str(_("system")),
+                )
+                for e in events
+            ]
+        assert [(row["when"], row["actor"]) for row in rows] == expected
+    assert {row["actor"] for row in rows} >= {"Ann Lee", cast.supervisor_x.get_username()}
+
+
 def test_screening_rows_show_the_translated_product_and_classification(client, cast):
     AccountFactory(branch=cast.branch_a, product="credit_card")
     client.force_login(cast.supervisor_x)
@@ -253,10 +290,9 @@ def test_case_page_reads_a_fixed_number_of_queries_for_every_role_at_every_size(
     )
     declare(case, cast.collector_a, ("salary", "6000.00"), ("rent", "2000.00"))
     declare(case, cast.collector_a, ("salary", "5000.00"), ("rent", "2000.00"))
-    full = {role: count + FULL_CASE_PAGE_EXTRA[role] for role, count in CASE_PAGE_QUERIES.items()}
-    assert _counts(client, users, url) == full
+    assert _counts(client, users, url) == CASE_PAGE_QUERIES
     _fill(case, cast, 12, 20)
-    assert _counts(client, users, url) == full
+    assert _counts(client, users, url) == CASE_PAGE_QUERIES
 
 
 def test_rows_read_with_the_case_are_the_rows_each_panel_read_itself(cast, case_in_stage):
@@ -286,6 +322,55 @@ def test_rows_read_with_the_case_are_the_rows_each_panel_read_itself(cast, case_
     assert [
         (r["visit"].pk, r["review"].pk, r["review"].score, r["visit"].photo_count) for r in rows["review_rows"]
     ] == [(v.pk, v.review.pk, Decimal("7.5"), 2) for v in visits]
+
+
+def test_figures_read_with_the_declarations_are_the_figures_read_on_their_own(cast, case_in_stage):
+    """The finances panel reads each declaration's figures with it (``figure_rows``): the same figures, oldest
+    first, with exact money and the verified amounts and flags, as the finances page's own read of them, so the
+    panel's totals, capacities, unverified list and flags are the page's."""
+    case = case_in_stage(Stage.NEGOTIATION)
+    declare(case, cast.collector_a, ("salary", "6000.55", "Acme"), ("rent", "2000.00"), ("car_loan", "150.05"))
+    latest = declare(
+        case,
+        cast.collector_a,
+        ("salary", "5000.10", "Acme Trading"),
+        ("benefit", "0.01"),
+        ("rent", "1999.99"),
+        ("credit_card", "300.00"),
+    )
+    verify(figure(latest, "salary"), cast.supervisor_x, "4800.35")
+    verify(figure(latest, "rent"), cast.supervisor_x)
+    panel = finances_overview(case_for_page(cast.collector_a, case.pk), with_evidence=False)
+    page = finances_overview(case)
+    with_row, own = panel["finances"], page["finances"]
+    assert hasattr(with_row.declaration, "figure_rows") and not hasattr(own.declaration, "figure_rows")
+    assert [_figure(f) for f in with_row.figures] == [_figure(f) for f in own.figures]
+    assert [_figure(f) for f in declaration_figures(with_row.declaration.earlier)] == [
+        _figure(f) for f in declaration_figures(own.declaration.earlier)
+    ]
+    assert [(f.kind, f.amount, f.is_verified, f.verified_amount) for f in with_row.figures] == [
+        ("salary", Decimal("5000.10"), True, Decimal("4800.35")),
+        ("benefit", Decimal("0.01"), False, None),
+        ("rent", Decimal("1999.99"), True, Decimal("1999.99")),
+        ("credit_card", Decimal("300.00"), False, None),
+    ]
+    assert (with_row.declared, with_row.effective, with_row.verified_income) == (
+        own.declared,
+        own.effective,
+        own.verified_income,
+    )
+    assert with_row.effective.income == Decimal("4800.36")
+    assert [_figure(f) for f in with_row.unverified] == [_figure(f) for f in own.unverified]
+    keys = ("capacity", "verified_capacity", "flags")
+    assert {key: panel[key] for key in keys} == {key: page[key] for key in keys}
+
+
+def _figure(f) -> tuple:
+    fields = ("pk", "declaration_id", "category", "kind", "amount", "employer", "status", "verified_amount")
+    more = ("evidence_id", "verified_by_id", "verified_at", "verification_note", "effective_amount")
+    values = tuple(getattr(f, name) for name in (*fields, *more))
+    assert all(isinstance(v, Decimal) for v in (f.amount, f.effective_amount))
+    return values
 
 
 def _change(c) -> tuple:
