@@ -3,17 +3,26 @@
 Each block folds the period's facts or the state rows (``dashboard.tallies``) or is one
 grouped query over the scoped cases; see README, "Dashboard"."""
 
+import logging
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, Exists, OuterRef, Q, Sum
+from django.core.cache import caches
+from django.db import connection
+from django.db.models import Count, DecimalField, Q, Sum
 
 from collections_app.models import Role, User
 from dashboard.models import DayTally
+from dashboard.roll import CACHE_ALIAS
 from dashboard.scope import Scope, cents, rate
 from quality.selectors import collector_score_annotations, rounded_score, score_trend
 from repayment.models import Payment, PromiseToPay
 
+logger = logging.getLogger(__name__)
+
 ZERO = Decimal("0.00")
+# The previous period is past, so its recovery base only moves when a payment is back-dated into it: the
+# figure is kept this long in the dashboard cache (its query is most of the page's time at 1M accounts).
+PREVIOUS_BASE_TTL = 600
 MONEY = DecimalField(max_digits=18, decimal_places=2)
 RESOLVED_PROMISES = (
     PromiseToPay.Status.KEPT,
@@ -34,24 +43,64 @@ def recovery_base(scope: Scope) -> tuple[Decimal, Decimal]:
     """The overdue amount at opening of the scoped cases paid into during the period, and the same for the
     previous period, in one query. A period ending today (every preset) reads ``Case.last_paid_on``
     (payments are never dated in the future), a range of ``case_last_paid_idx``; an older custom period, and
-    the previous period, look for a payment in it per case among the cases paid into since the previous
-    period began (``last_paid_on`` never moves back, so it bounds them)."""
+    the previous period, take the cases with a payment in it among those paid into since the period began
+    (``last_paid_on`` never moves back, so it bounds them). The previous period's figure is then kept for
+    ``PREVIOUS_BASE_TTL`` seconds, per user and filters: the next pages read only the current one."""
     previous = scope.previous().filters
     if scope.filters.date_to >= scope.today:
         current = Q(last_paid_on__gte=scope.filters.date_from)
     else:
-        current = Exists(Payment.objects.filter(_in_period_dates(scope, "paid_on"), case_id=OuterRef("pk")))
+        current = Q(pk__in=Payment.objects.filter(_in_period_dates(scope, "paid_on")).values("case_id"))
+    key = _previous_base_key(scope)
+    kept = _cache_get(key)
+    if kept is not None:
+        total = (
+            scope.cases()
+            .filter(last_paid_on__gte=scope.filters.date_from)
+            .aggregate(total=Sum("overdue_amount_at_open", filter=current))["total"]
+        )
+        return cents(total), kept
     paid_before = Payment.objects.filter(paid_on__gte=previous.date_from, paid_on__lte=previous.date_to)
-    earlier = Exists(paid_before.filter(case_id=OuterRef("pk")))
+    # ``IN`` an uncorrelated subquery: PostgreSQL reads the period's payments once into a hash (an EXISTS per
+    # case probed the payments once per case paid into since: 0.64 s instead of 0.13 s at 1M accounts).
     totals = (
         scope.cases()
         .filter(last_paid_on__gte=previous.date_from)
         .aggregate(
-            total=Sum("overdue_amount_at_open", filter=Q(current)),
-            previous=Sum("overdue_amount_at_open", filter=Q(earlier)),
+            total=Sum("overdue_amount_at_open", filter=current),
+            previous=Sum("overdue_amount_at_open", filter=Q(pk__in=paid_before.values("case_id"))),
         )
     )
+    _cache_set(key, cents(totals["previous"]))
     return cents(totals["total"]), cents(totals["previous"])
+
+
+def _previous_base_key(scope: Scope) -> str:
+    previous = scope.previous().filters
+    parts = (
+        connection.settings_dict["NAME"],
+        scope.user.pk,
+        getattr(scope.filters.branch, "pk", ""),
+        getattr(scope.filters.team, "pk", ""),
+        previous.date_from.isoformat(),
+        previous.date_to.isoformat(),
+    )
+    return "dashboard:recovery-previous:v1:" + ":".join(str(part) for part in parts)
+
+
+def _cache_get(key: str) -> Decimal | None:
+    try:
+        return caches[CACHE_ALIAS].get(key)
+    except Exception:  # a cache outage must not take the dashboard down
+        logger.warning("dashboard cache unavailable; computing the previous recovery base", exc_info=True)
+        return None
+
+
+def _cache_set(key: str, value: Decimal) -> None:
+    try:
+        caches[CACHE_ALIAS].set(key, value, PREVIOUS_BASE_TTL)
+    except Exception:
+        logger.warning("dashboard cache unavailable; previous recovery base not stored", exc_info=True)
 
 
 def payment_blocks(scope: Scope, facts: dict) -> tuple[dict, dict[int, Decimal], Decimal]:

@@ -144,3 +144,41 @@ def test_page_shows_the_change_in_words_and_arrows_in_both_languages(client, two
     zh = " ".join(client.get(URL, params, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode().split())
     assert "较上期 ¥40.00 上升 150%" in zh
     assert "较上期 100% 下降 50 个百分点" in zh
+
+
+def test_the_previous_recovery_base_is_read_once_then_kept_while_the_current_one_stays_live(
+    two_periods, cast, dashboard_cache
+):
+    from dashboard.recovery import recovery_base
+    from dashboard.scope import Scope
+
+    scope = Scope(user=cast.supervisor_x, filters=two_periods.period, today=two_periods.today)
+    # The follow-up case (61.50 at opening) was paid into in the previous period; now also 91.50 of cases paid.
+    assert recovery_base(scope) == (D("153.00"), D("61.50"))
+    # A payment back-dated into the previous period on the screening case (its overdue at opening below):
+    # the kept previous figure is read until it expires, the current one is computed on every read.
+    screening = two_periods.cases["screening"]
+    assert screening.overdue_amount_at_open > 0
+    paid_on = two_periods.today - dt.timedelta(days=25)
+    Payment.objects.create(
+        case=screening, amount=D("5.00"), paid_on=paid_on, channel="cash", recorded_by=cast.collector_a
+    )
+    case_note_paid_on(case=screening, paid_on=paid_on)
+    assert recovery_base(scope) == (D("153.00"), D("61.50"))
+    dashboard_cache.clear()  # what expiry does after PREVIOUS_BASE_TTL
+    assert recovery_base(scope) == (D("153.00"), D("61.50") + screening.overdue_amount_at_open)
+
+
+def test_a_cache_outage_computes_the_previous_recovery_base(two_periods, cast, monkeypatch):
+    from dashboard import recovery
+    from dashboard.scope import Scope
+
+    class Down:
+        def get(self, *args, **kwargs):
+            raise ConnectionError("cache down")
+
+        set = get
+
+    monkeypatch.setattr(recovery, "caches", {recovery.CACHE_ALIAS: Down()})
+    scope = Scope(user=cast.supervisor_x, filters=two_periods.period, today=two_periods.today)
+    assert [recovery.recovery_base(scope) for _ in range(2)] == [(D("153.00"), D("61.50"))] * 2
