@@ -5,15 +5,19 @@ the tests skip locally and fail in CI. Screenshots go to test-artifacts/ (git-ig
 run and on failure.
 """
 
+import datetime as dt
+import io
 import os
 import re
 import shutil
 import threading
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.servers.basehttp import ThreadedWSGIServer
 from django.test.testcases import LiveServerThread
+from PIL import Image
 
 from tests.conftest import IN_CI
 
@@ -285,3 +289,35 @@ def horizontal_overflow(page) -> int:
 def overflowing_elements(page) -> list[str]:
     """The first few elements reaching beyond the viewport, for a failure message."""
     return page.evaluate(_OVERFLOW_JS)["culprits"]
+
+
+SUZHOU_DAY = (9, 20)  # the hours the default rule pack allows visits and calls, in the borrower's zone
+
+
+@pytest.fixture
+def field_daytime(time_machine):
+    """Field work needs daytime in Suzhou: outside 09:00-20:00 the server runs at the next 10:30.
+
+    Never in the past, so the browser (whose clock is not moved) keeps the session cookie."""
+    shanghai = ZoneInfo("Asia/Shanghai")
+    now = dt.datetime.now(shanghai)
+    if SUZHOU_DAY[0] <= now.hour < SUZHOU_DAY[1]:
+        return
+    day = now.date() if now.hour < SUZHOU_DAY[0] else now.date() + dt.timedelta(days=1)
+    time_machine.move_to(dt.datetime.combine(day, dt.time(10, 30), shanghai), tick=True)
+
+
+@pytest.fixture
+def private_media(settings, tmp_path):
+    """Uploads of the test go to its own folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def photo(tmp_path):
+    """A small PNG on disk, for a file input."""
+    path = tmp_path / "door.png"
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), (30, 120, 200)).save(buffer, "PNG")
+    path.write_bytes(buffer.getvalue())
+    return path

@@ -18,19 +18,8 @@ from tests.factories import PASSWORD
 from visits.models import VisitPlan
 from voice.models import BorrowerLink, VisitRating
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("field_daytime")]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-@pytest.fixture(autouse=True)
-def _daytime(time_machine):
-    """The case walks through a visit, refused in the quiet hours: outside 09:00-20:00 in Suzhou, run at the
-    next 10:30 (never in the past, so the browser keeps its session cookie)."""
-    now = dt.datetime.now(SHANGHAI)
-    if 9 <= now.hour < 20:
-        return
-    day = now.date() if now.hour < 9 else now.date() + dt.timedelta(days=1)
-    time_machine.move_to(dt.datetime.combine(day, dt.time(10, 30), SHANGHAI), tick=True)
 
 
 @pytest.fixture

@@ -8,12 +8,10 @@ borrower who agreed to one. Each step checks the page and the database.
 """
 
 import datetime as dt
-import io
 import re
 from zoneinfo import ZoneInfo
 
 import pytest
-from PIL import Image
 from playwright.sync_api import expect
 
 from collections_app.models import AuditLog, Stage
@@ -23,34 +21,12 @@ from tests.factories import PASSWORD
 from tests.offline.conftest import planned_case  # noqa: F401 — the fixture
 from visits.models import ContactAttempt, Visit, VisitPhoto
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("field_daytime", "private_media"),
+]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-@pytest.fixture(autouse=True)
-def _daytime(time_machine):
-    """A working day needs daytime in Suzhou: outside 09:00-20:00 the server runs at the next 10:30.
-
-    Never in the past, so the browser (whose clock is not moved) keeps the session cookie."""
-    now = dt.datetime.now(SHANGHAI)
-    if 9 <= now.hour < 20:
-        return
-    day = now.date() if now.hour < 9 else now.date() + dt.timedelta(days=1)
-    time_machine.move_to(dt.datetime.combine(day, dt.time(10, 30), SHANGHAI), tick=True)
-
-
-@pytest.fixture(autouse=True)
-def _private_media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def photo(tmp_path):
-    path = tmp_path / "door.png"
-    buffer = io.BytesIO()
-    Image.new("RGB", (40, 30), (30, 120, 200)).save(buffer, "PNG")
-    path.write_bytes(buffer.getvalue())
-    return path
 
 
 def _local(moment: dt.datetime) -> str:

@@ -20,27 +20,9 @@ from tests.e2e.conftest import horizontal_overflow, login
 from tests.factories import AccountFactory, visit_plan_ready
 from visits.models import SyncConflict, Visit, VisitPlan
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("field_daytime", "private_media")]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PASSWORD = "doorstep-demo"
-
-
-@pytest.fixture(autouse=True)
-def _daytime(time_machine):
-    """Visits are refused in the quiet hours: outside 09:00-20:00 in Suzhou, run at the next 10:30.
-
-    Never in the past, so the browser (whose clock is not moved) keeps the session cookie.
-    """
-    now = dt.datetime.now(SHANGHAI)
-    if 9 <= now.hour < 20:
-        return
-    day = now.date() if now.hour < 9 else now.date() + dt.timedelta(days=1)
-    time_machine.move_to(dt.datetime.combine(day, dt.time(10, 30), SHANGHAI), tick=True)
-
-
-@pytest.fixture(autouse=True)
-def _private_media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture

@@ -10,10 +10,10 @@ from django.utils import timezone
 
 from collections_app.models import AuditLog
 from credentials.models import ApiToken
-from tests.e2e.test_offline import _daytime, _png, _private_media, _ready_offline, visit_case  # noqa: F401
+from tests.e2e.test_offline import _png, _ready_offline, visit_case  # noqa: F401
 from visits.models import Visit
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("field_daytime", "private_media")]
 
 
 def _capture(page, context, case, notes: str, *, before_submit=None) -> None:

@@ -18,24 +18,12 @@ from tests.factories import PASSWORD
 from tests.visits.helpers import image_upload
 from visits.services import visit_log
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("field_daytime", "private_media"),
+]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-@pytest.fixture(autouse=True)
-def _daytime(time_machine):
-    """Visits are refused in the quiet hours: outside 09:00-20:00 in Suzhou, run at the next 10:30 (never in
-    the past, so the browser keeps its session cookie)."""
-    now = dt.datetime.now(SHANGHAI)
-    if 9 <= now.hour < 20:
-        return
-    day = now.date() if now.hour < 9 else now.date() + dt.timedelta(days=1)
-    time_machine.move_to(dt.datetime.combine(day, dt.time(10, 30), SHANGHAI), tick=True)
-
-
-@pytest.fixture(autouse=True)
-def _private_media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 def test_overstay_alerts_the_supervisor_and_a_review_reaches_the_collector(new_context, cast, case_in_stage, settings):

@@ -1,19 +1,17 @@
 """The visit form never loses work and says what the rules will refuse before the collector presses Save."""
 
 import datetime as dt
-import io
 import re
 from zoneinfo import ZoneInfo
 
 import pytest
-from PIL import Image
 
 from collections_app.models import Stage
 from tests.e2e.conftest import PageWatch, login
 from tests.factories import PASSWORD
 from visits.models import ContactAttempt, Visit, VisitPhoto, VisitPlan
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("private_media")]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Two days back: always in the past for the server and the browser, whatever the hour of the run.
 DAY = dt.datetime.now(SHANGHAI).date() - dt.timedelta(days=2)
@@ -21,20 +19,6 @@ DAY = dt.datetime.now(SHANGHAI).date() - dt.timedelta(days=2)
 
 def _at(hour: int, minute: int = 0) -> str:
     return dt.datetime.combine(DAY, dt.time(hour, minute)).strftime("%Y-%m-%dT%H:%M")
-
-
-@pytest.fixture(autouse=True)
-def _private_media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def photo(tmp_path):
-    path = tmp_path / "door.png"
-    buffer = io.BytesIO()
-    Image.new("RGB", (40, 30), (30, 120, 200)).save(buffer, "PNG")
-    path.write_bytes(buffer.getvalue())
-    return path
 
 
 def _open_visit_form(page, case):
