@@ -27,7 +27,8 @@
         labels: block.labels,
         datasets: [
           { label: labels.accounts, data: block.accounts, yAxisID: "accounts" },
-          { label: labels.amount, data: numbers(block.amounts), yAxisID: "amount", type: "line" }
+          // A bar too: the buckets and classes are categories, and a line between them would read as a trend.
+          { label: labels.amount, data: numbers(block.amounts), yAxisID: "amount" }
         ]
       },
       options: {

@@ -88,6 +88,25 @@ def test_dashboard_filters_fold_on_a_phone_and_stay_open_when_they_hold_an_error
         context.close()
 
 
+def test_dashboard_charts_over_buckets_and_classes_draw_bars_not_lines(browser, live_server, cast):
+    for _ in range(3):
+        AccountFactory(branch=cast.branch_a)
+    context, page = _page(browser, live_server, DESKTOP)
+    watch = PageWatch(page)
+    try:
+        _log_in(page, "manager", "/dashboard/")
+        for chart in ("chart-aging", "chart-classification"):
+            types = page.evaluate(
+                "id => { const c = Chart.getChart(document.getElementById(id));"
+                " return c.config.data.datasets.map(d => d.type || c.config.type); }",
+                chart,
+            )
+            assert types == ["bar", "bar"], chart
+        assert watch.errors == []
+    finally:
+        context.close()
+
+
 @pytest.mark.parametrize("locale", ["zh-CN", "en-US"])
 def test_date_fields_open_with_their_default_date_in_both_languages(browser, live_server, cast, case_in_stage, locale):
     case = case_in_stage(Stage.NEGOTIATION)
