@@ -24,9 +24,20 @@ from visits.models import ContactAttempt, Visit, VisitPhoto
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("field_daytime", "private_media"),
+    pytest.mark.usefixtures("private_media"),
 ]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.fixture(autouse=True)
+def _before_the_first_stop(time_machine):
+    """The day's stops are planned from 11:00, in order: the day starts at 10:30, today when it is not later,
+    else tomorrow (never in the past, so the browser, whose clock is not moved, keeps its session cookie)."""
+    now = dt.datetime.now(SHANGHAI)
+    if dt.time(9, 0) <= now.time() < dt.time(10, 30):
+        return
+    day = now.date() if now.time() < dt.time(9, 0) else now.date() + dt.timedelta(days=1)
+    time_machine.move_to(dt.datetime.combine(day, dt.time(10, 30), SHANGHAI), tick=True)
 
 
 def _local(moment: dt.datetime) -> str:
