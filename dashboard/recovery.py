@@ -23,6 +23,11 @@ ZERO = Decimal("0.00")
 # The previous period is past, so its recovery base only moves when a payment is back-dated into it: the
 # figure is kept this long in the dashboard cache (its query is most of the page's time at 1M accounts).
 PREVIOUS_BASE_TTL = 600
+# Who may see which cases moves with a user's role or team and with a team's supervisor: each such change
+# starts a new generation of kept figures (``scope_changed``, connected in ``DashboardConfig.ready``), so a
+# supervisor who hands a team over never reads a figure that still counts its cases.
+SCOPE_GENERATION_KEY = "dashboard:scope-generation"
+SCOPE_FIELDS = frozenset({"role", "team", "is_superuser", "supervisor", "branch"})
 MONEY = DecimalField(max_digits=18, decimal_places=2)
 RESOLVED_PROMISES = (
     PromiseToPay.Status.KEPT,
@@ -45,14 +50,15 @@ def recovery_base(scope: Scope) -> tuple[Decimal, Decimal]:
     (payments are never dated in the future), a range of ``case_last_paid_idx``; an older custom period, and
     the previous period, take the cases with a payment in it among those paid into since the period began
     (``last_paid_on`` never moves back, so it bounds them). The previous period's figure is then kept for
-    ``PREVIOUS_BASE_TTL`` seconds, per user and filters: the next pages read only the current one."""
+    ``PREVIOUS_BASE_TTL`` seconds, per user and filters, until a user's or team's scope changes
+    (``scope_changed``): the next pages read only the current one."""
     previous = scope.previous().filters
     if scope.filters.date_to >= scope.today:
         current = Q(last_paid_on__gte=scope.filters.date_from)
     else:
         current = Q(pk__in=Payment.objects.filter(_in_period_dates(scope, "paid_on")).values("case_id"))
-    key = _previous_base_key(scope)
-    kept = _cache_get(key)
+    key = _cache_call(_previous_base_key, scope, previous)
+    kept = None if key is None else _cache_call(caches[CACHE_ALIAS].get, key)
     if kept is not None:
         total = (
             scope.cases()
@@ -71,13 +77,27 @@ def recovery_base(scope: Scope) -> tuple[Decimal, Decimal]:
             previous=Sum("overdue_amount_at_open", filter=Q(pk__in=paid_before.values("case_id"))),
         )
     )
-    _cache_set(key, cents(totals["previous"]))
+    if key is not None:
+        _cache_call(caches[CACHE_ALIAS].set, key, cents(totals["previous"]), PREVIOUS_BASE_TTL)
     return cents(totals["total"]), cents(totals["previous"])
 
 
-def _previous_base_key(scope: Scope) -> str:
-    previous = scope.previous().filters
+def scope_changed(*, update_fields=None, **_kwargs) -> None:
+    """A user or team was saved or deleted: kept figures of the generation before no longer apply. A save
+    naming only other fields (a login's ``last_login``) changes no one's scope."""
+    if update_fields is not None and not SCOPE_FIELDS.intersection(update_fields):
+        return
+    cache = caches[CACHE_ALIAS]
+    try:
+        cache.add(SCOPE_GENERATION_KEY, 0, None)
+        cache.incr(SCOPE_GENERATION_KEY)
+    except Exception:  # the kept figures then simply expire after PREVIOUS_BASE_TTL
+        logger.warning("dashboard cache unavailable; kept recovery bases not renewed", exc_info=True)
+
+
+def _previous_base_key(scope: Scope, previous) -> str:
     parts = (
+        caches[CACHE_ALIAS].get(SCOPE_GENERATION_KEY, 0),
         connection.settings_dict["NAME"],
         scope.user.pk,
         getattr(scope.filters.branch, "pk", ""),
@@ -88,19 +108,13 @@ def _previous_base_key(scope: Scope) -> str:
     return "dashboard:recovery-previous:v1:" + ":".join(str(part) for part in parts)
 
 
-def _cache_get(key: str) -> Decimal | None:
+def _cache_call(method, *args):
+    """``method(*args)`` on the dashboard cache; None when the cache is down (the figure is then computed)."""
     try:
-        return caches[CACHE_ALIAS].get(key)
+        return method(*args)
     except Exception:  # a cache outage must not take the dashboard down
         logger.warning("dashboard cache unavailable; computing the previous recovery base", exc_info=True)
         return None
-
-
-def _cache_set(key: str, value: Decimal) -> None:
-    try:
-        caches[CACHE_ALIAS].set(key, value, PREVIOUS_BASE_TTL)
-    except Exception:
-        logger.warning("dashboard cache unavailable; previous recovery base not stored", exc_info=True)
 
 
 def payment_blocks(scope: Scope, facts: dict) -> tuple[dict, dict[int, Decimal], Decimal]:

@@ -198,21 +198,13 @@ def _actor_name(event: CaseEvent) -> str:
 
 
 def _datetime_formatter():
-    """``_short_datetime`` for many moments in one language and time zone: the format is looked up and split
-    into its pieces once (``date_format`` does both on every call)."""
-    pieces = [
-        (piece, bool(i % 2))
-        for i, piece in enumerate(dateformat.re_formatchars.split(str(formats.get_format("SHORT_DATETIME_FORMAT"))))
-        if piece
-    ]
-    pieces = [(piece if is_char else dateformat.re_escaped.sub(r"\1", piece), is_char) for piece, is_char in pieces]
+    """``_short_datetime`` for many moments in one language and time zone: the format and the zone are
+    looked up once (``date_format`` looks both up on every call)."""
+    pattern = str(formats.get_format("SHORT_DATETIME_FORMAT"))
     zone = timezone.get_current_timezone()
 
     def short(moment) -> str:
-        if moment is None:
-            return ""
-        local = dateformat.DateFormat(timezone.localtime(moment, zone))
-        return "".join(str(getattr(local, piece)()) if is_char else piece for piece, is_char in pieces)
+        return "" if moment is None else dateformat.format(timezone.localtime(moment, zone), pattern)
 
     return short
 

@@ -169,6 +169,23 @@ def test_the_previous_recovery_base_is_read_once_then_kept_while_the_current_one
     assert recovery_base(scope) == (D("153.00"), D("61.50") + screening.overdue_amount_at_open)
 
 
+def test_a_team_handed_to_another_supervisor_is_not_counted_from_a_kept_figure(two_periods, cast, dashboard_cache):
+    from dashboard.recovery import recovery_base
+    from dashboard.scope import Scope
+
+    scope = Scope(user=cast.supervisor_x, filters=two_periods.period, today=two_periods.today)
+    assert recovery_base(scope) == (D("153.00"), D("61.50"))
+    # A login saves only ``last_login``: no one's scope moves, the kept figure stays.
+    cast.supervisor_x.save(update_fields=["last_login"])
+    Payment.objects.filter(case=two_periods.cases["follow_up"]).delete()
+    assert recovery_base(scope)[1] == D("61.50")
+    # Team X goes to supervisor Y: supervisor X now sees none of its cases, kept figure or not.
+    cast.team_x.supervisor = cast.supervisor_y
+    cast.team_x.save()
+    assert recovery_base(scope) == (D("0.00"), D("0.00"))
+    assert recovery_base(Scope(user=cast.supervisor_y, filters=two_periods.period, today=two_periods.today))[0] > 0
+
+
 def test_a_cache_outage_computes_the_previous_recovery_base(two_periods, cast, monkeypatch):
     from dashboard import recovery
     from dashboard.scope import Scope
