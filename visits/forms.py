@@ -298,7 +298,8 @@ class VisitForm(FoundContactFields):
             Fieldset(
                 _("Check-in"),
                 HTML(
-                    '<button type="button" class="btn btn-outline-primary w-100 mb-2 js-checkin">'
+                    # Disabled until visit.js takes it: a tap before the script runs would do nothing.
+                    '<button type="button" class="btn btn-outline-primary w-100 mb-2 js-checkin" disabled>'
                     '<i class="bi bi-geo-alt" aria-hidden="true"></i> '
                     + str(_("Check in here (records your position)"))
                     + '</button><p class="small text-body-secondary js-geo-message" aria-live="polite"></p>'

@@ -45,7 +45,10 @@
   }
 
   var button = form.querySelector(".js-checkin");
-  if (button) { button.addEventListener("click", checkIn); }
+  if (button) {
+    button.addEventListener("click", checkIn);
+    button.disabled = false;  // rendered disabled: a tap before this script ran would do nothing
+  }
 
   // With only a third party met, the debt is never discussed: hide and clear the debt fields.
   var debt = form.querySelector(".js-debt-fields");

@@ -5,6 +5,7 @@ import re
 from zoneinfo import ZoneInfo
 
 import pytest
+from playwright.sync_api import expect
 
 from collections_app.models import Stage
 from tests.e2e.conftest import PageWatch, login
@@ -35,7 +36,8 @@ def test_a_visit_refused_for_quiet_hours_was_warned_about_and_comes_back_with_it
     _open_visit_form(page, case)
     quiet = page.get_by_test_id("rule-warning-quiet-hours")
     page.fill("input[name=checked_in_at]", _at(23, 15))
-    assert quiet.is_visible() and "23:15" in quiet.inner_text() and "22:00" in quiet.inner_text()
+    expect(quiet).to_be_visible()
+    assert "23:15" in quiet.inner_text() and "22:00" in quiet.inner_text()
     page.fill("input[name=checked_out_at]", _at(23, 45))
     page.check("input[name=identity_confirmed]")
     page.check("input[name=met][value=borrower]")
@@ -50,7 +52,7 @@ def test_a_visit_refused_for_quiet_hours_was_warned_about_and_comes_back_with_it
     assert not Visit.objects.exists()
     page.fill("input[name=checked_in_at]", _at(14, 0))
     page.fill("input[name=checked_out_at]", _at(14, 30))
-    assert page.get_by_test_id("rule-warning-quiet-hours").is_hidden()
+    expect(page.get_by_test_id("rule-warning-quiet-hours")).to_be_hidden()
     page.get_by_role("button", name="Save visit and check out").click()
     page.wait_for_url(re.compile(r".*/visits/\d+/$"))
     visit = Visit.objects.get()
@@ -67,17 +69,17 @@ def test_an_implausibly_long_visit_is_flagged_while_the_times_are_typed(phone, c
     duration = page.get_by_test_id("rule-warning-duration")
     page.fill("input[name=checked_in_at]", _at(10, 0))
     page.fill("input[name=checked_out_at]", _at(11, 45))  # 105 min against a limit of 90
-    assert duration.is_visible()
+    expect(duration).to_be_visible()
     assert "1 h 45 min" in duration.inner_text() and "90" in duration.inner_text()
     assert (
         page.locator("input[name=checked_out_at]").get_attribute("aria-describedby").endswith("rule-warning-duration")
     )
     page.fill("input[name=checked_out_at]", _at(11, 0))
-    assert duration.is_hidden()
+    expect(duration).to_be_hidden()
     # An empty check-out means "now": two days after the check-in.
     page.fill("input[name=checked_out_at]", "")
-    assert duration.is_visible()
-    assert page.get_by_test_id("rule-warning-quiet-hours").is_hidden()
+    expect(duration).to_be_visible()
+    expect(page.get_by_test_id("rule-warning-quiet-hours")).to_be_hidden()
     assert watch.errors == []
 
 
@@ -89,12 +91,12 @@ def test_scheduling_in_the_quiet_hours_warns_until_the_borrower_consent_is_ticke
     later = (dt.datetime.now(SHANGHAI) + dt.timedelta(days=3)).date()
     page.fill("input[name=planned_at]", f"{later:%Y-%m-%d}T07:30")
     warning = page.get_by_test_id("rule-warning-quiet-hours")
-    assert warning.is_visible()
+    expect(warning).to_be_visible()
     page.check("input[name=consent_outside_hours]")
-    assert warning.is_hidden()
+    expect(warning).to_be_hidden()
     page.uncheck("input[name=consent_outside_hours]")
     page.fill("input[name=planned_at]", f"{later:%Y-%m-%d}T09:30")
-    assert warning.is_hidden()
+    expect(warning).to_be_hidden()
 
 
 _FOCUSED_JS = """() => {
@@ -157,7 +159,8 @@ def test_the_contact_form_warns_when_the_number_has_used_its_unanswered_calls(de
     page.select_option("select[name=channel]", "call")
     page.select_option("select[name=phone]", str(phone.pk))
     warning = page.get_by_test_id("rule-warning-attempt-cap")
-    assert warning.is_visible() and "6" in warning.inner_text()
+    expect(warning).to_be_visible()
+    assert "6" in warning.inner_text()
     page.select_option("select[name=channel]", "sms")
-    assert warning.is_hidden()
+    expect(warning).to_be_hidden()
     assert watch.errors == []
