@@ -39,7 +39,7 @@ _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 # The shape core banking writes almost every cell in: read without the general checks (same result).
 _PLAIN_MONEY = re.compile(r"\d{1,14}(\.\d{1,2})?")
 _PLAIN_DAYS = re.compile(r"\d{1,5}")
-# PostgreSQL: each chunk's new rows are streamed with COPY into a session table, then appended from it.
+# PostgreSQL: new rows are streamed with COPY into a session table, then appended in one statement.
 STAGE_TABLE = "risk_statement_stage"
 COPY_CHUNK_SIZE = 20_000
 DAYS_SPAN = dt.date.max.toordinal() + 1
@@ -173,7 +173,7 @@ def _stored_keys(keys: set[tuple[int, dt.date]]) -> set[tuple[int, dt.date]]:
     """Which of these (account id, period end) keys are stored already.
 
     On PostgreSQL none are looked up: the append's ON CONFLICT DO NOTHING tells a stored month from a new
-    one in the statement that appends (``_CopyAppender.add`` counts it unchanged). A lookup by the chunk's
+    one in the statement that appends (``_CopyAppender.finish`` counts it unchanged). A lookup by the chunk's
     accounts and months apart also read every stored statement of those months there."""
     if not keys or connection.vendor == "postgresql":
         return set()
@@ -238,15 +238,15 @@ def _copy_text(value) -> str:
 
 
 class _CopyAppender:
-    """PostgreSQL: each chunk's new rows are streamed with COPY into a session table and appended from it by
-    one INSERT … SELECT … ON CONFLICT DO NOTHING in the chunk's transaction, so statements stay append-only
-    and a row that a concurrent import stored first counts as unchanged, not as an error. Appending chunk
-    by chunk (as the ORM path does) lets the database work while the next chunk is read, instead of one
-    long statement and commit after the whole file."""
+    """PostgreSQL: every chunk's new rows are streamed with COPY into a session table; at the end one
+    INSERT … SELECT … ON CONFLICT DO NOTHING appends them all, so statements stay append-only, a file that
+    fails half-way leaves nothing behind, and a row stored already (by an earlier file or a concurrent
+    import) counts as unchanged, not as an error."""
 
     chunk_size = COPY_CHUNK_SIZE
 
     def __init__(self):
+        self.staged = 0
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {STAGE_TABLE}")
             cursor.execute(
@@ -258,9 +258,13 @@ class _CopyAppender:
         if not rows:
             return
         text = "".join(f"{a}\t{p.isoformat()}\t{b}\t{_copy_text(d)}\t{pd}\t{n}\n" for a, p, b, d, pd, n in rows)
-        table = Statement._meta.db_table
         with connection.cursor() as cursor:
             cursor.cursor.copy_expert(f"COPY {STAGE_TABLE} FROM STDIN", io.StringIO(text))
+        self.staged += len(rows)
+
+    def finish(self, result: ImportResult) -> None:
+        table = Statement._meta.db_table
+        with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {table} (account_id, period_end, balance, amount_due, amount_paid, dpd, created_at) "  # noqa: S608  # nosec B608 — fixed table names
                 f"SELECT account_id, period_end, balance, amount_due, amount_paid, dpd, %s FROM {STAGE_TABLE} "
@@ -268,12 +272,8 @@ class _CopyAppender:
                 [timezone.now()],
             )
             created = cursor.rowcount
-            cursor.execute(f"TRUNCATE {STAGE_TABLE}")
         result.created += created
-        result.unchanged += len(rows) - created
-
-    def finish(self, result: ImportResult) -> None:
-        pass
+        result.unchanged += self.staged - created
 
     def close(self) -> None:
         with connection.cursor() as cursor:

@@ -8,6 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from django.urls import reverse
 from django.utils import translation
 
@@ -80,6 +81,8 @@ def test_a_failure_while_reading_stops_the_load_with_it(current_account, write_f
     monkeypatch.setattr(statements._CopyAppender, "chunk_size", 1)
     with pytest.raises(OSError, match="disk gone"):
         statements_load(path=write_file(_rows()), as_of=dt.date(2026, 4, 1))
+    if connection.vendor == "postgresql":  # the rows staged so far are never appended
+        assert not Statement.objects.filter(account=current_account).exists()
 
 
 def test_reimport_is_a_no_op_and_a_later_file_adds_months(current_account, write_file):
