@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db import connection
 from django.db.models import Expression, FloatField, QuerySet, Value
 
 CENT = Decimal("0.01")
@@ -58,6 +59,29 @@ def accounts_store_payment_probability(*, accounts: QuerySet, probability: Expre
     Called by the risk source whenever it writes scores; the accounts' expected recovery follows in the
     same statement."""
     return accounts.update(payment_probability=probability)
+
+
+def accounts_store_payment_probabilities(*, id_range: tuple[int, int], probabilities: dict[int, float]) -> None:
+    """PostgreSQL: store ``probabilities`` (account id -> chance of payment) and none for every other account
+    with an id in ``id_range``, in two set-based statements rather than an expression per account row.
+
+    Rows already holding the value are left alone: each write of an account rewrites its row and every
+    index on it (the expected-recovery key is one of them)."""
+    from collections_app.models import DelinquentAccount
+
+    table = DelinquentAccount._meta.db_table
+    ids, values = list(probabilities), list(probabilities.values())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} a SET payment_probability = v.p FROM unnest(%s::bigint[], %s::float8[]) AS v(id, p) "  # noqa: S608  # nosec B608 — fixed table name
+            "WHERE a.id = v.id AND a.payment_probability IS DISTINCT FROM v.p",
+            [ids, values],
+        )
+        cursor.execute(
+            f"UPDATE {table} SET payment_probability = NULL WHERE id BETWEEN %s AND %s "  # noqa: S608  # nosec B608 — fixed table name
+            "AND payment_probability IS NOT NULL AND id <> ALL(%s::bigint[])",
+            [*id_range, ids],
+        )
 
 
 def factor_rows(raw) -> list[dict]:

@@ -13,7 +13,9 @@ MONEY = {"max_digits": 16, "decimal_places": 2}
 class Statement(models.Model):
     """A monthly snapshot from core banking. Append-only: a re-import of the same month is a no-op."""
 
-    account = models.ForeignKey(DelinquentAccount, on_delete=models.CASCADE, related_name="statements")
+    # No index of its own: the unique (account, period_end) constraint's index starts with the account and
+    # serves the same lookups, and a fourth index slowed every appended month.
+    account = models.ForeignKey(DelinquentAccount, on_delete=models.CASCADE, related_name="statements", db_index=False)
     period_end = models.DateField(_("period end"))
     balance = models.DecimalField(_("balance"), **MONEY)
     amount_due = models.DecimalField(_("amount due"), null=True, blank=True, **MONEY)

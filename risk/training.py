@@ -8,6 +8,7 @@ statement of the test month is ever read while fitting.
 
 import io
 import itertools
+import json
 import pickle
 import time
 from dataclasses import dataclass
@@ -138,27 +139,39 @@ def fit_explainer(model, X: np.ndarray, seed: int) -> dict:
     }
 
 
-def top_factors(explainer: dict, names, X: np.ndarray, count: int = 3) -> list[list[dict]]:
-    """The features that raise each row's risk most, as [{"feature", "value", "contribution"}]."""
+def _top_rows(explainer: dict, names, X: np.ndarray, count: int):
+    """Per row, the (feature, value, contribution) of up to ``count`` features that raise its risk most."""
     if not explainer or not len(X):
         return [[] for _row in range(len(X))]
     coef, mean, scale = (np.array(explainer[k]) for k in ("coef", "mean", "scale"))
     contributions = coef * (X - mean) / scale
     order = np.argsort(-contributions, axis=1)[:, :count]
-    out = []
-    for i, columns in enumerate(order):
-        out.append(
-            [
-                {
-                    "feature": names[j],
-                    "value": round(float(X[i, j]), 3),
-                    "contribution": round(float(contributions[i, j]), 3),
-                }
-                for j in columns
-                if contributions[i, j] > 0
-            ]
-        )
-    return out
+    # Picked as arrays and handed over as Python floats in one go: at a million rows, indexing the arrays
+    # value by value was most of the time spent here.
+    columns = order.tolist()
+    values = np.take_along_axis(X, order, axis=1).tolist()
+    parts = np.take_along_axis(contributions, order, axis=1).tolist()
+    return [
+        [(names[j], round(x, 3), round(c, 3)) for j, x, c in zip(row, xs, cs, strict=True) if c > 0]
+        for row, xs, cs in zip(columns, values, parts, strict=True)
+    ]
+
+
+def top_factors(explainer: dict, names, X: np.ndarray, count: int = 3) -> list[list[dict]]:
+    """The features that raise each row's risk most, as [{"feature", "value", "contribution"}]."""
+    return [
+        [{"feature": name, "value": x, "contribution": c} for name, x, c in row]
+        for row in _top_rows(explainer, names, X, count)
+    ]
+
+
+def top_factors_json(explainer: dict, names, X: np.ndarray, count: int = 3) -> list[str]:
+    """``top_factors`` as each row's JSON text, written straight from the numbers (no dict per factor)."""
+    quoted = {name: json.dumps(name) for name in names}
+    return [
+        "[" + ",".join(f'{{"feature":{quoted[name]},"value":{x!r},"contribution":{c!r}}}' for name, x, c in row) + "]"
+        for row in _top_rows(explainer, names, X, count)
+    ]
 
 
 def dumps(obj) -> bytes:

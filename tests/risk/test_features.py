@@ -129,9 +129,11 @@ def test_case_outcomes_count_as_of_each_statement_date(cast, case_a):
 
 
 @pytest.mark.django_db
-def test_stored_history_reads_what_the_orm_reads_and_keeps_to_its_range(cast):
-    """The streamed loader (plain numbers from a server-side cursor on PostgreSQL) gives the same arrays as the
-    ORM's rows, a missing amount due as NaN, and only the accounts of the range asked for."""
+@pytest.mark.parametrize("block", [1 << 24, 100])
+def test_stored_history_reads_what_the_orm_reads_and_keeps_to_its_range(cast, block, monkeypatch):
+    """The streamed loader (a binary COPY of plain numbers on PostgreSQL, read block by block, also when a
+    block ends mid-row) gives the same arrays as the ORM's rows, a missing amount due as NaN, and only the
+    accounts of the range asked for."""
     from decimal import Decimal
 
     from risk.models import Statement
@@ -151,6 +153,7 @@ def test_stored_history_reads_what_the_orm_reads_and_keeps_to_its_range(cast):
                 amount_paid=Decimal(paid),
                 dpd=dpd,
             )
+    monkeypatch.setattr(F, "_COPY_BLOCK", block)
     streamed = F.stored_history()
     by_orm = F.load_history(Statement.objects.all())
     for name in ("account", "day", "balance", "due", "paid", "dpd"):

@@ -8,7 +8,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from django.urls import reverse
+from django.utils import translation
 
 from collections_app.models import AuditLog
 from risk.models import Statement, StatementImport
@@ -42,6 +44,45 @@ def test_rows_land_and_each_error_names_its_row(current_account, write_file):
     assert "duplicate account_no and period_end in the file (first in row 2)" in by_row[7]
     feb = Statement.objects.get(account=current_account, period_end=dt.date(2026, 2, 28))
     assert feb.amount_due is None and feb.amount_paid == Decimal("500.00") and feb.dpd == 0
+
+
+def test_rows_read_chunk_by_chunk_land_alike_and_errors_speak_the_callers_language(
+    current_account, write_file, monkeypatch
+):
+    """The file is read and parsed by a thread of its own, a chunk ahead of the one being stored."""
+    from risk import statements
+
+    monkeypatch.setattr(statements._OrmAppender, "chunk_size", 2)
+    monkeypatch.setattr(statements._CopyAppender, "chunk_size", 2)
+    progress = []
+    with translation.override("zh-hans"):
+        result = statements_load(
+            path=write_file(_rows()), as_of=dt.date(2026, 4, 1), on_progress=lambda r: progress.append(r.processed)
+        )
+    assert (result.total, result.created, result.unchanged, result.error_count) == (7, 3, 0, 4)
+    by_row = {e["row"]: e["message"] for e in result.errors}
+    assert set(by_row) == {4, 5, 6, 7} and "不是日期" in by_row[5]
+    assert progress == sorted(progress) and len(progress) >= 3 and progress[-1] == 7
+    assert Statement.objects.filter(account=current_account).count() == 3
+
+
+def test_a_failure_while_reading_stops_the_load_with_it(current_account, write_file, monkeypatch):
+    from risk import statements
+
+    parse = statements.parse_row
+
+    def parse_or_fail(cells, as_of, dates=None):
+        if cells["period_end"] == "2026-03-31":
+            raise OSError("disk gone")
+        return parse(cells, as_of, dates)
+
+    monkeypatch.setattr(statements, "parse_row", parse_or_fail)
+    monkeypatch.setattr(statements._OrmAppender, "chunk_size", 1)
+    monkeypatch.setattr(statements._CopyAppender, "chunk_size", 1)
+    with pytest.raises(OSError, match="disk gone"):
+        statements_load(path=write_file(_rows()), as_of=dt.date(2026, 4, 1))
+    if connection.vendor == "postgresql":  # the rows staged so far are never appended
+        assert not Statement.objects.filter(account=current_account).exists()
 
 
 def test_reimport_is_a_no_op_and_a_later_file_adds_months(current_account, write_file):
