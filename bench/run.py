@@ -72,10 +72,17 @@ def _subjects() -> dict:
 
 
 def pages(subjects: dict) -> list[tuple[str, str, object]]:
+    from bench.builders import FILTERED_PAGE
+
     case = subjects["case"]
+    low, high = FILTERED_PAGE["dpd"]
     return [
         ("screening", "/screening/", subjects["supervisor"]),
-        ("screening_filtered", "/screening/?bucket=91-180&product=credit_card", subjects["supervisor"]),
+        (
+            "screening_filtered",
+            f"/screening/?bucket={low}-{high}&product={FILTERED_PAGE['product']}",
+            subjects["supervisor"],
+        ),
         ("screening_manager", "/screening/", subjects["manager"]),
         ("case_list", "/cases/", subjects["collector"]),
         ("case_detail", f"/cases/{case.pk}/", subjects["collector"]),
