@@ -47,6 +47,9 @@ def test_a_visit_refused_for_quiet_hours_was_warned_about_and_comes_back_with_it
 
     # Refused by the server; the photo is still attached, so only the time needs changing.
     page.wait_for_selector("text=quiet-hours rule")
+    page.wait_for_load_state()
+    # The server's values win over the draft saved at submit (a refusal is an error like any other).
+    assert page.get_attribute("form[data-draft-key]", "data-draft-restored") is None
     kept = page.get_by_label("door.png")
     assert kept.is_checked()
     assert not Visit.objects.exists()
