@@ -2,6 +2,10 @@
 // or json_script blocks and this file wires them up.
 (function () {
   "use strict";
+  // What marks a form the server sent back with an error: field errors (crispy's or Django's own) or a
+  // refusal of the whole form (crispy's non-field error block). drafts.js asks the same question.
+  var ERROR_MARKS = ".is-invalid, .invalid-feedback, .errorlist, .alert-danger";
+  window.DoorstepForms = { hasErrors: function (root) { return root.querySelector(ERROR_MARKS) !== null; } };
   document.addEventListener("change", function (event) {
     var target = event.target;
     if (target.classList && target.classList.contains("js-autosubmit") && target.form) {
@@ -12,7 +16,7 @@
   // the server sent back with an error stays open, so the error is seen.
   if (window.matchMedia && window.matchMedia("(max-width: 575.98px)").matches) {
     document.querySelectorAll("details.js-fold-on-phone[open]").forEach(function (details) {
-      if (!details.querySelector(".is-invalid, .invalid-feedback, .alert-danger, .alert-block")) {
+      if (!window.DoorstepForms.hasErrors(details)) {
         details.open = false;
       }
     });

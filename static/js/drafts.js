@@ -71,8 +71,8 @@
     try { draft = JSON.parse(raw); } catch (e) { local.removeItem(keyFor(form)); return false; }
     if (!draft || Date.now() - (draft.savedAt || 0) > MAX_AGE_MS) { local.removeItem(keyFor(form)); return false; }
     var fields = draft.fields || {};
-    // Field errors, or a refusal of the whole form (crispy's non-field errors: an .alert-danger list).
-    if (form.querySelector(".is-invalid, .invalid-feedback, .errorlist, .alert-danger") !== null) { return false; }
+    // A form the server sent back with an error keeps the server's values (app.js, loaded first, says which).
+    if (window.DoorstepForms && window.DoorstepForms.hasErrors(form)) { return false; }
     Array.prototype.forEach.call(form.elements, function (el) {
       if (!storable(el) || !Object.prototype.hasOwnProperty.call(fields, el.name)) { return; }
       var value = fields[el.name];
