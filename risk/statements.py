@@ -39,6 +39,7 @@ _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 # The shape core banking writes almost every cell in: read without the general checks (same result).
 _PLAIN_MONEY = re.compile(r"\d{1,14}(\.\d{1,2})?")
 _PLAIN_DAYS = re.compile(r"\d{1,5}")
+DPD_LIMIT = 36500  # days past due beyond a hundred years is a broken cell, not a fact
 # PostgreSQL: new rows are streamed with COPY into a session table, then appended in one statement.
 STAGE_TABLE = "risk_statement_stage"
 COPY_CHUNK_SIZE = 20_000
@@ -110,10 +111,10 @@ def _period_end(value, as_of: dt.date) -> dt.date:
 
 
 def _dpd(value) -> int:
-    if type(value) is str and _PLAIN_DAYS.fullmatch(value) and int(value) <= 36500:
+    if type(value) is str and _PLAIN_DAYS.fullmatch(value) and int(value) <= DPD_LIMIT:
         return int(value)
     number = _money("dpd", value)
-    if number != number.to_integral_value() or number > 36500:
+    if number != number.to_integral_value() or number > DPD_LIMIT:
         raise RowProblem(_("dpd: not a whole number of days (%(value)s)") % {"value": cell_text(value)})
     return int(number)
 
@@ -125,7 +126,7 @@ def _plain_row(cells: dict, dates: dict) -> tuple | None:
     if type(account_no) is not str or type(period) is not str or type(dpd) is not str:
         return None
     account_no, period_end = account_no.strip(), dates.get(period)
-    if not account_no or period_end is None or not _PLAIN_DAYS.fullmatch(dpd) or int(dpd) > 36500:
+    if not account_no or period_end is None or not _PLAIN_DAYS.fullmatch(dpd) or int(dpd) > DPD_LIMIT:
         return None
     if type(balance) is not str or type(paid) is not str:
         return None
